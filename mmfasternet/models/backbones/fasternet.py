@@ -1,0 +1,339 @@
+"""FasterNet backbone (Chen et al., "Run, Don't Walk: Chasing Higher FLOPS for Faster Neural
+Networks", CVPR 2023).
+
+Parameter names follow the official release, so its ImageNet and Mask R-CNN weights load
+without renaming: ``patch_embed.{proj,norm}``, one flat ``stages`` sequence (stage, merge,
+stage, merge, stage, merge, stage) and the output norms ``norm0/norm2/norm4/norm6``.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmcv.cnn.bricks import DropPath
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmfasternet.registry import register_model
+
+PCONV_FORWARDS = ('split_cat', 'slicing')
+
+
+class PartialConv(nn.Module):
+    """Partial convolution (PConv): a 3x3 conv over the first ``dim // n_div`` channels.
+
+    The remaining channels pass through unchanged. Neither forward modifies its input, so the
+    block's shortcut can use it.
+
+    Args:
+        dim (int): Number of input and output channels.
+        n_div (int): The conv covers ``1 / n_div`` of the channels.
+        forward_type (str): ``'split_cat'`` (split, conv, concatenate) or ``'slicing'``
+            (copy the input and overwrite the first channels in place).
+    """
+
+    def __init__(self, dim: int, n_div: int, forward_type: str = 'split_cat'):
+        super().__init__()
+        if forward_type not in PCONV_FORWARDS:
+            raise ValueError(f'pconv_forward must be one of {PCONV_FORWARDS}, '
+                             f'got {forward_type!r}')
+        self.dim_conv3 = dim // n_div
+        self.dim_untouched = dim - self.dim_conv3
+        self.forward_type = forward_type
+        self.partial_conv3 = nn.Conv2d(
+            self.dim_conv3, self.dim_conv3, 3, 1, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.forward_type == 'slicing':
+            out = x.clone()
+            out[:, :self.dim_conv3] = self.partial_conv3(x[:, :self.dim_conv3])
+            return out
+        x1, x2 = torch.split(x, [self.dim_conv3, self.dim_untouched], dim=1)
+        return torch.cat((self.partial_conv3(x1), x2), dim=1)
+
+
+class FasterNetBlock(nn.Module):
+    """PConv -> 1x1 conv (expand) -> norm -> act -> 1x1 conv, plus the shortcut.
+
+    Args:
+        dim (int): Number of channels.
+        n_div (int): Partial ratio of the PConv is ``1 / n_div``.
+        mlp_ratio (float): Expansion of the point-wise MLP.
+        drop_path (float): Stochastic depth rate of this block.
+        layer_scale_init_value (float): Initial value of the per-channel layer scale;
+            0 disables it (as in all released models).
+        norm_cfg (dict): Norm layer config.
+        act_cfg (dict): Activation layer config.
+        pconv_forward (str): Forward implementation of the PConv.
+        with_cp (bool): Use gradient checkpointing to save memory.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 n_div: int,
+                 mlp_ratio: float,
+                 drop_path: float,
+                 layer_scale_init_value: float,
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 pconv_forward: str,
+                 with_cp: bool = False):
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.spatial_mixing = PartialConv(dim, n_div, pconv_forward)
+        self.mlp = nn.Sequential(
+            nn.Conv2d(dim, hidden, 1, bias=False),
+            build_norm_layer(norm_cfg, hidden)[1],
+            build_activation_layer(act_cfg),
+            nn.Conv2d(hidden, dim, 1, bias=False),
+        )
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        if layer_scale_init_value > 0:
+            self.layer_scale = nn.Parameter(
+                torch.full((dim, ), float(layer_scale_init_value)))
+        else:
+            self.layer_scale = None
+        self.with_cp = with_cp
+
+    def _residual(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.mlp(self.spatial_mixing(x))
+        if self.layer_scale is not None:
+            y = self.layer_scale.view(-1, 1, 1) * y
+        return x + self.drop_path(y)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._residual, x, use_reentrant=False)
+        return self._residual(x)
+
+
+class FasterNetStage(nn.Module):
+    """A sequence of FasterNet blocks at one resolution (official name: ``BasicStage``)."""
+
+    def __init__(self, depth: int, drop_paths: Sequence[float], **block_kwargs):
+        super().__init__()
+        self.blocks = nn.Sequential(*[
+            FasterNetBlock(drop_path=drop_paths[i], **block_kwargs)
+            for i in range(depth)
+        ])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class PatchEmbed(nn.Module):
+    """Embedding: a strided conv without bias followed by a norm."""
+
+    def __init__(self, in_channels: int, embed_dims: int, patch_size: int,
+                 stride: int, norm_cfg: dict):
+        super().__init__()
+        self.proj = nn.Conv2d(
+            in_channels, embed_dims, patch_size, stride=stride, bias=False)
+        self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.proj(x))
+
+
+class PatchMerging(nn.Module):
+    """Merging layer: a strided conv that doubles the channels, then a norm."""
+
+    def __init__(self, dim: int, patch_size: int, stride: int, norm_cfg: dict):
+        super().__init__()
+        self.reduction = nn.Conv2d(
+            dim, 2 * dim, patch_size, stride=stride, bias=False)
+        self.norm = build_norm_layer(norm_cfg, 2 * dim)[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.reduction(x))
+
+
+@register_model
+class FasterNet(BaseModule):
+    """FasterNet backbone with multi-scale outputs (strides 4, 8, 16, 32).
+
+    Args:
+        arch (str | dict): One of ``'t0' 't1' 't2' 's' 'm' 'l'`` (paper Tab. 8), or a dict
+            with keys ``embed_dims`` (stage-1 width), ``depths`` (4 ints) and optional
+            ``act_cfg``. Defaults to ``'t0'``.
+        in_channels (int): Number of input image channels. Defaults to 3.
+        n_div (int): The PConv covers ``1 / n_div`` of the channels. Defaults to 4.
+        mlp_ratio (float): Expansion of the block MLP. Defaults to 2.
+        patch_size (int): Kernel size of the embedding conv. Defaults to 4.
+        patch_stride (int): Stride of the embedding conv. Defaults to 4.
+        merge_size (int): Kernel size of the merging convs. Defaults to 2.
+        merge_stride (int): Stride of the merging convs. Defaults to 2.
+        drop_path_rate (float): Stochastic depth rate, increasing linearly over the blocks.
+            Defaults to 0.
+        layer_scale_init_value (float): Initial layer scale; 0 disables it. Defaults to 0.
+        norm_cfg (dict): Norm layer config (BN, SyncBN, GN, ...). Defaults to BN.
+        act_cfg (dict, optional): Overrides the activation of ``arch``
+            (GELU for T0/T1, ReLU for the others). Defaults to None.
+        pconv_forward (str): ``'split_cat'`` or ``'slicing'``. Defaults to ``'split_cat'``.
+        out_indices (Sequence[int] | int): Stages whose outputs are returned; negative
+            indices count from the last stage. Defaults to ``(0, 1, 2, 3)``.
+        frozen_stages (int): -1 freezes nothing, 0 the embedding, ``k`` the embedding and
+            the first ``k`` stages (with their merging layers and output norms).
+            Defaults to -1.
+        norm_eval (bool): Keep all BN layers in eval mode during training. Defaults to False.
+        with_cp (bool): Use gradient checkpointing in the blocks. Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+    """
+
+    arch_zoo: Dict[str, dict] = {
+        't0': dict(embed_dims=40, depths=[1, 2, 8, 2], act_cfg=dict(type='GELU')),
+        't1': dict(embed_dims=64, depths=[1, 2, 8, 2], act_cfg=dict(type='GELU')),
+        't2': dict(embed_dims=96, depths=[1, 2, 8, 2], act_cfg=dict(type='ReLU')),
+        's': dict(embed_dims=128, depths=[1, 2, 13, 2], act_cfg=dict(type='ReLU')),
+        'm': dict(embed_dims=144, depths=[3, 4, 18, 3], act_cfg=dict(type='ReLU')),
+        'l': dict(embed_dims=192, depths=[3, 4, 18, 3], act_cfg=dict(type='ReLU')),
+    }
+    num_stages = 4
+
+    def __init__(self,
+                 arch: Union[str, dict] = 't0',
+                 in_channels: int = 3,
+                 n_div: int = 4,
+                 mlp_ratio: float = 2.,
+                 patch_size: int = 4,
+                 patch_stride: int = 4,
+                 merge_size: int = 2,
+                 merge_stride: int = 2,
+                 drop_path_rate: float = 0.,
+                 layer_scale_init_value: float = 0.,
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: Optional[dict] = None,
+                 pconv_forward: str = 'split_cat',
+                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='TruncNormal', layer=['Conv2d', 'Linear'], std=.02, bias=0.),
+                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm', 'LayerNorm'],
+                          val=1., bias=0.),
+                 ]):
+        super().__init__(init_cfg=init_cfg)
+        arch = self._parse_arch(arch)
+        embed_dims, depths = arch['embed_dims'], arch['depths']
+        act_cfg = act_cfg if act_cfg is not None else arch.get('act_cfg', dict(type='ReLU'))
+        if not isinstance(n_div, int) or n_div < 1 or embed_dims % n_div:
+            raise ValueError(f'n_div must be a positive int that divides the stage-1 width '
+                             f'embed_dims={embed_dims}, got n_div={n_div!r}')
+        if not -1 <= frozen_stages <= self.num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {self.num_stages}], '
+                             f'got {frozen_stages}')
+
+        self.embed_dims = embed_dims
+        self.depths = depths
+        self.channels = [embed_dims * 2**i for i in range(self.num_stages)]
+        self.out_indices = self._parse_out_indices(out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+
+        self.patch_embed = PatchEmbed(in_channels, embed_dims, patch_size, patch_stride,
+                                      norm_cfg)
+        drop_paths = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        layers = []
+        for i, (dim, depth) in enumerate(zip(self.channels, depths)):
+            first = sum(depths[:i])
+            layers.append(
+                FasterNetStage(
+                    depth,
+                    drop_paths[first:first + depth],
+                    dim=dim,
+                    n_div=n_div,
+                    mlp_ratio=mlp_ratio,
+                    layer_scale_init_value=layer_scale_init_value,
+                    norm_cfg=norm_cfg,
+                    act_cfg=act_cfg,
+                    pconv_forward=pconv_forward,
+                    with_cp=with_cp))
+            if i < self.num_stages - 1:
+                layers.append(PatchMerging(dim, merge_size, merge_stride, norm_cfg))
+        self.stages = nn.Sequential(*layers)
+
+        for i in self.out_indices:
+            self.add_module(f'norm{2 * i}', build_norm_layer(norm_cfg, self.channels[i])[1])
+
+        self._freeze_stages()
+
+    def _parse_arch(self, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_zoo:
+                raise ValueError(f'arch must be one of {sorted(self.arch_zoo)} or a dict, '
+                                 f'got {arch!r}')
+            return self.arch_zoo[arch.lower()]
+        if not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
+        missing = {'embed_dims', 'depths'} - set(arch)
+        if missing:
+            raise KeyError(f'a custom arch dict needs the keys embed_dims and depths; '
+                           f'missing {sorted(missing)}')
+        unknown = set(arch) - {'embed_dims', 'depths', 'act_cfg'}
+        if unknown:
+            raise KeyError(f'unknown arch keys {sorted(unknown)}; allowed: '
+                           f'embed_dims, depths, act_cfg')
+        depths = arch['depths']
+        if (not isinstance(depths, Sequence) or len(depths) != self.num_stages
+                or not all(isinstance(d, int) and d >= 1 for d in depths)):
+            raise ValueError(f'arch depths must be {self.num_stages} positive ints, '
+                             f'got {depths!r}')
+        if not isinstance(arch['embed_dims'], int) or arch['embed_dims'] < 1:
+            raise ValueError(f'arch embed_dims must be a positive int, '
+                             f'got {arch["embed_dims"]!r}')
+        return dict(arch, depths=list(depths))
+
+    def _parse_out_indices(self, out_indices: Union[int, Sequence[int]]) -> Tuple[int, ...]:
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        if not isinstance(out_indices, Sequence) or not out_indices:
+            raise TypeError(f'out_indices must be an int or a non-empty sequence of ints, '
+                            f'got {out_indices!r}')
+        parsed = []
+        for index in out_indices:
+            if not isinstance(index, int) or not -self.num_stages <= index < self.num_stages:
+                raise ValueError(f'out_indices entries must be ints in '
+                                 f'[{-self.num_stages}, {self.num_stages - 1}], '
+                                 f'got {index!r} in {out_indices!r}')
+            parsed.append(index % self.num_stages)
+        if len(set(parsed)) != len(parsed):
+            raise ValueError(f'out_indices {out_indices!r} names a stage twice')
+        return tuple(sorted(parsed))
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        modules = [self.patch_embed]
+        for i in range(self.frozen_stages):
+            if i > 0:
+                modules.append(self.stages[2 * i - 1])
+            modules.append(self.stages[2 * i])
+            if i in self.out_indices:
+                modules.append(getattr(self, f'norm{2 * i}'))
+        return modules
+
+    def _freeze_stages(self) -> None:
+        for module in self._frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        x = self.patch_embed(x)
+        outs = []
+        for i, layer in enumerate(self.stages[:2 * self.out_indices[-1] + 1]):
+            x = layer(x)
+            if i % 2 == 0 and i // 2 in self.out_indices:
+                outs.append(getattr(self, f'norm{i}')(x))
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'FasterNet':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
