@@ -1,8 +1,9 @@
 """mmfasternet: FasterNet backbones for OpenMMLab 2.x (mmdet, mmseg, mmpretrain).
 
-Importing the package registers its models; see :mod:`mmfasternet.registry`.
+Importing the package registers its models and hooks; see :mod:`mmfasternet.registry`.
 """
+from .engine import RandomStateHook
 from .models import FasterNet
 from .version import __version__
 
-__all__ = ['FasterNet', '__version__']
+__all__ = ['FasterNet', 'RandomStateHook', '__version__']

@@ -260,6 +260,17 @@ def test_sync_bn_reverts_to_bn_with_identical_outputs():
             torch.testing.assert_close(a, b)
 
 
+def test_sync_bn_trains_on_one_cpu_process_like_bn():
+    torch.manual_seed(0)
+    sync = FasterNet('t0', norm_cfg=dict(type='SyncBN')).train()
+    plain = FasterNet('t0').train()
+    plain.load_state_dict(sync.state_dict())
+    x = torch.rand(2, 3, 32, 32)
+    for a, b in zip(sync(x), plain(x)):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(sync.norm6.running_mean, plain.norm6.running_mean)
+
+
 def test_group_norm():
     model = FasterNet('t0', norm_cfg=dict(type='GN', num_groups=8))
     assert not any(isinstance(m, _BatchNorm) for m in model.modules())

@@ -1,0 +1,5 @@
+from .data_check import check_data_exists
+from .launch import setup_cpu_distributed
+from .random_state_hook import RandomStateHook
+
+__all__ = ['check_data_exists', 'setup_cpu_distributed', 'RandomStateHook']
