@@ -14,7 +14,7 @@ $(STAMP): tools/setup_env.sh requirements.txt requirements/tests.txt setup.py
 	touch $@
 
 demo: setup
-	$(PY) tools/demo_backbone.py
+	$(PY) tools/demo.py
 
 test: setup
 	$(PY) -m pytest tests

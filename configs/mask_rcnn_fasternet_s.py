@@ -23,5 +23,9 @@ optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=2e-4, weight_decay=1e-4))
 
 # 8 GPUs x 2 images; `tools/train.py --auto-scale-lr` rescales lr for other batch sizes.
-train_dataloader = dict(batch_size=2)
+# Workers restart each epoch so that a resumed run draws the same augmentations.
+train_dataloader = dict(batch_size=2, persistent_workers=False)
 auto_scale_lr = dict(base_batch_size=16)
+
+# Save the random-number states with each checkpoint: `--resume` continues exactly.
+custom_hooks = [dict(type='RandomStateHook')]

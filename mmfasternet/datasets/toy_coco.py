@@ -104,8 +104,9 @@ def _render_image(rng: np.random.Generator, size: int, empty_prob: float, crowd_
             radius = rng.uniform(0.09, 0.2) * size
             center = rng.uniform(radius + 2, size - radius - 2, 2)
             polygon = _polygon(CLASSES[label], center, radius, rng.uniform(0, math.pi), rng)
-            full = np.zeros(shape, np.uint8)
-            cv2.fillPoly(full, [np.round(polygon).astype(np.int32)], 1)
+            polygon = polygon.round(1)
+            # Rasterised as COCO tools decode polygons, so drawing and annotation agree.
+            full = _decode([polygon.ravel().tolist()], shape).astype(np.uint8)
             # Keep at least 40% of every object already placed visible.
             if all((m & ~full).sum() >= 0.4 * m.sum() for _, m, _ in objects):
                 objects.append((label, full, polygon))
@@ -115,7 +116,7 @@ def _render_image(rng: np.random.Generator, size: int, empty_prob: float, crowd_
     for label, full, polygon in reversed(objects):  # front to back
         visible = full.astype(bool) & ~covered
         covered |= full.astype(bool)
-        segmentation = ([polygon.round(1).ravel().tolist()] if visible.sum() == full.sum()
+        segmentation = ([polygon.ravel().tolist()] if visible.sum() == full.sum()
                         else _rle(visible))
         annotations.append(dict(category_id=label + 1, segmentation=segmentation,
                                 area=float(visible.sum()), bbox=_bbox(visible), iscrowd=0))

@@ -15,6 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmfasternet.checkpoint import check_pretrained_exists
 from mmfasternet.registry import register_model
 
 PCONV_FORWARDS = ('split_cat', 'slicing')
@@ -319,6 +320,12 @@ class FasterNet(BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
+
+    def init_weights(self) -> None:
+        init_cfg = self.init_cfg
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            check_pretrained_exists(init_cfg['checkpoint'])
+        super().init_weights()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x = self.patch_embed(x)

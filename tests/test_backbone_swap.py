@@ -1,0 +1,50 @@
+"""FasterNet swapped into detectors of mmdet's own model zoo: one training step and one
+inference each, on tiny inputs."""
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+
+from mmfasternet.backbone_swap import swap_in_fasternet
+
+MMDET_CONFIGS = {
+    'retinanet/retinanet_r50_fpn_1x_coco.py': [40, 80, 160, 320],
+    'fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py': [40, 80, 160, 320],
+    'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py': [40, 80, 160, 320],
+    'cascade_rcnn/cascade-mask-rcnn_r50_fpn_1x_coco.py': [40, 80, 160, 320],
+    'atss/atss_r50_fpn_1x_coco.py': [40, 80, 160, 320],
+    'dino/dino-4scale_r50_8xb2-12e_coco.py': [80, 160, 320],
+    'yolof/yolof_r50-c5_8xb8-1x_coco.py': 320,
+}
+
+
+@pytest.mark.parametrize('config', sorted(MMDET_CONFIGS))
+def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
+    cfg = swap_in_fasternet(Config.fromfile(f'mmdet::{config}'), 't0')
+    neck = cfg.model.neck
+    assert neck.in_channels == MMDET_CONFIGS[config]
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert type(model.backbone).__name__ == 'FasterNet'
+
+    with_mask = 'mask' in config
+    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3],
+                            num_classes=80, with_mask=with_mask)
+    model.train()
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    before = model.backbone.patch_embed.proj.weight.detach().clone()
+    losses = model.train_step(packed, optim_wrapper)
+    assert torch.isfinite(losses['loss']).all()
+    assert not torch.equal(before, model.backbone.patch_embed.proj.weight)
+
+    model.eval()
+    with torch.no_grad():
+        results = model.test_step(packed)
+    instances = results[0].pred_instances
+    assert instances.bboxes.ndim == 2 and instances.bboxes.shape[1] == 4
+    assert len(instances.scores) == len(instances.bboxes)
+    if with_mask:
+        assert instances.masks.shape[1:] == (128, 160)
