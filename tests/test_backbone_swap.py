@@ -2,9 +2,10 @@
 inference each, on tiny inputs."""
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.optim import OptimWrapper
 from mmdet.registry import MODELS
+from mmengine.registry import init_default_scope
 from mmdet.testing import demo_mm_inputs
 
 from mmfasternet.backbone_swap import swap_in_fasternet
@@ -20,9 +21,14 @@ MMDET_CONFIGS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    init_default_scope('mmdet')
+
+
 @pytest.mark.parametrize('config', sorted(MMDET_CONFIGS))
 def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
-    cfg = swap_in_fasternet(Config.fromfile(f'mmdet::{config}'), 't0')
+    cfg = swap_in_fasternet(get_config(f'mmdet::{config}'), 't0')
     neck = cfg.model.neck
     assert neck.in_channels == MMDET_CONFIGS[config]
     torch.manual_seed(0)
@@ -31,7 +37,8 @@ def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
     assert type(model.backbone).__name__ == 'FasterNet'
 
     with_mask = 'mask' in config
-    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3],
+    h, w = (256, 320) if 'dino' in config else (128, 160)  # DINO keeps 900 queries
+    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, h, w)], num_items=[3],
                             num_classes=80, with_mask=with_mask)
     model.train()
     optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
@@ -47,4 +54,4 @@ def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
     assert instances.bboxes.ndim == 2 and instances.bboxes.shape[1] == 4
     assert len(instances.scores) == len(instances.bboxes)
     if with_mask:
-        assert instances.masks.shape[1:] == (128, 160)
+        assert instances.masks.shape[1:] == (h, w)

@@ -3,6 +3,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 from mmdet.registry import MODELS
+from mmengine.registry import init_default_scope
 
 from conftest import REPO, run_tool
 from mmfasternet import FasterNet
@@ -10,6 +11,11 @@ from mmfasternet import FasterNet
 # Paper Tab. 4 (Mask R-CNN 1x): params in millions.
 PAPER_PARAMS = {'s': 49.0, 'm': 71.2, 'l': 110.9}
 ARCHS = ('t0', 't1', 't2', 's', 'm', 'l')
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    init_default_scope('mmdet')
 
 
 def load(name):

@@ -1,0 +1,56 @@
+"""Parameter and FLOP counts of detector, segmentor and classifier configs.
+
+FLOPs are mmengine's counts of multiply-adds (the paper's convention), taken in each task
+library's ``tensor`` forward mode: for two-stage detectors that is the RPN, the box head on
+the proposals and the mask head on the first 100 of them, as mmdet's own ``get_flops`` does.
+"""
+from functools import partial
+from typing import Dict, Tuple
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import MODELS, init_default_scope
+
+import mmfasternet  # noqa: F401  registers FasterNet
+
+
+def _data_samples(scope: str, shape: Tuple[int, int]):
+    h, w = shape
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+                batch_input_shape=(h, w), scale_factor=(1.0, 1.0))
+    if scope == 'mmdet':
+        from mmdet.structures import DetDataSample
+        return [DetDataSample(metainfo=meta)]
+    if scope == 'mmseg':
+        from mmseg.structures import SegDataSample
+        return [SegDataSample(metainfo=meta)]
+    return None
+
+
+def build_model(cfg: Config) -> torch.nn.Module:
+    """Build ``cfg.model`` in the config's default scope, in eval mode, SyncBN reverted."""
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+
+
+def complexity(cfg: Config, shape: Tuple[int, int]) -> Dict[str, float]:
+    """Params and FLOPs (both in millions/billions) of the model of ``cfg`` at ``shape``.
+
+    Returns:
+        dict: ``params_m`` (millions) and ``gflops`` (billions of multiply-adds).
+    """
+    model = build_model(cfg)
+    scope = cfg.get('default_scope')
+    inputs = torch.rand(1, 3, *shape)
+    samples = _data_samples(scope, shape)
+    if samples is not None:
+        model.forward = partial(model.forward, data_samples=samples, mode='tensor')
+    else:
+        model.forward = partial(model.forward, mode='tensor')
+    with torch.no_grad():
+        info = get_model_complexity_info(model, inputs=(inputs, ), show_table=False,
+                                         show_arch=False)
+    params = sum(p.numel() for p in model.parameters())
+    return dict(params_m=params / 1e6, gflops=info['flops'] / 1e9)

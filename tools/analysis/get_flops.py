@@ -1,0 +1,30 @@
+"""Params and FLOPs (multiply-adds) of detector, segmentor or classifier configs.
+
+    python tools/analysis/get_flops.py configs/mask_rcnn_fasternet_s.py --shape 800 1280
+"""
+import argparse
+
+from mmengine.config import Config, DictAction
+
+from mmfasternet.analysis import complexity
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument('--shape', type=int, nargs=2, default=[800, 1280],
+                        metavar=('H', 'W'), help='input height and width')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    print(f'| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
+    for path in args.configs:
+        cfg = Config.fromfile(path)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        result = complexity(cfg, tuple(args.shape))
+        print(f'| {path} | {args.shape[0]}x{args.shape[1]} | {result["params_m"]:.2f} | '
+              f'{result["gflops"]:.1f} |', flush=True)
+
+
+if __name__ == '__main__':
+    main()
