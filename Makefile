@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmfasternet-setup
 
-.PHONY: setup demo test clean
+.PHONY: setup demo demo-seg test clean
 
 setup: $(STAMP)
 
@@ -14,7 +14,10 @@ $(STAMP): tools/setup_env.sh requirements.txt requirements/tests.txt setup.py
 	touch $@
 
 demo: setup
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py det
+
+demo-seg: setup
+	$(PY) tools/demo.py seg
 
 test: setup
 	$(PY) -m pytest tests

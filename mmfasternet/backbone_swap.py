@@ -1,8 +1,10 @@
 """Put FasterNet into an existing OpenMMLab config whose backbone is a ResNet-style CNN.
 
 The recipe: keep the base backbone's ``out_indices`` (FasterNet stage ``i`` has the same
-stride, 4 * 2**i, as ResNet stage ``i``) and give the neck FasterNet's widths,
-``C * 2**i`` instead of ``256 * 2**i`` (``64 * 2**i`` for ResNet-18/34).
+stride, 4 * 2**i, as ResNet stage ``i``) and give whatever reads the backbone features FasterNet's
+widths, ``C * 2**i`` instead of ResNet's ``256 * 2**i`` (``64 * 2**i`` for ResNet-18/34).
+What reads them is the neck when there is one, otherwise the decode and auxiliary heads
+(``in_channels``, and ``c1_in_channels`` for DeepLabV3+).
 """
 import copy
 from typing import Optional, Sequence, Union
@@ -11,13 +13,14 @@ from mmengine.config import Config, ConfigDict
 
 from mmfasternet.models.backbones.fasternet import FasterNet
 
-RESNET_DEPTH_BASE_WIDTH = {18: 64, 34: 64, 50: 256, 101: 256, 152: 256}
+RESNET_BASE_WIDTH = {18: 64, 34: 64, 50: 256, 101: 256, 152: 256}
+CHANNEL_KEYS = ('in_channels', 'c1_in_channels')
 
 
-def fasternet_widths(arch: str, out_indices: Sequence[int]) -> list:
-    """Output channels of FasterNet ``arch`` at ``out_indices``."""
+def fasternet_widths(arch: str, stages: Sequence[int]) -> list:
+    """Output channels of FasterNet ``arch`` at the given stages."""
     embed_dims = FasterNet.arch_zoo[arch]['embed_dims']
-    return [embed_dims * 2**(i % FasterNet.num_stages) for i in out_indices]
+    return [embed_dims * 2**(i % FasterNet.num_stages) for i in stages]
 
 
 def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: str = 't0',
@@ -32,19 +35,23 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: str = 't0',
     cfg = copy.deepcopy(cfg)
     model = cfg.model if 'model' in cfg else cfg
     old = model.backbone
-    out_indices = tuple(old.get('out_indices', (0, 1, 2, 3)))
-    base_width = RESNET_DEPTH_BASE_WIDTH.get(old.get('depth', 50), 256)
-    old_widths = [base_width * 2**i for i in out_indices]
-    new_widths = fasternet_widths(arch, out_indices)
-    model.backbone = ConfigDict(type='FasterNet', arch=arch, out_indices=out_indices,
+    base_width = RESNET_BASE_WIDTH[old.get('depth', 50)]
+    stages = range(FasterNet.num_stages)
+    width_map = dict(zip([base_width * 2**i for i in stages], fasternet_widths(arch, stages)))
+    model.backbone = ConfigDict(type='FasterNet', arch=arch,
+                                out_indices=tuple(old.get('out_indices', (0, 1, 2, 3))),
                                 **(backbone_overrides or {}))
-    neck = model.get('neck')
-    for n in (neck if isinstance(neck, list) else [neck]):
-        if n is None:
-            continue
-        in_channels = n.get('in_channels')
-        if isinstance(in_channels, int):
-            n.in_channels = new_widths[old_widths.index(in_channels)]
-        elif in_channels is not None:
-            n.in_channels = [new_widths[old_widths.index(c)] for c in in_channels]
+    if model.get('pretrained') is not None:  # mmseg passes it on to the backbone
+        model.pretrained = None
+
+    readers = ['neck'] if model.get('neck') else ['decode_head', 'auxiliary_head']
+    for key in readers:
+        modules = model.get(key)
+        for module in (modules if isinstance(modules, list) else [modules]):
+            for channel_key in CHANNEL_KEYS:
+                if module is None or channel_key not in module:
+                    continue
+                value = module[channel_key]
+                module[channel_key] = (width_map[value] if isinstance(value, int) else
+                                       [width_map[v] for v in value])
     return cfg

@@ -24,3 +24,20 @@ def tiny_toy_coco(tmp_path_factory):
     root = tmp_path_factory.mktemp('toy_coco')
     generate_toy_coco(str(root), num_train=8, num_val=4, image_size=128, seed=1)
     return root
+
+
+def train_step_then_predict(model, packed):
+    """One SGD step (checking that the loss is finite and the backbone learns), then
+    inference on the same batch; returns the predicted data samples."""
+    import torch
+    from mmengine.optim import OptimWrapper
+
+    model.train()
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    before = model.backbone.patch_embed.proj.weight.detach().clone()
+    losses = model.train_step(packed, optim_wrapper)
+    assert torch.isfinite(losses['loss']).all()
+    assert not torch.equal(before, model.backbone.patch_embed.proj.weight)
+    model.eval()
+    with torch.no_grad():
+        return model.test_step(packed)

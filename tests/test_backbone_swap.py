@@ -2,12 +2,12 @@
 inference each, on tiny inputs."""
 import pytest
 import torch
-from mmengine.hub import get_config
-from mmengine.optim import OptimWrapper
 from mmdet.registry import MODELS
-from mmengine.registry import init_default_scope
 from mmdet.testing import demo_mm_inputs
+from mmengine.hub import get_config
+from mmengine.registry import init_default_scope
 
+from conftest import train_step_then_predict
 from mmfasternet.backbone_swap import swap_in_fasternet
 
 MMDET_CONFIGS = {
@@ -40,16 +40,7 @@ def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
     h, w = (256, 320) if 'dino' in config else (128, 160)  # DINO keeps 900 queries
     packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, h, w)], num_items=[3],
                             num_classes=80, with_mask=with_mask)
-    model.train()
-    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
-    before = model.backbone.patch_embed.proj.weight.detach().clone()
-    losses = model.train_step(packed, optim_wrapper)
-    assert torch.isfinite(losses['loss']).all()
-    assert not torch.equal(before, model.backbone.patch_embed.proj.weight)
-
-    model.eval()
-    with torch.no_grad():
-        results = model.test_step(packed)
+    results = train_step_then_predict(model, packed)
     instances = results[0].pred_instances
     assert instances.bboxes.ndim == 2 and instances.bboxes.shape[1] == 4
     assert len(instances.scores) == len(instances.bboxes)

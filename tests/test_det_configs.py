@@ -1,8 +1,8 @@
 import os.path as osp
 
 import pytest
-from mmengine.config import Config
 from mmdet.registry import MODELS
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from conftest import REPO, run_tool

@@ -1,6 +1,8 @@
-"""`make demo`: train Mask R-CNN FasterNet-T0 from scratch on the bundled toy COCO set (CPU),
-evaluate COCO bbox/segm mAP on its held-out split, and write under the work dir:
-metrics.json, loss_curve.png and predictions.png (val images with predicted boxes and masks).
+"""Train from scratch on a bundled toy set (CPU), evaluate on its held-out split and write
+metrics.json, loss_curve.png and predictions.png under the work dir.
+
+    python tools/demo.py det   # `make demo`: Mask R-CNN FasterNet-T0, COCO bbox/segm mAP
+    python tools/demo.py seg   # `make demo-seg`: UperNet FasterNet-T0, mIoU
 """
 import argparse
 import glob
@@ -13,23 +15,32 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfasternet.datasets.toy_coco import generate_toy_coco, toy_coco_exists
+from mmfasternet.datasets import (generate_toy_ade, generate_toy_coco, toy_ade_exists,
+                                  toy_coco_exists)
 from mmfasternet.engine.curves import plot_losses
 from mmfasternet.engine.visualization import enable_prediction_drawing
+
+TASKS = {
+    'det': dict(config='configs/toy/mask_rcnn_fasternet_t0_toy.py', work_dir='work_dirs/demo',
+                exists=toy_coco_exists, generate=generate_toy_coco),
+    'seg': dict(config='configs/toy/upernet_fasternet_t0_toy.py',
+                work_dir='work_dirs/demo-seg', exists=toy_ade_exists,
+                generate=generate_toy_ade),
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--config', default='configs/toy/mask_rcnn_fasternet_t0_toy.py')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('task', choices=sorted(TASKS))
+    parser.add_argument('--config', help='toy config (default: the task\'s)')
+    parser.add_argument('--work-dir', help='output folder (default: the task\'s)')
     parser.add_argument('--num-show', type=int, default=8, help='images in predictions.png')
     return parser.parse_args()
 
 
 def montage(paths, columns: int = 4) -> np.ndarray:
     images = [cv2.imread(p) for p in paths]
-    blank = np.zeros_like(images[0])
-    images += [blank] * (-len(images) % columns)
+    images += [np.zeros_like(images[0])] * (-len(images) % columns)
     rows = [np.concatenate(images[i:i + columns], axis=1)
             for i in range(0, len(images), columns)]
     return np.concatenate(rows, axis=0)
@@ -37,14 +48,17 @@ def montage(paths, columns: int = 4) -> np.ndarray:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.work_dir = args.work_dir
+    task = TASKS[args.task]
+    config = args.config or task['config']
+    work_dir = args.work_dir or task['work_dir']
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
     data_root = cfg.train_dataloader.dataset.data_root
-    if not toy_coco_exists(data_root):
+    if not task['exists'](data_root):
         start = time.time()
-        generate_toy_coco(data_root)
-        print(f'generated the toy COCO set in {data_root} ({time.time() - start:.1f} s)')
-    enable_prediction_drawing(cfg, 'predictions')
+        task['generate'](data_root)
+        print(f'generated the toy set in {data_root} ({time.time() - start:.1f} s)')
+    enable_prediction_drawing(cfg)
 
     runner = Runner.from_cfg(cfg)
     start = time.time()
@@ -52,21 +66,21 @@ def main() -> None:
     train_time = time.time() - start
     start = time.time()
     metrics = runner.test()
-    test_time = time.time() - start
+    metrics = dict(metrics, train_time_s=round(train_time, 1),
+                   test_time_s=round(time.time() - start, 1))
 
-    metrics = dict(metrics, train_time_s=round(train_time, 1), test_time_s=round(test_time, 1))
-    with open(osp.join(args.work_dir, 'metrics.json'), 'w') as f:
+    with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=2)
     plot_losses(osp.join(runner.log_dir, 'vis_data', 'scalars.json'),
-                osp.join(args.work_dir, 'loss_curve.png'),
-                title=f'{osp.basename(args.config)}: training losses')
-    drawn = sorted(glob.glob(osp.join(runner.log_dir, 'predictions', '*.jpg')))
+                osp.join(work_dir, 'loss_curve.png'),
+                title=f'{osp.basename(config)}: training losses')
+    drawn = sorted(glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*.png')))
     if drawn:
         step = max(1, len(drawn) // args.num_show)
-        cv2.imwrite(osp.join(args.work_dir, 'predictions.png'),
+        cv2.imwrite(osp.join(work_dir, 'predictions.png'),
                     montage(drawn[::step][:args.num_show]))
     print(json.dumps(metrics, indent=2))
-    print(f'wrote metrics.json, loss_curve.png and predictions.png to {args.work_dir}')
+    print(f'wrote metrics.json, loss_curve.png and predictions.png to {work_dir}')
 
 
 if __name__ == '__main__':

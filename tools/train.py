@@ -4,13 +4,10 @@
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
-from mmfasternet.engine import check_data_exists, setup_cpu_distributed
+from mmfasternet.engine.tool_config import build_runner, load_tool_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,12 +35,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
@@ -58,14 +50,7 @@ def main() -> None:
         cfg.resume, cfg.load_from = True, args.resume
 
     loaders = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else [])
-    try:
-        check_data_exists(cfg, loaders)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error))
-    setup_cpu_distributed(cfg, args.launcher)
-
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    build_runner(cfg, loaders).train()
 
 
 if __name__ == '__main__':

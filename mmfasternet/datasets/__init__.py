@@ -1,5 +1,9 @@
-from .toy_coco import CLASSES as TOY_COCO_CLASSES
-from .toy_coco import PALETTE as TOY_COCO_PALETTE
-from .toy_coco import generate_toy_coco
+from .toy_ade import generate_toy_ade, toy_ade_exists
+from .toy_coco import generate_toy_coco, toy_coco_exists
+from .toy_scenes import CLASSES as TOY_CLASSES
+from .toy_scenes import PALETTE as TOY_PALETTE
 
-__all__ = ['TOY_COCO_CLASSES', 'TOY_COCO_PALETTE', 'generate_toy_coco']
+__all__ = [
+    'TOY_CLASSES', 'TOY_PALETTE', 'generate_toy_ade', 'generate_toy_coco', 'toy_ade_exists',
+    'toy_coco_exists'
+]

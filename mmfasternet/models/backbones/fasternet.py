@@ -330,10 +330,12 @@ class FasterNet(BaseModule):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x = self.patch_embed(x)
         outs = []
-        for i, layer in enumerate(self.stages[:2 * self.out_indices[-1] + 1]):
+        for i, layer in enumerate(self.stages):
             x = layer(x)
             if i % 2 == 0 and i // 2 in self.out_indices:
                 outs.append(getattr(self, f'norm{i}')(x))
+                if len(outs) == len(self.out_indices):
+                    break
         return tuple(outs)
 
     def train(self, mode: bool = True) -> 'FasterNet':
