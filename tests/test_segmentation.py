@@ -19,7 +19,7 @@ from mmseg.structures import SegDataSample
 from conftest import REPO, run_tool, train_step_then_predict
 from mmfasternet import FasterNet
 from mmfasternet.backbone_swap import swap_in_fasternet
-from mmfasternet.datasets import TOY_CLASSES, generate_toy_ade
+from mmfasternet.datasets import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
 
 ARCHS = ('t0', 't1', 't2', 's', 'm', 'l')
 
@@ -59,7 +59,9 @@ def test_upernet_configs(arch):
 
 
 def test_toy_ade_is_deterministic_and_follows_ade_conventions(tmp_path, tiny_toy_ade):
+    assert not toy_ade_exists(str(tmp_path))
     generate_toy_ade(str(tmp_path), num_train=8, num_val=4, image_size=128, seed=2)
+    assert toy_ade_exists(str(tmp_path))
     for split in ('training', 'validation'):
         names = sorted(os.listdir(tiny_toy_ade / 'annotations' / split))
         assert names == sorted(os.listdir(tmp_path / 'annotations' / split))
@@ -70,16 +72,16 @@ def test_toy_ade_is_deterministic_and_follows_ade_conventions(tmp_path, tiny_toy
     labels = np.unique(np.concatenate([
         cv2.imread(str(p), cv2.IMREAD_UNCHANGED).ravel()
         for p in (tiny_toy_ade / 'annotations' / 'training').iterdir()]))
-    assert labels.min() == 0 and set(labels) <= {0, 1, 2, 3, 4} and len(labels) >= 4
+    assert labels.min() == 0 and set(labels) <= set(range(7)) and len(labels) >= 6
 
     dataset = BaseSegDataset(
-        data_root=str(tiny_toy_ade), metainfo=dict(classes=TOY_CLASSES), img_suffix='.jpg',
+        data_root=str(tiny_toy_ade), metainfo=dict(classes=TOY_ADE_CLASSES), img_suffix='.jpg',
         seg_map_suffix='.png', reduce_zero_label=True,
         data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
         pipeline=[dict(type='LoadAnnotations')])
     assert len(dataset) == 4
     seg = dataset[0]['gt_seg_map']
-    assert set(np.unique(seg)) <= {0, 1, 2, 3, 255}  # 0 ("other") became ignore
+    assert set(np.unique(seg)) <= {0, 1, 2, 3, 4, 5, 255}  # 0 ("other") became ignore
 
 
 def write_config(tmp_path, data_root):

@@ -7,28 +7,31 @@ _base_ = ['../upernet_fasternet_t0.py']
 
 data_root = 'data/toy_ade/'
 metainfo = dict(
-    classes=('sun', 'tile', 'leaf', 'gem'),
-    palette=[(230, 160, 30), (40, 90, 220), (40, 160, 60), (170, 40, 170)])
+    classes=('sun', 'tile', 'leaf', 'gem', 'wall', 'ground'),
+    palette=[(230, 160, 30), (40, 90, 220), (40, 160, 60), (170, 40, 170), (120, 120, 140),
+             (120, 90, 50)])
 crop_size = (256, 256)
 
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(init_cfg=None),
-    decode_head=dict(channels=64, num_classes=4),
-    auxiliary_head=dict(channels=32, num_classes=4),
+    decode_head=dict(channels=64, num_classes=6),
+    auxiliary_head=dict(channels=32, num_classes=6),
     test_cfg=dict(_delete_=True, mode='whole'))
 
+# mmseg's ADE20K pipelines with the image scale divided by two (512 -> 256).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomResize', scale=(1024, 256), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=crop_size, keep_ratio=True),
+    dict(type='Resize', scale=(1024, 256), keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs'),
 ]

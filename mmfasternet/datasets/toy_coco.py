@@ -4,7 +4,6 @@ The scenes come from :mod:`mmfasternet.datasets.toy_scenes`. Unoccluded objects 
 annotated with polygons, occluded ones with an RLE of their visible part, groups of small
 objects as one ``iscrowd`` RLE region, and some images are empty.
 """
-import json
 import os
 import os.path as osp
 from typing import Dict, List
@@ -13,6 +12,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from ..utils import write_json_atomically
 from .toy_scenes import CLASSES, Instance, render_scene
 
 
@@ -33,13 +33,6 @@ def _annotation(instance: Instance) -> dict:
     return dict(category_id=instance.label + 1, segmentation=segmentation,
                 area=float(instance.mask.sum()), bbox=_bbox(instance.mask),
                 iscrowd=int(instance.iscrowd))
-
-
-def write_json_atomically(obj: dict, path: str) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
 
 
 def generate_toy_coco(out_dir: str,

@@ -62,7 +62,7 @@ def _texture(name: str, shape: Tuple[int, int], rng: np.random.Generator) -> np.
     return cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 
-def _background(shape: Tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def background_noise(shape: Tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """Low-saturation multi-scale noise, like a blurry photograph of clutter."""
     h, w = shape
     image = np.zeros((h, w, 3), np.float32)
@@ -98,11 +98,20 @@ class Instance:
     iscrowd: bool = False
 
 
-def render_scene(rng: np.random.Generator, size: int, empty_prob: float,
-                 crowd_prob: float, min_area: int = 16) -> Tuple[np.ndarray, List[Instance]]:
-    """Draw one RGB scene and return it with its instances, front to back."""
+def render_scene(rng: np.random.Generator,
+                 size: int,
+                 empty_prob: float,
+                 crowd_prob: float,
+                 min_area: int = 16,
+                 background: Optional[np.ndarray] = None) -> Tuple[np.ndarray, List[Instance]]:
+    """Draw one RGB scene and return it with its instances, front to back.
+
+    Args:
+        background (np.ndarray, optional): The image to draw the objects on. Defaults to
+            None: a cluttered noise background.
+    """
     shape = (size, size)
-    image = _background(shape, rng)
+    image = background_noise(shape, rng) if background is None else background.copy()
     objects = []  # (class index, full mask, polygon)
     num_objects = 0 if rng.random() < empty_prob else int(rng.integers(1, 6))
     for _ in range(num_objects):

@@ -1,24 +1,27 @@
 """Params and FLOPs (multiply-adds) of detector, segmentor or classifier configs.
 
     python tools/analysis/get_flops.py configs/mask_rcnn_fasternet_s.py --shape 800 1280
+    python tools/analysis/get_flops.py mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py
 """
 import argparse
 
 from mmengine.config import Config, DictAction
+from mmengine.hub import get_config
 
 from mmfasternet.analysis import complexity
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument('configs', nargs='+',
+                        help='config files, or package configs such as mmdet::...')
     parser.add_argument('--shape', type=int, nargs=2, default=[800, 1280],
                         metavar=('H', 'W'), help='input height and width')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    print(f'| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
+    print('| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
     for path in args.configs:
-        cfg = Config.fromfile(path)
+        cfg = get_config(path) if '::' in path else Config.fromfile(path)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         result = complexity(cfg, tuple(args.shape))
