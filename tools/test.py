@@ -33,12 +33,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args.config, args.work_dir, args.cfg_options, args.launcher)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # loaded strictly below: a checkpoint that does not fit is an error
     if args.show_dir:
         enable_prediction_drawing(cfg, args.show_dir)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must be a .pkl file, got {args.out}')
     runner = build_runner(cfg, ['test_dataloader'])
+    runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
     if args.out:
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()

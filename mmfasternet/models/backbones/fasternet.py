@@ -15,7 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmfasternet.checkpoint import check_pretrained_exists
+from mmfasternet.checkpoint import check_pretrained_exists, load_backbone_weights
 from mmfasternet.registry import register_model
 
 PCONV_FORWARDS = ('split_cat', 'slicing')
@@ -174,6 +174,9 @@ class FasterNet(BaseModule):
         pconv_forward (str): ``'split_cat'`` or ``'slicing'``. Defaults to ``'split_cat'``.
         out_indices (Sequence[int] | int): Stages whose outputs are returned; negative
             indices count from the last stage. Defaults to ``(0, 1, 2, 3)``.
+        out_norm (bool): Pass each output through its own norm (``norm0/2/4/6``), as the
+            official detection backbone does; the official classifier has none.
+            Defaults to True.
         frozen_stages (int): -1 freezes nothing, 0 the embedding, ``k`` the embedding and
             the first ``k`` stages (with their merging layers and output norms).
             Defaults to -1.
@@ -207,6 +210,7 @@ class FasterNet(BaseModule):
                  act_cfg: Optional[dict] = None,
                  pconv_forward: str = 'split_cat',
                  out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 out_norm: bool = True,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
@@ -256,7 +260,8 @@ class FasterNet(BaseModule):
         self.stages = nn.Sequential(*layers)
 
         for i in self.out_indices:
-            self.add_module(f'norm{2 * i}', build_norm_layer(norm_cfg, self.channels[i])[1])
+            norm = build_norm_layer(norm_cfg, self.channels[i])[1] if out_norm else nn.Identity()
+            self.add_module(f'norm{2 * i}', norm)
 
         self._freeze_stages()
 
@@ -322,9 +327,15 @@ class FasterNet(BaseModule):
                 param.requires_grad = False
 
     def init_weights(self) -> None:
+        """Initialise the weights, or load them strictly from ``init_cfg``'s checkpoint
+        when its type is ``'Pretrained'``: an official ImageNet file, a timm checkpoint, or
+        an mmdet/mmseg/mmpretrain checkpoint, recognised by their keys."""
         init_cfg = self.init_cfg
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
             check_pretrained_exists(init_cfg['checkpoint'])
+            load_backbone_weights(self, init_cfg['checkpoint'])
+            self._is_init = True
+            return
         super().init_weights()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:

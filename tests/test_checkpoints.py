@@ -1,0 +1,205 @@
+"""Official, timm, mmdet-2.x and mmpretrain checkpoints: built here from the documented key
+layouts, loaded safely and strictly."""
+import os
+import os.path as osp
+
+import pytest
+import timm
+import torch
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS as CLS_MODELS
+
+from conftest import REPO, run_tool
+from mmfasternet import FasterNet
+from mmfasternet.checkpoint import (CheckpointError, detect_layout, official_to_timm,
+                                    read_checkpoint, timm_to_official)
+from test_fasternet import randomize_norms
+
+# Official classifiers (with head, BN not fused): parameter counts.
+OFFICIAL_CLASSIFIER_PARAMS = {
+    't0': 3_905_500, 't1': 7_595_368, 't2': 14_982_888, 's': 31_181_032, 'm': 53_521_464,
+    'l': 93_465_192,
+}
+
+
+def official_classifier(arch, seed=0):
+    """An "official" FasterNet classifier: timm's independent implementation with random
+    weights, and its state dict in the official release's layout."""
+    torch.manual_seed(seed)
+    net = randomize_norms(timm.create_model(f'fasternet_{arch}'), seed).eval()
+    return net, timm_to_official(net.state_dict())
+
+
+def build_classifier(arch):
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', f'fasternet_{arch}_in1k.py'))
+    return CLS_MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('arch', list(OFFICIAL_CLASSIFIER_PARAMS))
+def test_in1k_classifiers_have_the_official_parameter_counts(arch):
+    model = build_classifier(arch)
+    assert sum(p.numel() for p in model.parameters()) == OFFICIAL_CLASSIFIER_PARAMS[arch]
+
+
+@pytest.mark.parametrize('arch', ['t0', 't2'])
+def test_official_weights_give_the_official_logits(tmp_path, arch):
+    net, official = official_classifier(arch)
+    assert len(official) == 131
+    src, dst = tmp_path / 'official.pth', tmp_path / 'mm.pth'
+    torch.save(official, src)
+    result = run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
+                      str(src), str(dst))
+    assert 'official layout' in result.stdout and 'classifier' in result.stdout
+    model = build_classifier(arch).eval()
+    model.load_state_dict(torch.load(dst)['state_dict'], strict=True)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected = net(x)
+        logits = model(x, mode='tensor')
+    torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-4)
+
+
+def mmdet2_checkpoint(backbone_state):
+    """An official mmdet 2.x Mask R-CNN checkpoint: meta, state_dict with backbone (and its
+    output norms), neck and heads, and an optimizer."""
+    state = {f'backbone.{k}': v for k, v in backbone_state.items()}
+    state['neck.lateral_convs.0.conv.weight'] = torch.zeros(256, 128, 1, 1)
+    state['rpn_head.rpn_conv.weight'] = torch.zeros(256, 256, 3, 3)
+    return dict(meta=dict(mmdet_version='2.25.0', CLASSES=('person', 'bicycle'),
+                          config='model = dict(...)', epoch=12, iter=87960),
+                state_dict=state, optimizer=dict(state={}, param_groups=[]))
+
+
+def mmpretrain_checkpoint(model_state):
+    hub = MessageHub.get_instance('ckpt_test')
+    hub.update_scalar('train/loss', 1.0)
+    return dict(meta=dict(epoch=300, mmengine_version='0.10.7'),
+                state_dict={f'backbone.{k}': v for k, v in model_state.items()},
+                message_hub=hub.state_dict())
+
+
+def layouts(arch, with_norms):
+    """The backbone weights of one network written in every supported layout."""
+    torch.manual_seed(1)
+    source = randomize_norms(FasterNet(arch, out_norm=with_norms), 1)
+    official = source.state_dict()
+    classifier_head = {'avgpool_pre_head.1.weight': torch.zeros(1280, 8 * source.channels[0],
+                                                                1, 1),
+                       'head.weight': torch.zeros(1000, 1280), 'head.bias': torch.zeros(1000)}
+    mmpretrain = mmpretrain_checkpoint(official)
+    mmpretrain['state_dict']['head.fc.weight'] = torch.zeros(1000, 1280)
+    return official, {
+        'official': dict(official, **classifier_head),
+        'timm': official_to_timm(dict(official, **classifier_head)),
+        'mmpretrain': mmpretrain,
+    }
+
+
+@pytest.mark.parametrize('layout', ['official', 'timm', 'mmpretrain'])
+def test_imagenet_layouts_load_into_the_detection_backbone(tmp_path, layout):
+    official, files = layouts('t0', with_norms=False)
+    path = tmp_path / f'{layout}.pth'
+    torch.save(files[layout], path)
+    assert detect_layout(read_checkpoint(str(path))) == layout
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    loaded = model.state_dict()
+    for key, value in official.items():
+        assert torch.equal(loaded[key], value), key
+    # The classifier has no output norms: they keep their fresh initialisation.
+    assert torch.equal(model.norm6.weight, torch.ones(320))
+
+
+def test_official_mask_rcnn_checkpoint_loads_with_its_output_norms(tmp_path):
+    official, _ = layouts('s', with_norms=True)
+    path = tmp_path / 'mask_rcnn_fasternet_s_fpn_1x_coco.pth'
+    torch.save(mmdet2_checkpoint(official), path)
+    assert detect_layout(read_checkpoint(str(path))) == 'mmdet'
+    model = FasterNet('s', out_indices=(1, 2, 3),
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    loaded = model.state_dict()
+    assert 'norm0.weight' not in loaded  # the unused output norm is ignored
+    for key in loaded:
+        assert torch.equal(loaded[key], official[key]), key
+
+
+def test_another_variant_is_an_error_that_lists_the_keys(tmp_path):
+    _, files = layouts('t1', with_norms=False)
+    path = tmp_path / 't1.pth'
+    torch.save(files['official'], path)
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(CheckpointError) as error:
+        model.init_weights()
+    message = str(error.value)
+    assert 'official layout' in message and 'another variant' in message
+    assert 'mis-shaped keys: patch_embed.proj.weight: checkpoint (64, 3, 4, 4) vs model ' \
+           '(40, 3, 4, 4)' in message
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key  # nothing half-loaded
+
+
+def test_missing_and_unexpected_keys_are_errors(tmp_path):
+    official, files = layouts('t0', with_norms=False)
+    state = dict(files['official'])
+    del state['stages.4.blocks.7.mlp.3.weight']
+    state['stages.4.blocks.8.mlp.0.weight'] = torch.zeros(1)
+    path = tmp_path / 'broken.pth'
+    torch.save(state, path)
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointError) as error:
+        model.init_weights()
+    assert 'missing keys: stages.4.blocks.7.mlp.3.weight' in str(error.value)
+    assert 'unexpected keys: stages.4.blocks.8.mlp.0.weight' in str(error.value)
+
+
+class Exploit:
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_a_pickle_that_runs_code_is_refused_and_runs_nothing(tmp_path):
+    marker = tmp_path / 'pwned'
+    exploit = Exploit()
+    exploit.marker = marker
+    path = tmp_path / 'evil.pth'
+    torch.save({'patch_embed.proj.weight': torch.zeros(1), 'payload': exploit}, path)
+    with pytest.raises(CheckpointError, match='nothing in it was run'):
+        read_checkpoint(str(path))
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointError):
+        model.init_weights()
+    assert not marker.exists()
+
+
+def test_mmengine_checkpoints_load_weights_only_without_a_general_getattr(tmp_path):
+    hub = MessageHub.get_instance('weights_only_test')
+    hub.update_scalar('train/loss', 0.5)
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(dict(message_hub=hub.state_dict(), meta=dict(epoch=1)), path)
+    loaded = torch.load(path)  # weights_only=True is torch's default
+    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+
+    class Sneaky:
+        def __reduce__(self):
+            return (getattr, (HistoryBuffer, '__class__'))
+
+    torch.save({'x': Sneaky()}, tmp_path / 'sneaky.pth')
+    with pytest.raises(Exception, match='refusing getattr'):
+        torch.load(tmp_path / 'sneaky.pth')
+
+
+def test_converter_turns_an_mmdet2_checkpoint_into_a_detector_checkpoint(tmp_path):
+    official, _ = layouts('s', with_norms=True)
+    src, dst = tmp_path / 'mask_rcnn.pth', tmp_path / 'mm.pth'
+    torch.save(mmdet2_checkpoint(official), src)
+    result = run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
+                      str(src), str(dst))
+    assert 'mmdet layout' in result.stdout and 'detector' in result.stdout
+    state = torch.load(dst)['state_dict']
+    assert state['backbone.norm6.weight'].shape == (1024, )
+    assert 'neck.lateral_convs.0.conv.weight' in state

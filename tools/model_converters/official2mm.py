@@ -1,0 +1,37 @@
+"""Convert FasterNet weights to a checkpoint for this project's models.
+
+    python tools/model_converters/official2mm.py SRC DST
+
+SRC may be an official ImageNet file (-> an mmpretrain classifier checkpoint for
+configs/fasternet_*_in1k.py), a timm ``fasternet_*`` checkpoint (likewise), or an official
+mmdet 2.x Mask R-CNN checkpoint (-> a detector checkpoint for configs/mask_rcnn_fasternet_*).
+SRC is read with weights-only loading; DST loads with ``strict=True``.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+from mmfasternet.checkpoint import detect_layout, read_checkpoint, to_mm_state_dict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('src', help='official, timm, mmdet 2.x or mmpretrain checkpoint')
+    parser.add_argument('dst', help='output .pth')
+    args = parser.parse_args()
+    checkpoint = read_checkpoint(args.src)
+    layout = detect_layout(checkpoint)
+    state_dict = to_mm_state_dict(checkpoint)
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    tmp = f'{args.dst}.tmp'
+    torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout),
+                    state_dict=state_dict), tmp)
+    os.replace(tmp, args.dst)
+    kind = 'classifier' if any(k.startswith('head.') for k in state_dict) else 'detector'
+    print(f'{args.src} ({layout} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')
+
+
+if __name__ == '__main__':
+    main()
