@@ -20,7 +20,7 @@ PALETTE = [(230, 160, 30), (40, 90, 220), (40, 160, 60), (170, 40, 170)]
 HUES = {'sun': (12, 28), 'tile': (100, 120), 'leaf': (45, 75), 'gem': (140, 165)}
 
 
-def _polygon(name: str, center: Tuple[float, float], radius: float, angle: float,
+def object_outline(name: str, center: Tuple[float, float], radius: float, angle: float,
              rng: np.random.Generator) -> np.ndarray:
     """Outline of one object as an (N, 2) float array."""
     if name == 'sun':  # a slightly irregular disc
@@ -37,7 +37,7 @@ def _polygon(name: str, center: Tuple[float, float], radius: float, angle: float
     return np.stack([center[0] + radii * np.cos(t), center[1] + radii * np.sin(t)], axis=1)
 
 
-def _texture(name: str, shape: Tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def object_texture(name: str, shape: Tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """An RGB uint8 texture of the whole image in the class's colour family and pattern."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -119,7 +119,7 @@ def render_scene(rng: np.random.Generator,
             label = int(rng.integers(len(CLASSES)))
             radius = rng.uniform(0.09, 0.2) * size
             center = rng.uniform(radius + 2, size - radius - 2, 2)
-            polygon = _polygon(CLASSES[label], center, radius, rng.uniform(0, math.pi), rng)
+            polygon = object_outline(CLASSES[label], center, radius, rng.uniform(0, math.pi), rng)
             polygon = polygon.round(1).ravel().tolist()
             # Rasterised as COCO tools decode polygons, so drawing and annotation agree.
             full = decode_polygons([polygon], shape)
@@ -136,17 +136,17 @@ def render_scene(rng: np.random.Generator,
         instances.append(Instance(label, visible, polygon if unoccluded else None))
     instances = [i for i in instances if i.mask.sum() >= min_area]
     for label, full, _ in objects:  # back to front
-        image[full] = _texture(CLASSES[label], shape, rng)[full]
+        image[full] = object_texture(CLASSES[label], shape, rng)[full]
 
     if num_objects and rng.random() < crowd_prob:
         # A tight group of small same-class objects drawn on top of everything.
         label = int(rng.integers(len(CLASSES)))
-        texture = _texture(CLASSES[label], shape, rng)
+        texture = object_texture(CLASSES[label], shape, rng)
         crowd = np.zeros(shape, np.uint8)
         center = rng.uniform(0.2 * size, 0.8 * size, 2)
         for _ in range(int(rng.integers(4, 8))):
             offset = rng.normal(0, 0.05 * size, 2)
-            polygon = _polygon(CLASSES[label], center + offset, 0.03 * size,
+            polygon = object_outline(CLASSES[label], center + offset, 0.03 * size,
                                rng.uniform(0, math.pi), rng)
             cv2.fillPoly(crowd, [np.round(polygon).astype(np.int32)], 1)
         crowd = crowd.astype(bool)
@@ -158,3 +158,27 @@ def render_scene(rng: np.random.Generator,
         instances = [i for i in instances if i.mask.sum() >= min_area]
         instances.append(Instance(label, crowd, iscrowd=True))
     return image, instances
+
+
+def render_object_crops(num: int, size: int = 64, seed: int = 0
+                        ) -> Tuple[np.ndarray, np.ndarray]:
+    """Images of one object each, on clutter, for a toy classification task.
+
+    Returns:
+        tuple: ``(images, labels)``, uint8 RGB images of shape (num, size, size, 3) and
+        class indices into :data:`CLASSES`.
+    """
+    rng = np.random.default_rng(seed)
+    shape = (size, size)
+    images, labels = [], []
+    for _ in range(num):
+        label = int(rng.integers(len(CLASSES)))
+        image = background_noise(shape, rng)
+        radius = rng.uniform(0.25, 0.4) * size
+        center = rng.uniform(radius, size - radius, 2)
+        outline = object_outline(CLASSES[label], center, radius, rng.uniform(0, math.pi), rng)
+        mask = decode_polygons([outline.round(1).ravel().tolist()], shape)
+        image[mask] = object_texture(CLASSES[label], shape, rng)[mask]
+        images.append(image)
+        labels.append(label)
+    return np.stack(images), np.array(labels)
