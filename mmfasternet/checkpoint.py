@@ -110,7 +110,8 @@ def allow_mmengine_checkpoints() -> None:
 
 
 OFFICIAL_RELEASE_URL = 'https://github.com/JierunChen/FasterNet/releases/download/v1.0/'
-OFFICIAL_IMAGENET_FILE = re.compile(r'^fasternet_(t0|t1|t2|s|m|l)-epoch\.\d+-val_acc1\.[\d.]+\.pth$')
+OFFICIAL_IMAGENET_FILE = re.compile(
+    r'^fasternet_(t0|t1|t2|s|m|l)-epoch\.\d+-val_acc1\.[\d.]+\.pth$')
 
 
 def check_pretrained_exists(checkpoint: str) -> None:

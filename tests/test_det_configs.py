@@ -50,7 +50,8 @@ def test_mask_rcnn_configs_build_with_the_paper_recipe(arch):
 
 def test_missing_official_weights_say_where_to_get_them():
     cfg = load('mask_rcnn_fasternet_t0.py')
-    cfg.model.backbone.init_cfg.checkpoint = '/nonexistent/fasternet_t0-epoch.281-val_acc1.71.9180.pth'
+    cfg.model.backbone.init_cfg.checkpoint = (
+        '/nonexistent/fasternet_t0-epoch.281-val_acc1.71.9180.pth')
     model = MODELS.build(cfg.model)
     with pytest.raises(FileNotFoundError) as error:
         model.init_weights()

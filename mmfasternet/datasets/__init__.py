@@ -6,6 +6,6 @@ from .toy_scenes import CLASSES as TOY_CLASSES
 from .toy_scenes import PALETTE as TOY_PALETTE
 
 __all__ = [
-    'TOY_ADE_CLASSES', 'TOY_ADE_PALETTE', 'TOY_CLASSES', 'TOY_PALETTE', 'generate_toy_ade', 'generate_toy_coco', 'toy_ade_exists',
-    'toy_coco_exists'
+    'TOY_ADE_CLASSES', 'TOY_ADE_PALETTE', 'TOY_CLASSES', 'TOY_PALETTE', 'generate_toy_ade',
+    'generate_toy_coco', 'toy_ade_exists', 'toy_coco_exists'
 ]

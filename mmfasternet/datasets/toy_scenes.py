@@ -21,7 +21,7 @@ HUES = {'sun': (12, 28), 'tile': (100, 120), 'leaf': (45, 75), 'gem': (140, 165)
 
 
 def object_outline(name: str, center: Tuple[float, float], radius: float, angle: float,
-             rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator) -> np.ndarray:
     """Outline of one object as an (N, 2) float array."""
     if name == 'sun':  # a slightly irregular disc
         n, radii = 40, radius * (1 + 0.05 * rng.standard_normal(40))
@@ -147,7 +147,7 @@ def render_scene(rng: np.random.Generator,
         for _ in range(int(rng.integers(4, 8))):
             offset = rng.normal(0, 0.05 * size, 2)
             polygon = object_outline(CLASSES[label], center + offset, 0.03 * size,
-                               rng.uniform(0, math.pi), rng)
+                                     rng.uniform(0, math.pi), rng)
             cv2.fillPoly(crowd, [np.round(polygon).astype(np.int32)], 1)
         crowd = crowd.astype(bool)
         image[crowd] = texture[crowd]
