@@ -14,6 +14,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 
 import mmfasternet  # noqa: F401  registers FasterNet
+from mmfasternet.deploy import switch_to_deploy
 
 
 def _data_samples(scope: str, shape: Tuple[int, int]):
@@ -35,13 +36,20 @@ def build_model(cfg: Config) -> torch.nn.Module:
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
-def complexity(cfg: Config, shape: Tuple[int, int]) -> Dict[str, float]:
+def complexity(cfg: Config, shape: Tuple[int, int], deploy: bool = False) -> Dict[str, float]:
     """Params and FLOPs (both in millions/billions) of the model of ``cfg`` at ``shape``.
+
+    Args:
+        cfg (Config): The config.
+        shape (tuple): Input height and width.
+        deploy (bool): Fold BNs into convs first, as the paper counts. Defaults to False.
 
     Returns:
         dict: ``params_m`` (millions) and ``gflops`` (billions of multiply-adds).
     """
     model = build_model(cfg)
+    if deploy:
+        switch_to_deploy(model)
     scope = cfg.get('default_scope')
     inputs = torch.rand(1, 3, *shape)
     samples = _data_samples(scope, shape)

@@ -8,6 +8,7 @@ import os
 from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 
+from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.engine.tool_config import build_runner, load_tool_config
 from mmfasternet.engine.visualization import enable_prediction_drawing
 
@@ -19,6 +20,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where the metrics and logs go')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='draw predictions into this folder')
+    parser.add_argument(
+        '--fuse-conv-bn', action='store_true',
+        help='fold BatchNorms into convs (FasterNet.switch_to_deploy) for faster inference')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. test_dataloader.batch_size=4')
@@ -40,6 +44,8 @@ def main() -> None:
         raise SystemExit(f'--out must be a .pkl file, got {args.out}')
     runner = build_runner(cfg, ['test_dataloader'])
     runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
+    if args.fuse_conv_bn:
+        switch_to_deploy(runner.model)
     if args.out:
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()

@@ -17,6 +17,8 @@ def main() -> None:
                         help='config files, or package configs such as mmdet::...')
     parser.add_argument('--shape', type=int, nargs=2, default=[800, 1280],
                         metavar=('H', 'W'), help='input height and width')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BNs into convs first (the paper counts this way)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     print('| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
@@ -24,7 +26,7 @@ def main() -> None:
         cfg = get_config(path) if '::' in path else Config.fromfile(path)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        result = complexity(cfg, tuple(args.shape))
+        result = complexity(cfg, tuple(args.shape), deploy=args.fuse_conv_bn)
         print(f'| {path} | {args.shape[0]}x{args.shape[1]} | {result["params_m"]:.2f} | '
               f'{result["gflops"]:.1f} |', flush=True)
 

@@ -16,6 +16,8 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfasternet.checkpoint import check_pretrained_exists, load_backbone_weights
+from mmfasternet import deploy as deploy_utils
+from mmfasternet.deploy import fuse_conv_bn
 from mmfasternet.registry import register_model
 
 PCONV_FORWARDS = ('split_cat', 'slicing')
@@ -97,6 +99,12 @@ class FasterNetBlock(nn.Module):
             self.layer_scale = None
         self.with_cp = with_cp
 
+    def switch_to_deploy(self) -> None:
+        """Fold the MLP's BN into the 1x1 conv before it."""
+        if isinstance(self.mlp[1], _BatchNorm):
+            self.mlp[0] = fuse_conv_bn(self.mlp[0], self.mlp[1])
+            self.mlp[1] = nn.Identity()
+
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         y = self.mlp(self.spatial_mixing(x))
         if self.layer_scale is not None:
@@ -133,6 +141,12 @@ class PatchEmbed(nn.Module):
             in_channels, embed_dims, patch_size, stride=stride, bias=False)
         self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
 
+    def switch_to_deploy(self) -> None:
+        """Fold the norm into the conv."""
+        if isinstance(self.norm, _BatchNorm):
+            self.proj = fuse_conv_bn(self.proj, self.norm)
+            self.norm = nn.Identity()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.proj(x))
 
@@ -145,6 +159,12 @@ class PatchMerging(nn.Module):
         self.reduction = nn.Conv2d(
             dim, 2 * dim, patch_size, stride=stride, bias=False)
         self.norm = build_norm_layer(norm_cfg, 2 * dim)[1]
+
+    def switch_to_deploy(self) -> None:
+        """Fold the norm into the conv."""
+        if isinstance(self.norm, _BatchNorm):
+            self.reduction = fuse_conv_bn(self.reduction, self.norm)
+            self.norm = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.reduction(x))
@@ -263,6 +283,7 @@ class FasterNet(BaseModule):
             norm = build_norm_layer(norm_cfg, self.channels[i])[1] if out_norm else nn.Identity()
             self.add_module(f'norm{2 * i}', norm)
 
+        self.deploy = False
         self._freeze_stages()
 
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
@@ -349,7 +370,17 @@ class FasterNet(BaseModule):
                     break
         return tuple(outs)
 
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference: fold every BN that follows a conv (embedding,
+        merging layers, block MLPs) into it. The output norms follow a residual sum and
+        stay. Eval mode only; there is no way back."""
+        deploy_utils.switch_to_deploy(self)
+        self.deploy = True
+
     def train(self, mode: bool = True) -> 'FasterNet':
+        if mode and self.deploy:
+            raise RuntimeError('a FasterNet switched to deploy mode (BN folded) cannot '
+                               'train; build a new model to train')
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

@@ -1,0 +1,36 @@
+"""Inference-time re-parameterisation: fold each BatchNorm into the conv before it."""
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+@torch.no_grad()
+def fuse_conv_bn(conv: nn.Conv2d, bn: _BatchNorm) -> nn.Conv2d:
+    """Return a conv that computes ``bn(conv(x))`` of the eval-mode BN.
+
+    Args:
+        conv (nn.Conv2d): The conv (with or without bias).
+        bn (_BatchNorm): The BN that follows it, with running statistics.
+    """
+    if not isinstance(bn, _BatchNorm) or not bn.track_running_stats:
+        raise TypeError(f'can only fold a BatchNorm with running statistics, got {bn}')
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps) if bn.affine else \
+        1 / torch.sqrt(bn.running_var + bn.eps)
+    shift = (bn.bias if bn.affine else 0) - bn.running_mean * scale
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
+                      conv.padding, conv.dilation, conv.groups, bias=True,
+                      padding_mode=conv.padding_mode).to(conv.weight)
+    fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(shift)
+    fused.bias.copy_(bias * scale + shift)
+    return fused
+
+
+def switch_to_deploy(model: nn.Module) -> nn.Module:
+    """Call ``switch_to_deploy()`` on every submodule that has it (a backbone inside a
+    detector, segmentor or classifier) and put the model in eval mode."""
+    model.eval()
+    for module in list(model.modules()):
+        if module is not model and hasattr(module, 'switch_to_deploy'):
+            module.switch_to_deploy()
+    return model

@@ -1,0 +1,65 @@
+"""Folding BN into the convs (switch_to_deploy) keeps the outputs."""
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from conftest import REPO
+from mmfasternet import FasterNet
+from mmfasternet.deploy import switch_to_deploy
+from test_fasternet import randomize_norms
+
+
+def relative_error(a, b):
+    return ((a - b).abs().max() / b.abs().max()).item()
+
+
+@pytest.mark.parametrize('arch', ['t0', 't1', 't2', 's', 'm', 'l'])
+def test_folded_backbone_equals_eval_mode(arch):
+    torch.manual_seed(0)
+    model = randomize_norms(FasterNet(arch)).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+        model.switch_to_deploy()
+        outs = model(x)
+    # Only the four output norms, which follow residual sums, remain.
+    assert sum(isinstance(m, _BatchNorm) for m in model.modules()) == 4
+    for a, b in zip(outs, expected):
+        assert relative_error(a, b) < 1e-5
+    with pytest.raises(RuntimeError, match='deploy mode'):
+        model.train()
+
+
+def test_folded_detector_gives_the_same_predictions():
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    randomize_norms(model.backbone)
+    model.eval()
+    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 128)], num_items=[2],
+                            num_classes=4, with_mask=True)
+    with torch.no_grad():
+        data = model.data_preprocessor(packed, False)
+        expected = model.extract_feat(data['inputs'])
+        switch_to_deploy(model)
+        features = model.extract_feat(data['inputs'])
+    assert model.backbone.deploy
+    for a, b in zip(features, expected):
+        assert relative_error(a, b) < 1e-5
+
+
+# Paper Tab. 8 / official README: GFLOPs (multiply-adds) at 224x224 with BN fused.
+TAB8_GFLOPS = {'t0': 0.335, 't1': 0.851, 't2': 1.904, 's': 4.550, 'm': 8.722, 'l': 15.495}
+
+
+@pytest.mark.parametrize('arch', list(TAB8_GFLOPS))
+def test_fused_classifier_flops_match_tab8(arch):
+    from mmfasternet.analysis import complexity
+    cfg = Config.fromfile(f'{REPO}/configs/fasternet_{arch}_in1k.py')
+    result = complexity(cfg, (224, 224), deploy=True)
+    assert result['gflops'] == pytest.approx(TAB8_GFLOPS[arch], abs=0.005)
