@@ -27,8 +27,8 @@ def main() -> None:
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         result = complexity(cfg, tuple(args.shape), deploy=args.fuse_conv_bn)
-        print(f'| {path} | {args.shape[0]}x{args.shape[1]} | {result["params_m"]:.2f} | '
-              f'{result["gflops"]:.1f} |', flush=True)
+        print(f'| {path} | {args.shape[0]}x{args.shape[1]} | {result["params_m"]:.3f} | '
+              f'{result["gflops"]:.3f} |', flush=True)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,77 @@
+"""CPU latency of FasterNet and its ImageNet peers, measured the paper's way.
+
+The protocol of the paper (Sec. 4): batch 1, one thread, 224x224 input, BN folded into the
+convs, warm-up runs, then the median of repeated runs.
+"""
+import statistics
+import time
+from typing import Dict, Tuple
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import fuse_conv_bn
+from mmengine.config import Config
+
+from mmfasternet.analysis import build_model
+from mmfasternet.deploy import switch_to_deploy
+
+# Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
+# mmpretrain gives the same architectures.
+PAPER = {
+    'fasternet_t0': (71.9, 9.2), 'fasternet_t1': (76.2, 17.7), 'fasternet_t2': (78.9, 33.5),
+    'fasternet_s': (81.3, 71.2), 'fasternet_m': (83.0, 129.5), 'fasternet_l': (83.5, 219.5),
+    'mobilenet-v2_8xb32_in1k': (72.0, 12.2),
+    'mobilevit-xxsmall_3rdparty_in1k': (69.0, 30.8),
+    'mobilevit-xsmall_3rdparty_in1k': (74.8, 40.8),
+    'mobilevit-small_3rdparty_in1k': (78.4, 56.7),
+    'edgenext-xxsmall_3rdparty_in1k': (71.2, 15.7),
+    'edgenext-xsmall_3rdparty_in1k': (75.0, 24.4),
+    'edgenext-small_3rdparty_in1k': (79.4, 39.2),
+    'poolformer-s12_3rdparty_32xb128_in1k': (77.2, 49.0),
+    'poolformer-s24_3rdparty_32xb128_in1k': (80.3, 92.8),
+    'poolformer-s36_3rdparty_32xb128_in1k': (81.4, 138.0),
+    'poolformer-m36_3rdparty_32xb128_in1k': (82.1, 215.0),
+    'poolformer-m48_3rdparty_32xb128_in1k': (82.5, 281.8),
+    'resnet50_8xb32_in1k': (78.8, 73.0),
+    'convnext-tiny_32xb128_in1k': (82.1, 86.3),
+    'convnext-small_32xb128_in1k': (83.1, 153.2),
+    'convnext-base_32xb128_in1k': (83.8, 257.1),
+    'swin-tiny_16xb64_in1k': (81.3, 122.2),
+    'swin-small_16xb64_in1k': (83.0, 224.2),
+    'swin-base_16xb64_in1k': (83.5, 349.2),
+}
+
+
+def build_classifier(name: str, repo_root: str = '.') -> nn.Module:
+    """A BN-folded, eval-mode classifier: ``fasternet_<arch>`` from this project's configs,
+    anything else from mmpretrain's model zoo (architecture only, no weights)."""
+    if name.startswith('fasternet_'):
+        cfg = Config.fromfile(f'{repo_root}/configs/{name}_in1k.py')
+        return switch_to_deploy(build_model(cfg))
+    import mmpretrain
+    return fuse_conv_bn(mmpretrain.get_model(name, pretrained=False).eval())
+
+
+@torch.no_grad()
+def latency_ms(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224), warmup: int = 5,
+               repeats: int = 20) -> float:
+    """Median wall time of one forward pass, in milliseconds."""
+    x = torch.randn(*shape)
+    for _ in range(warmup):
+        model(x, mode='tensor')
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model(x, mode='tensor')
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def count(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224)) -> Dict[str, float]:
+    """Params (M) and multiply-adds (G) of a built classifier."""
+    from mmengine.analysis import FlopAnalyzer
+    analyzer = FlopAnalyzer(model, (torch.randn(*shape), ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return dict(params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+                gflops=analyzer.total() / 1e9)

@@ -1,0 +1,19 @@
+"""The analysis tools run end to end on tiny settings (no timing is asserted)."""
+import os.path as osp
+
+from conftest import REPO, run_tool
+
+
+def test_get_flops_counts_a_fused_classifier():
+    result = run_tool(osp.join(REPO, 'tools', 'analysis', 'get_flops.py'),
+                      'configs/fasternet_t0_in1k.py', '--shape', '224', '224', '--fuse-conv-bn')
+    assert '| configs/fasternet_t0_in1k.py | 224x224 | 3.901 | 0.335 |' in result.stdout
+
+
+def test_benchmark_writes_a_table_and_a_plot(tmp_path):
+    run_tool(osp.join(REPO, 'tools', 'analysis', 'benchmark.py'), '--models', 'fasternet_t0',
+             'mobilenet-v2_8xb32_in1k', '--repeats', '1', '--out', str(tmp_path))
+    table = (tmp_path / 'benchmarks.md').read_text()
+    assert '| fasternet_t0 | 3.9 | 0.34 |' in table
+    assert '| mobilenet-v2_8xb32_in1k | 3.5 |' in table
+    assert (tmp_path / 'latency_vs_accuracy.png').stat().st_size > 10_000

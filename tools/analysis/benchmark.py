@@ -1,0 +1,88 @@
+"""Latency of FasterNet and its ImageNet peers on this machine, the paper's way
+(batch 1, one thread, 224x224, BN folded, median after warm-up), with a table for
+docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
+
+    python tools/analysis/benchmark.py --out docs
+"""
+import argparse
+import os.path as osp
+import platform
+import time
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from mmfasternet.benchmark import PAPER, build_classifier, count, latency_ms  # noqa: E402
+
+
+def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
+    """Multiply-adds per second (G) of an n x n fp32 matmul on the current threads."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--models', nargs='+', default=list(PAPER))
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--out', default='docs', help='folder for benchmarks.md and the plot')
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    peak = matmul_gmacs()
+    rows = []
+    for name in args.models:
+        model = build_classifier(name)
+        sizes = count(model)
+        ms = latency_ms(model, repeats=args.repeats)
+        top1, paper_ms = PAPER[name]
+        rows.append((name, sizes['params_m'], sizes['gflops'], ms, sizes['gflops'] / ms * 1e3,
+                     top1, paper_ms))
+        print(f'{name:40s} {ms:8.1f} ms  {rows[-1][4]:5.1f} GMAC/s', flush=True)
+
+    lines = [
+        '# CPU latency benchmark', '',
+        f'`python tools/analysis/benchmark.py` on {platform.processor() or platform.machine()}'
+        f', torch {torch.__version__}, {args.threads} thread(s), batch 1, 224x224, BN folded '
+        f'(FasterNet: `switch_to_deploy`; peers: mmcv `fuse_conv_bn`), median of '
+        f'{args.repeats} runs after 5 warm-up runs. Peers are mmpretrain 1.2.0 '
+        f'architectures. A 1024x1024 fp32 matmul reaches {peak:.1f} GMAC/s here.', '',
+        '| model | params (M) | GMACs | latency (ms) | GMAC/s | % of matmul | paper top-1 '
+        '| paper i9 latency (ms) |',
+        '|---|---|---|---|---|---|---|---|']
+    for name, params, gflops, ms, rate, top1, paper_ms in rows:
+        lines.append(f'| {name} | {params:.1f} | {gflops:.2f} | {ms:.1f} | {rate:.1f} | '
+                     f'{100 * rate / peak:.0f}% | {top1} | {paper_ms} |')
+    with open(osp.join(args.out, 'benchmarks.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n')
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    families = {}
+    for name, _, _, ms, _, top1, _ in rows:
+        families.setdefault(name.split('_')[0].split('-')[0], []).append((ms, top1, name))
+    for family, points in families.items():
+        points.sort()
+        style = dict(linewidth=2.5, color='red') if family == 'fasternet' else dict()
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker='o', label=family,
+                **style)
+    ax.set_xscale('log')
+    ax.set_xlabel(f'CPU latency (ms, {args.threads} thread, batch 1, log scale)')
+    ax.set_ylabel('ImageNet top-1 (%, paper Tab. 3)')
+    ax.set_title('Latency on this machine vs accuracy')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(osp.join(args.out, 'latency_vs_accuracy.png'))
+    print(f'wrote {args.out}/benchmarks.md and {args.out}/latency_vs_accuracy.png')
+
+
+if __name__ == '__main__':
+    main()
