@@ -5,7 +5,8 @@ convs, warm-up runs, then the median of repeated runs.
 """
 import statistics
 import time
-from typing import Dict, Tuple
+from functools import partial
+from typing import Callable, Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -52,19 +53,23 @@ def build_classifier(name: str, repo_root: str = '.') -> nn.Module:
     return fuse_conv_bn(mmpretrain.get_model(name, pretrained=False).eval())
 
 
-@torch.no_grad()
 def latency_ms(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224), warmup: int = 5,
                repeats: int = 20) -> float:
-    """Median wall time of one forward pass, in milliseconds."""
-    x = torch.randn(*shape)
-    for _ in range(warmup):
-        model(x, mode='tensor')
-    times = []
+    """Median wall time of one classifier forward pass (``mode='tensor'``), in ms."""
+    return module_latency_ms(partial(model, mode='tensor'), torch.randn(*shape), warmup,
+                             repeats)
+
+
+def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
+    """Multiply-adds per second (G) of an n x n fp32 matmul on the current threads: the
+    machine's practical peak."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
     for _ in range(repeats):
-        start = time.perf_counter()
-        model(x, mode='tensor')
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        a @ b
+    return n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def count(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224)) -> Dict[str, float]:
@@ -75,3 +80,42 @@ def count(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224)) -> Dict[s
     analyzer.uncalled_modules_warnings(False)
     return dict(params_m=sum(p.numel() for p in model.parameters()) / 1e6,
                 gflops=analyzer.total() / 1e9)
+
+
+# Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.
+OPERATOR_FEATURE_MAPS = ((96, 56), (192, 28), (384, 14), (768, 7))
+
+
+def operator_stack(kind: str, channels: int, layers: int = 10) -> nn.Module:
+    """Ten stacked 3x3 layers of one operator kind, as in the paper's Tab. 1:
+    ``conv``, ``gconv`` (16 groups), ``dwconv`` or ``pconv`` (r = 1/4)."""
+    from mmfasternet.models.backbones.fasternet import PartialConv
+
+    def layer():
+        if kind == 'pconv':
+            return PartialConv(channels, 4)
+        groups = dict(conv=1, gconv=16, dwconv=channels)[kind]
+        return nn.Conv2d(channels, channels, 3, padding=1, groups=groups, bias=False)
+
+    return nn.Sequential(*[layer() for _ in range(layers)]).eval()
+
+
+def operator_macs(kind: str, channels: int, size: int, layers: int = 10) -> float:
+    """Multiply-adds of :func:`operator_stack` on one ``channels x size x size`` map."""
+    per_position = {'conv': 9 * channels**2, 'gconv': 9 * channels**2 / 16,
+                    'dwconv': 9 * channels, 'pconv': 9 * (channels // 4)**2}[kind]
+    return per_position * size * size * layers
+
+
+@torch.no_grad()
+def module_latency_ms(module: Union[nn.Module, Callable], x: torch.Tensor, warmup: int = 5,
+                      repeats: int = 20) -> float:
+    """Median wall time of ``module(x)`` in milliseconds."""
+    for _ in range(warmup):
+        module(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        module(x)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)

@@ -7,7 +7,6 @@ docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
 import argparse
 import os.path as osp
 import platform
-import time
 
 import matplotlib
 
@@ -15,18 +14,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.benchmark import PAPER, build_classifier, count, latency_ms  # noqa: E402
-
-
-def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
-    """Multiply-adds per second (G) of an n x n fp32 matmul on the current threads."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return n**3 * repeats / (time.perf_counter() - start) / 1e9
+from mmfasternet.benchmark import (PAPER, build_classifier, count, latency_ms,  # noqa: E402
+                                   matmul_gmacs)
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""The paper's Tab. 1 on this machine: FLOPs, latency and achieved FLOPS of 10 stacked 3x3
+Conv, GConv (16 groups), DWConv and PConv (r = 1/4) layers, plus the machine's matmul rate.
+
+    python tools/analysis/operator_flops.py --out docs
+"""
+import argparse
+import os.path as osp
+import platform
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from mmfasternet.benchmark import (OPERATOR_FEATURE_MAPS, matmul_gmacs,  # noqa: E402
+                                   module_latency_ms, operator_macs, operator_stack)
+
+KINDS = ('conv', 'gconv', 'dwconv', 'pconv')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--out', default='docs')
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    peak = matmul_gmacs()
+    lines = [
+        '# Operator FLOPS (paper Tab. 1) on this machine', '',
+        f'`python tools/analysis/operator_flops.py`: {platform.processor() or platform.machine()}'
+        f', torch {torch.__version__}, {args.threads} thread(s), batch 1, 10 stacked layers, '
+        f'median of {args.repeats} runs. FLOPs are multiply-adds. A 1024x1024 fp32 matmul '
+        f'reaches {peak:.1f} GFLOPS here.', '',
+        '| operator | feature map | FLOPs (M) | latency (ms) | FLOPS (G/s) |',
+        '|---|---|---|---|---|']
+    rates = {kind: [] for kind in KINDS}
+    for kind in KINDS:
+        for channels, size in OPERATOR_FEATURE_MAPS:
+            macs = operator_macs(kind, channels, size)
+            ms = module_latency_ms(operator_stack(kind, channels),
+                                   torch.randn(1, channels, size, size), repeats=args.repeats)
+            rates[kind].append(macs / ms / 1e6)
+            lines.append(f'| {kind} | {channels}x{size}x{size} | {macs / 1e6:.1f} | {ms:.2f} | '
+                         f'{rates[kind][-1]:.1f} |')
+            print(lines[-1], flush=True)
+        lines.append(f'| {kind} | average | | | {sum(rates[kind]) / len(rates[kind]):.1f} |')
+    with open(osp.join(args.out, 'operator_flops.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n\n![operator FLOPS](operator_flops.png)\n')
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    width = 0.2
+    for k, kind in enumerate(KINDS):
+        ax.bar([i + (k - 1.5) * width for i in range(len(OPERATOR_FEATURE_MAPS))], rates[kind],
+               width, label=kind)
+    ax.axhline(peak, color='black', linestyle='--', linewidth=1, label='matmul 1024^2')
+    ax.set_xticks(range(len(OPERATOR_FEATURE_MAPS)))
+    ax.set_xticklabels([f'{c}x{s}x{s}' for c, s in OPERATOR_FEATURE_MAPS])
+    ax.set_ylabel('achieved GFLOPS (multiply-adds / s)')
+    ax.set_title(f'10 stacked 3x3 layers, batch 1, {args.threads} thread(s)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(osp.join(args.out, 'operator_flops.png'))
+    print(f'wrote {args.out}/operator_flops.md and {args.out}/operator_flops.png')
+
+
+if __name__ == '__main__':
+    main()
