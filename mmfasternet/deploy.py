@@ -34,3 +34,25 @@ def switch_to_deploy(model: nn.Module) -> nn.Module:
         if module is not model and hasattr(module, 'switch_to_deploy'):
             module.switch_to_deploy()
     return model
+
+
+def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: int = 18,
+                **forward_kwargs) -> int:
+    """Export ``model`` (BN folded first) to one self-contained ONNX file.
+
+    Args:
+        model (nn.Module): A FasterNet backbone or a model holding one.
+        path (str): The ``.onnx`` file to write; weights are embedded, not external.
+        shape (tuple): Input shape (batch, channels, height, width).
+        opset (int): ONNX opset. Defaults to 18.
+        **forward_kwargs: Passed to ``model.forward``, e.g. ``mode='tensor'``.
+
+    Returns:
+        int: The file size in bytes.
+    """
+    import os
+    switch_to_deploy(model)
+    example = torch.randn(*shape)
+    torch.onnx.export(model, (example, ), path, kwargs=forward_kwargs or None, dynamo=True,
+                      opset_version=opset, external_data=False, input_names=['image'])
+    return os.path.getsize(path)
