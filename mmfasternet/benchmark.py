@@ -43,21 +43,25 @@ PAPER = {
 }
 
 
-def build_classifier(name: str, repo_root: str = '.') -> nn.Module:
-    """A BN-folded, eval-mode classifier: ``fasternet_<arch>`` from this project's configs,
-    anything else from mmpretrain's model zoo (architecture only, no weights)."""
+def build_classifier(name: str, repo_root: str = '.', fold_bn: bool = True) -> nn.Module:
+    """An eval-mode classifier, BN folded unless ``fold_bn=False``: ``fasternet_<arch>``
+    from this project's configs, anything else from mmpretrain's model zoo (architecture
+    only, no weights)."""
     if name.startswith('fasternet_'):
-        cfg = Config.fromfile(f'{repo_root}/configs/{name}_in1k.py')
-        return switch_to_deploy(build_model(cfg))
+        model = build_model(Config.fromfile(f'{repo_root}/configs/{name}_in1k.py'))
+        return switch_to_deploy(model) if fold_bn else model
     import mmpretrain
-    return fuse_conv_bn(mmpretrain.get_model(name, pretrained=False).eval())
+    model = mmpretrain.get_model(name, pretrained=False).eval()
+    return fuse_conv_bn(model) if fold_bn else model
 
 
 def latency_ms(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224), warmup: int = 5,
-               repeats: int = 20) -> float:
+               repeats: int = 20, channels_last: bool = False) -> float:
     """Median wall time of one classifier forward pass (``mode='tensor'``), in ms."""
-    return module_latency_ms(partial(model, mode='tensor'), torch.randn(*shape), warmup,
-                             repeats)
+    x = torch.randn(*shape)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    return module_latency_ms(partial(model, mode='tensor'), x, warmup, repeats)
 
 
 def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
