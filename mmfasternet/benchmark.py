@@ -6,7 +6,7 @@ convs, warm-up runs, then the median of repeated runs.
 import statistics
 import time
 from functools import partial
-from typing import Callable, Dict, Tuple, Union
+from typing import Callable, Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -55,13 +55,33 @@ def build_classifier(name: str, repo_root: str = '.', fold_bn: bool = True) -> n
     return fuse_conv_bn(model) if fold_bn else model
 
 
-def latency_ms(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224), warmup: int = 5,
-               repeats: int = 20, channels_last: bool = False) -> float:
-    """Median wall time of one classifier forward pass (``mode='tensor'``), in ms."""
+def classifier_call(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224),
+                    channels_last: bool = False) -> Tuple[Callable, torch.Tensor]:
+    """A classifier's ``mode='tensor'`` forward and an input for it."""
     x = torch.randn(*shape)
     if channels_last:
+        model = model.to(memory_format=torch.channels_last)
         x = x.to(memory_format=torch.channels_last)
-    return module_latency_ms(partial(model, mode='tensor'), x, warmup, repeats)
+    return partial(model, mode='tensor'), x
+
+
+@torch.no_grad()
+def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], rounds: int = 5,
+                           per_round: int = 4, warmup: int = 3) -> Dict[str, float]:
+    """Median wall time (ms) of each ``fn(x)``, measured round-robin so that a slow patch
+    of the machine (turbo, a busy neighbour) hits every model alike and ratios between
+    them stay fair."""
+    for fn, x in calls.values():
+        for _ in range(warmup):
+            fn(x)
+    times = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, (fn, x) in calls.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn(x)
+                times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
@@ -109,17 +129,3 @@ def operator_macs(kind: str, channels: int, size: int, layers: int = 10) -> floa
     per_position = {'conv': 9 * channels**2, 'gconv': 9 * channels**2 / 16,
                     'dwconv': 9 * channels, 'pconv': 9 * (channels // 4)**2}[kind]
     return per_position * size * size * layers
-
-
-@torch.no_grad()
-def module_latency_ms(module: Union[nn.Module, Callable], x: torch.Tensor, warmup: int = 5,
-                      repeats: int = 20) -> float:
-    """Median wall time of ``module(x)`` in milliseconds."""
-    for _ in range(warmup):
-        module(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        module(x)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)

@@ -12,7 +12,7 @@ def test_get_flops_counts_a_fused_classifier():
 
 def test_benchmark_writes_a_table_and_a_plot(tmp_path):
     run_tool(osp.join(REPO, 'tools', 'analysis', 'benchmark.py'), '--models', 'fasternet_t0',
-             'mobilenet-v2_8xb32_in1k', '--repeats', '1', '--out', str(tmp_path))
+             'mobilenet-v2_8xb32_in1k', '--rounds', '1', '--out', str(tmp_path))
     table = (tmp_path / 'benchmarks.md').read_text()
     assert '| fasternet_t0 | 3.9 | 0.34 |' in table
     assert '| mobilenet-v2_8xb32_in1k | 3.5 |' in table
@@ -20,7 +20,7 @@ def test_benchmark_writes_a_table_and_a_plot(tmp_path):
 
 
 def test_operator_flops_tool_writes_the_table_and_chart(tmp_path):
-    run_tool(osp.join(REPO, 'tools', 'analysis', 'operator_flops.py'), '--repeats', '1',
+    run_tool(osp.join(REPO, 'tools', 'analysis', 'operator_flops.py'), '--rounds', '1',
              '--out', str(tmp_path))
     table = (tmp_path / 'operator_flops.md').read_text()
     # The paper's FLOPs for 10 layers at 96x56x56: Conv 2601M, GConv and PConv 162M.

@@ -13,8 +13,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.benchmark import (OPERATOR_FEATURE_MAPS, matmul_gmacs,  # noqa: E402
-                                   module_latency_ms, operator_macs, operator_stack)
+from mmfasternet.benchmark import (OPERATOR_FEATURE_MAPS,  # noqa: E402
+                                   interleaved_latency_ms, matmul_gmacs, operator_macs,
+                                   operator_stack)
 
 KINDS = ('conv', 'gconv', 'dwconv', 'pconv')
 
@@ -22,7 +23,8 @@ KINDS = ('conv', 'gconv', 'dwconv', 'pconv')
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--rounds', type=int, default=5,
+                        help='round-robin rounds of 4 runs per operator')
     parser.add_argument('--out', default='docs')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -31,20 +33,24 @@ def main() -> None:
         '# Operator FLOPS (paper Tab. 1) on this machine', '',
         f'`python tools/analysis/operator_flops.py`: {platform.processor() or platform.machine()}'
         f', torch {torch.__version__}, {args.threads} thread(s), batch 1, 10 stacked layers, '
-        f'median of {args.repeats} runs. FLOPs are multiply-adds. A 1024x1024 fp32 matmul '
-        f'reaches {peak:.1f} GFLOPS here.', '',
+        f'median of {4 * args.rounds} runs taken round-robin over the operators. FLOPs are '
+        f'multiply-adds. A 1024x1024 fp32 matmul reaches {peak:.1f} GFLOPS here.', '',
         '| operator | feature map | FLOPs (M) | latency (ms) | FLOPS (G/s) |',
         '|---|---|---|---|---|']
     rates = {kind: [] for kind in KINDS}
-    for kind in KINDS:
-        for channels, size in OPERATOR_FEATURE_MAPS:
+    rows = {kind: [] for kind in KINDS}
+    for channels, size in OPERATOR_FEATURE_MAPS:
+        x = torch.randn(1, channels, size, size)
+        latency = interleaved_latency_ms(
+            {kind: (operator_stack(kind, channels), x) for kind in KINDS}, rounds=args.rounds)
+        for kind in KINDS:
             macs = operator_macs(kind, channels, size)
-            ms = module_latency_ms(operator_stack(kind, channels),
-                                   torch.randn(1, channels, size, size), repeats=args.repeats)
-            rates[kind].append(macs / ms / 1e6)
-            lines.append(f'| {kind} | {channels}x{size}x{size} | {macs / 1e6:.1f} | {ms:.2f} | '
-                         f'{rates[kind][-1]:.1f} |')
-            print(lines[-1], flush=True)
+            rates[kind].append(macs / latency[kind] / 1e6)
+            rows[kind].append(f'| {kind} | {channels}x{size}x{size} | {macs / 1e6:.1f} | '
+                              f'{latency[kind]:.2f} | {rates[kind][-1]:.1f} |')
+            print(rows[kind][-1], flush=True)
+    for kind in KINDS:
+        lines += rows[kind]
         lines.append(f'| {kind} | average | | | {sum(rates[kind]) / len(rates[kind]):.1f} |')
     with open(osp.join(args.out, 'operator_flops.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n\n![operator FLOPS](operator_flops.png)\n')
