@@ -3,13 +3,12 @@
     python tools/test.py configs/mask_rcnn_fasternet_s.py work_dirs/.../epoch_12.pth
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 
 from mmfasternet.deploy import switch_to_deploy
-from mmfasternet.engine.tool_config import build_runner, load_tool_config
+from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
+                                            load_tool_config, parse_tool_args)
 from mmfasternet.engine.visualization import enable_prediction_drawing
 
 
@@ -23,15 +22,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--fuse-conv-bn', action='store_true',
         help='fold BatchNorms into convs (FasterNet.switch_to_deploy) for faster inference')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. test_dataloader.batch_size=4')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_arguments(parser, 'test_dataloader.batch_size=4')
+    return parse_tool_args(parser)
 
 
 def main() -> None:

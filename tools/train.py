@@ -3,11 +3,10 @@
     python tools/train.py configs/mask_rcnn_fasternet_s.py [--work-dir DIR] [--resume]
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 
-from mmfasternet.engine.tool_config import build_runner, load_tool_config
+from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
+                                            load_tool_config, parse_tool_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -22,15 +21,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the lr by the actual batch size over auto_scale_lr.base_batch_size')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_dataloader.batch_size=4')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_arguments(parser, 'train_dataloader.batch_size=4')
+    return parse_tool_args(parser)
 
 
 def main() -> None:
