@@ -36,6 +36,17 @@ def build_model(cfg: Config) -> torch.nn.Module:
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
+def count_model(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Dict[str, float]:
+    """Params (millions) and multiply-adds (billions) of ``model(*inputs)``."""
+    analyzer = FlopAnalyzer(model, inputs)
+    analyzer.unsupported_ops_warnings(False)  # element-wise ops are not counted, as usual
+    analyzer.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        flops = analyzer.total()
+    params = sum(p.numel() for p in model.parameters())
+    return dict(params_m=params / 1e6, gflops=flops / 1e9)
+
+
 def complexity(cfg: Config, shape: Tuple[int, int], deploy: bool = False) -> Dict[str, float]:
     """Params and FLOPs (both in millions/billions) of the model of ``cfg`` at ``shape``.
 
@@ -57,10 +68,4 @@ def complexity(cfg: Config, shape: Tuple[int, int], deploy: bool = False) -> Dic
         model.forward = partial(model.forward, data_samples=samples, mode='tensor')
     else:
         model.forward = partial(model.forward, mode='tensor')
-    analyzer = FlopAnalyzer(model, (inputs, ))
-    analyzer.unsupported_ops_warnings(False)  # element-wise ops are not counted, as usual
-    analyzer.uncalled_modules_warnings(False)
-    with torch.no_grad():
-        flops = analyzer.total()
-    params = sum(p.numel() for p in model.parameters())
-    return dict(params_m=params / 1e6, gflops=flops / 1e9)
+    return count_model(model, (inputs, ))

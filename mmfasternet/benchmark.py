@@ -96,16 +96,6 @@ def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
     return n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def count(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224)) -> Dict[str, float]:
-    """Params (M) and multiply-adds (G) of a built classifier."""
-    from mmengine.analysis import FlopAnalyzer
-    analyzer = FlopAnalyzer(model, (torch.randn(*shape), ))
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return dict(params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-                gflops=analyzer.total() / 1e9)
-
-
 # Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.
 OPERATOR_FEATURE_MAPS = ((96, 56), (192, 28), (384, 14), (768, 7))
 

@@ -114,14 +114,12 @@ OFFICIAL_IMAGENET_FILE = re.compile(
     r'^fasternet_(t0|t1|t2|s|m|l)-epoch\.\d+-val_acc1\.[\d.]+\.pth$')
 
 
-def check_pretrained_exists(checkpoint: str) -> None:
-    """Raise ``FileNotFoundError`` with what to do when a local pretrained file is missing.
-
-    Remote checkpoints (``https://``, ``torchvision://``, ...) are left to mmengine.
-    """
-    if '://' in checkpoint or osp.isfile(osp.expanduser(checkpoint)):
+def _check_exists(checkpoint: str) -> None:
+    """Raise ``FileNotFoundError`` with what to do when a local checkpoint is missing: for an
+    official ImageNet file, where to download it; always, how to train from scratch."""
+    if osp.isfile(osp.expanduser(checkpoint)):
         return
-    lines = [f'pretrained backbone weights not found: {checkpoint}']
+    lines = [f'checkpoint not found: {checkpoint}']
     name = osp.basename(checkpoint)
     if OFFICIAL_IMAGENET_FILE.match(name):
         lines.append(f'This is an official FasterNet ImageNet checkpoint; download it to that '
@@ -155,9 +153,10 @@ def read_checkpoint(path: str) -> dict:
     Args:
         path (str): A local file or an http(s) URL (downloaded once into torch's cache).
     """
-    path = _download(path) if '://' in path else osp.expanduser(path)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
+    if '://' in path:
+        path = _download(path)
+    _check_exists(path)
+    path = osp.expanduser(path)
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:

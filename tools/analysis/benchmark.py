@@ -14,8 +14,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from mmfasternet.analysis import count_model  # noqa: E402
 from mmfasternet.benchmark import (PAPER, build_classifier, classifier_call,  # noqa: E402
-                                   count, interleaved_latency_ms, matmul_gmacs)
+                                   interleaved_latency_ms, matmul_gmacs)
 
 
 def main() -> None:
@@ -29,7 +30,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     peak = matmul_gmacs()
     models = {name: build_classifier(name) for name in args.models}
-    sizes = {name: count(model) for name, model in models.items()}
+    sizes = {name: count_model(model, (torch.randn(1, 3, 224, 224), ))
+             for name, model in models.items()}
     latency = interleaved_latency_ms(
         {name: classifier_call(model) for name, model in models.items()}, rounds=args.rounds)
     rows = []

@@ -15,7 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmfasternet.checkpoint import check_pretrained_exists, load_backbone_weights
+from mmfasternet.checkpoint import load_backbone_weights
 from mmfasternet import deploy as deploy_utils
 from mmfasternet.deploy import fuse_conv_bn
 from mmfasternet.registry import register_model
@@ -353,7 +353,6 @@ class FasterNet(BaseModule):
         an mmdet/mmseg/mmpretrain checkpoint, recognised by their keys."""
         init_cfg = self.init_cfg
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            check_pretrained_exists(init_cfg['checkpoint'])
             load_backbone_weights(self, init_cfg['checkpoint'])
             self._is_init = True
             return
