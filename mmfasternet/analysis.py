@@ -4,7 +4,6 @@ FLOPs are mmengine's counts of multiply-adds (the paper's convention), taken in 
 library's ``tensor`` forward mode: for two-stage detectors that is the RPN, the box head on
 the proposals and the mask head on the first 100 of them, as mmdet's own ``get_flops`` does.
 """
-from functools import partial
 from typing import Dict, Tuple
 
 import torch
@@ -30,6 +29,15 @@ def _data_samples(scope: str, shape: Tuple[int, int]):
     return None
 
 
+def load_config(path: str) -> Config:
+    """A config file, or a task library's packaged config such as
+    ``'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'``."""
+    if '::' in path:
+        from mmengine.hub import get_config
+        return get_config(path)
+    return Config.fromfile(path)
+
+
 def build_model(cfg: Config) -> torch.nn.Module:
     """Build ``cfg.model`` in the config's default scope, in eval mode, SyncBN reverted."""
     init_default_scope(cfg.get('default_scope', 'mmengine'))
@@ -47,6 +55,28 @@ def count_model(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Dic
     return dict(params_m=params / 1e6, gflops=flops / 1e9)
 
 
+class TensorForward(torch.nn.Module):
+    """``model(x, **forward_kwargs)`` as a module with one input, as tracing, export, the
+    FLOP counter and the timing loop need (e.g. ``mode='tensor'`` and ``data_samples``)."""
+
+    def __init__(self, model: torch.nn.Module, **forward_kwargs):
+        super().__init__()
+        self.model = model
+        self.forward_kwargs = forward_kwargs
+
+    def forward(self, x: torch.Tensor):
+        return self.model(x, **self.forward_kwargs)
+
+
+def tensor_model(cfg: Config, shape: Tuple[int, int]) -> TensorForward:
+    """The eval-mode model of ``cfg`` with its ``mode='tensor'`` forward for ``shape``
+    (height, width) inputs: backbone, neck and heads, no post-processing."""
+    samples = _data_samples(cfg.get('default_scope'), shape)
+    kwargs = dict(mode='tensor') if samples is None else dict(data_samples=samples,
+                                                              mode='tensor')
+    return TensorForward(build_model(cfg), **kwargs)
+
+
 def complexity(cfg: Config, shape: Tuple[int, int], deploy: bool = False) -> Dict[str, float]:
     """Params and FLOPs (both in millions/billions) of the model of ``cfg`` at ``shape``.
 
@@ -58,14 +88,7 @@ def complexity(cfg: Config, shape: Tuple[int, int], deploy: bool = False) -> Dic
     Returns:
         dict: ``params_m`` (millions) and ``gflops`` (billions of multiply-adds).
     """
-    model = build_model(cfg)
+    model = tensor_model(cfg, shape)
     if deploy:
         switch_to_deploy(model)
-    scope = cfg.get('default_scope')
-    inputs = torch.rand(1, 3, *shape)
-    samples = _data_samples(scope, shape)
-    if samples is not None:
-        model.forward = partial(model.forward, data_samples=samples, mode='tensor')
-    else:
-        model.forward = partial(model.forward, mode='tensor')
-    return count_model(model, (inputs, ))
+    return count_model(model, (torch.rand(1, 3, *shape), ))

@@ -3,6 +3,7 @@
 The protocol of the paper (Sec. 4): batch 1, one thread, 224x224 input, BN folded into the
 convs, warm-up runs, then the median of repeated runs.
 """
+import copy
 import statistics
 import time
 from functools import partial
@@ -13,8 +14,9 @@ import torch.nn as nn
 from mmcv.cnn import fuse_conv_bn
 from mmengine.config import Config
 
-from mmfasternet.analysis import build_model
+from mmfasternet.analysis import TensorForward, build_model
 from mmfasternet.deploy import switch_to_deploy
+from mmfasternet.runtime import OnnxRuntimeModel
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
 # mmpretrain gives the same architectures.
@@ -43,26 +45,72 @@ PAPER = {
 }
 
 
-def build_classifier(name: str, repo_root: str = '.', fold_bn: bool = True) -> nn.Module:
-    """An eval-mode classifier, BN folded unless ``fold_bn=False``: ``fasternet_<arch>``
-    from this project's configs, anything else from mmpretrain's model zoo (architecture
-    only, no weights)."""
+def build_classifier(name: str, repo_root: str = '.') -> TensorForward:
+    """An eval-mode classifier with its ``mode='tensor'`` forward, BN not folded:
+    ``fasternet_<arch>`` from this project's configs, anything else from mmpretrain's model
+    zoo (architecture only, no weights)."""
     if name.startswith('fasternet_'):
         model = build_model(Config.fromfile(f'{repo_root}/configs/{name}_in1k.py'))
-        return switch_to_deploy(model) if fold_bn else model
-    import mmpretrain
-    model = mmpretrain.get_model(name, pretrained=False).eval()
-    return fuse_conv_bn(model) if fold_bn else model
+    else:
+        import mmpretrain
+        model = mmpretrain.get_model(name, pretrained=False)
+    return TensorForward(model.eval(), mode='tensor')
 
 
-def classifier_call(model: nn.Module, shape: Tuple[int, ...] = (1, 3, 224, 224),
-                    channels_last: bool = False) -> Tuple[Callable, torch.Tensor]:
-    """A classifier's ``mode='tensor'`` forward and an input for it."""
-    x = torch.randn(*shape)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.to(memory_format=torch.channels_last)
-    return partial(model, mode='tensor'), x
+def fold_bn(model: nn.Module) -> nn.Module:
+    """Fold every BN into the conv before it: FasterNet's ``switch_to_deploy`` for its
+    backbones, mmcv's ``fuse_conv_bn`` for every other network."""
+    return fuse_conv_bn(switch_to_deploy(model))
+
+
+# Ways to run a model for inference on the CPU, each measured in docs/benchmarks.md.
+INFERENCE_PATHS = {
+    'eval': 'plain eval mode',
+    'folded': 'BN folded',
+    'channels_last': 'folded, channels_last memory format',
+    'torchscript': 'folded, traced, frozen and `torch.jit.optimize_for_inference`',
+    'compile': 'folded, `torch.compile` (inductor)',
+    'onnxruntime': 'folded, exported to ONNX (opset 20), ONNX Runtime CPU provider',
+}
+
+
+def inference_path(model: nn.Module, path: str, x: torch.Tensor, onnx_file: str = '',
+                   threads: int = 1) -> Tuple[Callable, torch.Tensor]:
+    """``model`` prepared for one of :data:`INFERENCE_PATHS`, and its input.
+
+    Args:
+        model (nn.Module): An eval-mode one-input model (see :class:`TensorForward`),
+            BN not folded; it is copied, not changed.
+        path (str): A key of :data:`INFERENCE_PATHS`.
+        x (torch.Tensor): The input to run and, where needed, to trace or export with.
+        onnx_file (str): Where the ``onnxruntime`` path writes its ONNX file.
+        threads (int): ONNX Runtime's intra-op threads (PyTorch uses its global setting).
+
+    Returns:
+        tuple: A callable and the input to call it with (in its memory format).
+    """
+    if path not in INFERENCE_PATHS:
+        raise ValueError(f'inference path must be one of {list(INFERENCE_PATHS)}, '
+                         f'got {path!r}')
+    if path == 'eval':
+        return model, x
+    model = fold_bn(copy.deepcopy(model))
+    if path == 'folded':
+        return model, x
+    if path == 'channels_last':
+        return (model.to(memory_format=torch.channels_last),
+                x.to(memory_format=torch.channels_last))
+    if path == 'torchscript':
+        with torch.no_grad():
+            return torch.jit.optimize_for_inference(torch.jit.trace(model, x)), x
+    if path == 'compile':
+        compiled = torch.compile(model)
+        with torch.no_grad():
+            compiled(x)  # compiles now, outside the timed runs
+        return compiled, x
+    if not onnx_file:
+        raise ValueError('the onnxruntime path needs onnx_file, where to write the export')
+    return OnnxRuntimeModel.from_model(model, onnx_file, tuple(x.shape), threads), x
 
 
 @torch.no_grad()
@@ -84,16 +132,50 @@ def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], roun
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def matmul_gmacs(n: int = 1024, repeats: int = 10) -> float:
-    """Multiply-adds per second (G) of an n x n fp32 matmul on the current threads: the
-    machine's practical peak."""
+def matmul_gmacs(n: int = 1024, repeats: int = 10, backend: str = 'pytorch',
+                 threads: int = 1) -> float:
+    """Multiply-adds per second (G) of an n x n fp32 matmul: the machine's practical peak.
+
+    Args:
+        n (int): Matrix size. Defaults to 1024.
+        repeats (int): Timed multiplications, after 3 warm-up ones. Defaults to 10.
+        backend (str): ``'pytorch'`` (its BLAS, on its global threads) or
+            ``'onnxruntime'`` (MLAS, on ``threads``). Defaults to ``'pytorch'``.
+        threads (int): ONNX Runtime's intra-op threads. Defaults to 1.
+    """
     a, b = torch.randn(n, n), torch.randn(n, n)
+    if backend == 'pytorch':
+        multiply = partial(torch.matmul, a, b)
+    elif backend == 'onnxruntime':
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+        spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
+        graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
+                                  spec[:2], spec[2:])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        session = ort.InferenceSession(
+            helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
+            .SerializeToString(), options, providers=['CPUExecutionProvider'])
+        multiply = partial(session.run, None, dict(a=a.numpy(), b=b.numpy()))
+    else:
+        raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got {backend!r}")
     for _ in range(3):
-        a @ b
+        multiply()
     start = time.perf_counter()
     for _ in range(repeats):
-        a @ b
+        multiply()
     return n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+# Detector and segmentor with FasterNet-S against the same with ResNet-50:
+# (FasterNet-S config, ResNet-50 config, input height and width).
+DENSE_PAIRS = {
+    'Mask R-CNN': ('configs/mask_rcnn_fasternet_s.py',
+                   'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', (800, 1333)),
+    'UperNet': ('configs/upernet_fasternet_s.py',
+                'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py', (512, 512)),
+}
 
 
 # Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.

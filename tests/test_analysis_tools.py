@@ -12,10 +12,14 @@ def test_get_flops_counts_a_fused_classifier():
 
 def test_benchmark_writes_a_table_and_a_plot(tmp_path):
     run_tool(osp.join(REPO, 'tools', 'analysis', 'benchmark.py'), '--models', 'fasternet_t0',
-             'mobilenet-v2_8xb32_in1k', '--rounds', '1', '--out', str(tmp_path))
+             'mobilenet-v2_8xb32_in1k', '--rounds', '1', '--throughput-batch', '2',
+             '--out', str(tmp_path))
     table = (tmp_path / 'benchmarks.md').read_text()
+    assert '| PyTorch (ms) | GMAC/s | ONNX Runtime (ms) | GMAC/s |' in table
+    assert '| batch-2 img/s |' in table
     assert '| fasternet_t0 | 3.9 | 0.34 |' in table
     assert '| mobilenet-v2_8xb32_in1k | 3.5 |' in table
+    assert 'nan' not in table
     assert (tmp_path / 'latency_vs_accuracy.png').stat().st_size > 10_000
 
 

@@ -1,5 +1,6 @@
 """ONNX export of the backbone and the classifier, checked in onnxruntime."""
 import os.path as osp
+import re
 
 import numpy as np
 import onnxruntime as ort
@@ -9,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from conftest import REPO
+from conftest import REPO, run_tool
 from mmfasternet import FasterNet
 from mmfasternet.deploy import export_onnx
 from test_fasternet import randomize_norms
@@ -51,3 +52,11 @@ def test_classifier_round_trip(tmp_path):
     logits, = run_onnx(path, x)
     assert logits.shape == (1, 1000)
     assert np.abs(logits - expected.numpy()).max() < 1e-4
+
+
+def test_export_tool_verifies_in_onnxruntime(tmp_path):
+    result = run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'),
+                      'configs/fasternet_t0_in1k.py', str(tmp_path / 't0.onnx'), '--verify')
+    diff = float(re.search(r'max abs diff (\S+)', result.stdout).group(1))
+    assert diff < 1e-4
+    assert (tmp_path / 't0.onnx').stat().st_size > 4 * 3.9e6

@@ -1,12 +1,15 @@
-"""Latency of FasterNet and its ImageNet peers on this machine, the paper's way
-(batch 1, one thread, 224x224, BN folded, median after warm-up), with a table for
-docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
+"""Latency of FasterNet and its peers on this machine, the paper's way (batch 1, one thread,
+224x224, BN folded, median after warm-up), in PyTorch and in ONNX Runtime; batch-32
+throughput; FasterNet-S against ResNet-50 on every inference path and inside Mask R-CNN and
+UperNet. Writes docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
 
     python tools/analysis/benchmark.py --out docs
 """
 import argparse
+import os
 import os.path as osp
 import platform
+import tempfile
 
 import matplotlib
 
@@ -14,9 +17,135 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import count_model  # noqa: E402
-from mmfasternet.benchmark import (PAPER, build_classifier, classifier_call,  # noqa: E402
+from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa: E402
+from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, PAPER,  # noqa: E402
+                                   build_classifier, inference_path,
                                    interleaved_latency_ms, matmul_gmacs)
+
+PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
+              ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
+
+
+def classifier_table(args, peak: float, workdir: str) -> tuple:
+    """Latency (PyTorch folded and ONNX Runtime), throughput and sizes of every model."""
+    x = torch.randn(1, 3, 224, 224)
+    models = {name: build_classifier(name) for name in args.models}
+    sizes = {name: count_model(inference_path(model, 'folded', x)[0], (x, ))
+             for name, model in models.items()}
+    calls = {}
+    for name, model in models.items():
+        calls[name, 'folded'] = inference_path(model, 'folded', x)
+        calls[name, 'onnxruntime'] = inference_path(
+            model, 'onnxruntime', x, osp.join(workdir, f'{name}.onnx'), args.threads)
+    latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    throughput = {}
+    if args.throughput_batch:
+        torch.set_num_threads(os.cpu_count())
+        batch = torch.randn(args.throughput_batch, 3, 224, 224)
+        seconds = interleaved_latency_ms(
+            {name: (inference_path(model, 'folded', batch)[0], batch)
+             for name, model in models.items()}, rounds=2, per_round=1, warmup=1)
+        throughput = {name: args.throughput_batch / ms * 1e3 for name, ms in seconds.items()}
+        torch.set_num_threads(args.threads)
+
+    lines = [
+        '| model | params (M) | GMACs | PyTorch (ms) | GMAC/s | ONNX Runtime (ms) | GMAC/s '
+        f'| % of matmul | batch-{args.throughput_batch} img/s | paper top-1 '
+        '| paper i9 latency (ms) |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    rows = []
+    for name in args.models:
+        gmacs = sizes[name]['gflops']
+        torch_ms, ort_ms = latency[name, 'folded'], latency[name, 'onnxruntime']
+        top1, paper_ms = PAPER[name]
+        best_rate = gmacs / min(torch_ms, ort_ms) * 1e3
+        rows.append((name, torch_ms, ort_ms, top1))
+        lines.append(
+            f'| {name} | {sizes[name]["params_m"]:.1f} | {gmacs:.2f} | {torch_ms:.1f} | '
+            f'{gmacs / torch_ms * 1e3:.1f} | {ort_ms:.1f} | {gmacs / ort_ms * 1e3:.1f} | '
+            f'{100 * best_rate / peak:.0f}% | {throughput.get(name, float("nan")):.1f} | '
+            f'{top1} | {paper_ms} |')
+        print(lines[-1], flush=True)
+    return lines, rows
+
+
+def paths_table(args, workdir: str) -> list:
+    """Every inference path of FasterNet-S, T0 and their peers, in one round-robin."""
+    x = torch.randn(1, 3, 224, 224)
+    names = [n for pair in PATH_PAIRS for n in pair]
+    calls = {}
+    for name in names:
+        model = build_classifier(name)
+        for path in INFERENCE_PATHS:
+            calls[name, path] = inference_path(model, path, x,
+                                               osp.join(workdir, f'{name}_paths.onnx'),
+                                               args.threads)
+    latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    lines = ['| model | ' + ' | '.join(INFERENCE_PATHS) + ' |',
+             '|---|' + '---|' * len(INFERENCE_PATHS)]
+    for name in names:
+        plain = latency[name, 'eval']
+        lines.append(f'| {name} | ' + ' | '.join(
+            f'{latency[name, p]:.1f} ({latency[name, p] / plain:.2f}x)'
+            for p in INFERENCE_PATHS) + ' |')
+    lines += ['', 'The same paths side by side: FasterNet latency over its peer\'s.', '',
+              '| pair | ' + ' | '.join(INFERENCE_PATHS) + ' |',
+              '|---|' + '---|' * len(INFERENCE_PATHS)]
+    for ours, peer in PATH_PAIRS:
+        lines.append(f'| {ours} / {peer} | ' + ' | '.join(
+            f'{latency[ours, p] / latency[peer, p]:.2f}' for p in INFERENCE_PATHS) + ' |')
+    print('\n'.join(lines), flush=True)
+    return lines
+
+
+def dense_table(args) -> list:
+    """Mask R-CNN and UperNet with FasterNet-S against the same with ResNet-50."""
+    lines = ['| model | input | backbone | params (M) | GMACs | eval (ms) | folded (ms) |',
+             '|---|---|---|---|---|---|---|']
+    for task, (ours, peer, shape) in DENSE_PAIRS.items():
+        x = torch.randn(1, 3, *shape)
+        calls, sizes = {}, {}
+        for backbone, config in (('FasterNet-S', ours), ('ResNet-50', peer)):
+            model = tensor_model(load_config(config), shape)
+            for path in ('eval', 'folded'):
+                calls[backbone, path] = inference_path(model, path, x)
+            sizes[backbone] = count_model(calls[backbone, 'folded'][0], (x, ))
+        latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
+                                         warmup=1)
+        for backbone in sizes:
+            lines.append(f'| {task} | {shape[1]}x{shape[0]} | {backbone} | '
+                         f'{sizes[backbone]["params_m"]:.1f} | {sizes[backbone]["gflops"]:.1f}'
+                         f' | {latency[backbone, "eval"]:.0f} | '
+                         f'{latency[backbone, "folded"]:.0f} |')
+            print(lines[-1], flush=True)
+    return lines
+
+
+def plot(rows: list, threads: int, path: str) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), dpi=100, sharey=True)
+    for ax, column, title in ((axes[0], 1, 'PyTorch, BN folded'),
+                              (axes[1], 2, 'ONNX Runtime')):
+        families = {}
+        for row in rows:
+            family = row[0].split('_')[0].split('-')[0]
+            families.setdefault(family, []).append((row[column], row[3]))
+        for family, points in families.items():
+            points.sort()
+            style = dict(linewidth=2.5, color='red') if family == 'fasternet' else dict()
+            ax.plot(*zip(*points), marker='o', label=family, **style)
+        ax.set_xscale('log')
+        values = [row[column] for row in rows]
+        ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+                 if min(values) / 2 < t < max(values) * 2]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel(f'CPU latency (ms, {threads} thread, batch 1, log scale)')
+        ax.set_title(title)
+        ax.grid(True, which='both', alpha=0.3)
+    axes[0].set_ylabel('ImageNet top-1 (%, paper Tab. 3)')
+    axes[1].legend(fontsize=8)
+    fig.suptitle('Latency on this machine vs accuracy')
+    fig.tight_layout()
+    fig.savefig(path)
 
 
 def main() -> None:
@@ -25,76 +154,49 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--rounds', type=int, default=5,
                         help='round-robin rounds of 4 runs per model')
+    parser.add_argument('--throughput-batch', type=int, default=32,
+                        help='batch for the throughput column (all cores); 0 skips it')
+    parser.add_argument('--paths', action='store_true',
+                        help='also time every inference path of S, T0 and their peers')
+    parser.add_argument('--dense', action='store_true',
+                        help='also time Mask R-CNN and UperNet, FasterNet-S vs ResNet-50')
+    parser.add_argument('--dense-rounds', type=int, default=3)
     parser.add_argument('--out', default='docs', help='folder for benchmarks.md and the plot')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    peak = matmul_gmacs()
-    models = {name: build_classifier(name) for name in args.models}
-    sizes = {name: count_model(model, (torch.randn(1, 3, 224, 224), ))
-             for name, model in models.items()}
-    latency = interleaved_latency_ms(
-        {name: classifier_call(model) for name, model in models.items()}, rounds=args.rounds)
-    rows = []
-    for name in args.models:
-        ms, gflops = latency[name], sizes[name]['gflops']
-        top1, paper_ms = PAPER[name]
-        rows.append((name, sizes[name]['params_m'], gflops, ms, gflops / ms * 1e3, top1,
-                     paper_ms))
-        print(f'{name:40s} {ms:8.1f} ms  {rows[-1][4]:5.1f} GMAC/s', flush=True)
-
+    peaks = {backend: matmul_gmacs(backend=backend, threads=args.threads)
+             for backend in ('pytorch', 'onnxruntime')}
+    peak = max(peaks.values())
+    with tempfile.TemporaryDirectory() as workdir:
+        table, rows = classifier_table(args, peak, workdir)
+        paths = paths_table(args, workdir) if args.paths else []
     lines = [
-        '# CPU latency benchmark', '',
-        f'`python tools/analysis/benchmark.py` on {platform.processor() or platform.machine()}'
-        f', torch {torch.__version__}, {args.threads} thread(s), batch 1, 224x224, BN folded '
-        f'(FasterNet: `switch_to_deploy`; peers: mmcv `fuse_conv_bn`). Median of '
-        f'{4 * args.rounds} runs per model, taken round-robin over all models in '
-        f'{args.rounds} rounds, so the ratios are side by side. Peers are mmpretrain 1.2.0 '
-        f'architectures. A 1024x1024 fp32 matmul reaches {peak:.1f} GMAC/s here.', '',
-        '| model | params (M) | GMACs | latency (ms) | GMAC/s | % of matmul | paper top-1 '
-        '| paper i9 latency (ms) |',
-        '|---|---|---|---|---|---|---|---|']
-    for name, params, gflops, ms, rate, top1, paper_ms in rows:
-        lines.append(f'| {name} | {params:.1f} | {gflops:.2f} | {ms:.1f} | {rate:.1f} | '
-                     f'{100 * rate / peak:.0f}% | {top1} | {paper_ms} |')
-    lines += ['', '## Inference paths of FasterNet', '',
-              'Latency (ms) of the same network in plain eval mode, with BN folded, and '
-              'folded with channels_last memory format (round-robin); ratios to plain eval.',
-              '', '| model | eval | folded | folded + channels_last |', '|---|---|---|---|']
-    for name in [n for n in ('fasternet_t0', 'fasternet_s') if n in args.models]:
-        paths = interleaved_latency_ms({
-            'eval': classifier_call(build_classifier(name, fold_bn=False)),
-            'folded': classifier_call(build_classifier(name)),
-            'channels_last': classifier_call(build_classifier(name), channels_last=True),
-        }, rounds=args.rounds)
-        plain = paths['eval']
-        lines.append(f'| {name} | {plain:.1f} | {paths["folded"]:.1f} '
-                     f'({paths["folded"] / plain:.2f}x) | {paths["channels_last"]:.1f} '
-                     f'({paths["channels_last"] / plain:.2f}x) |')
-        print(lines[-1], flush=True)
+        '# CPU benchmark', '',
+        f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
+        f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
+        f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
+        f'batch 1, 224x224, BN folded (FasterNet: `switch_to_deploy`; peers: mmcv '
+        f'`fuse_conv_bn`). Median of {4 * args.rounds} runs per model and backend, taken '
+        f'round-robin over all of them in {args.rounds} rounds, so the ratios are side by '
+        f'side. Peers are mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul reaches '
+        f'{peaks["pytorch"]:.1f} GMAC/s in PyTorch and {peaks["onnxruntime"]:.1f} GMAC/s in '
+        f'ONNX Runtime here; "% of matmul" is the faster backend\'s rate over the higher of '
+        f'the two. Throughput: PyTorch, BN folded, all cores.', ''] + table
+    if paths:
+        lines += ['', '## Inference paths', '',
+                  'Latency (ms) of each path, and its ratio to plain eval mode, measured '
+                  'round-robin in one run:', '']
+        lines += [f'- `{path}`: {what}' for path, what in INFERENCE_PATHS.items()] + ['']
+        lines += paths
+    if args.dense:
+        lines += ['', '## Detector and segmentor', '',
+                  f'Backbone, neck and heads (`mode=\'tensor\'`: for Mask R-CNN the RPN, the box '
+                  f'head on 1000 proposals and the mask head on 100), no weights, '
+                  f'{args.threads} thread(s), median of {args.dense_rounds} round-robin runs '
+                  f'after one warm-up.', ''] + dense_table(args)
     with open(osp.join(args.out, 'benchmarks.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n')
-
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
-    families = {}
-    for name, _, _, ms, _, top1, _ in rows:
-        families.setdefault(name.split('_')[0].split('-')[0], []).append((ms, top1, name))
-    for family, points in families.items():
-        points.sort()
-        style = dict(linewidth=2.5, color='red') if family == 'fasternet' else dict()
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker='o', label=family,
-                **style)
-    ax.set_xscale('log')
-    ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
-             if min(r[3] for r in rows) / 2 < t < max(r[3] for r in rows) * 2]
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    ax.minorticks_off()
-    ax.set_xlabel(f'CPU latency (ms, {args.threads} thread, batch 1, log scale)')
-    ax.set_ylabel('ImageNet top-1 (%, paper Tab. 3)')
-    ax.set_title('Latency on this machine vs accuracy')
-    ax.grid(True, which='both', alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(osp.join(args.out, 'latency_vs_accuracy.png'))
+    plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
     print(f'wrote {args.out}/benchmarks.md and {args.out}/latency_vs_accuracy.png')
 
 

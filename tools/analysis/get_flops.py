@@ -5,10 +5,9 @@
 """
 import argparse
 
-from mmengine.config import Config, DictAction
-from mmengine.hub import get_config
+from mmengine.config import DictAction
 
-from mmfasternet.analysis import complexity
+from mmfasternet.analysis import complexity, load_config
 
 
 def main() -> None:
@@ -23,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     print('| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
     for path in args.configs:
-        cfg = get_config(path) if '::' in path else Config.fromfile(path)
+        cfg = load_config(path)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         result = complexity(cfg, tuple(args.shape), deploy=args.fuse_conv_bn)

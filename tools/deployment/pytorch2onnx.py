@@ -1,9 +1,10 @@
 """Export a FasterNet classifier, or a bare FasterNet backbone, to ONNX (BN folded).
 
     python tools/deployment/pytorch2onnx.py configs/fasternet_t0_in1k.py t0.onnx [--checkpoint C]
-    python tools/deployment/pytorch2onnx.py backbone:t0 t0_backbone.onnx
+    python tools/deployment/pytorch2onnx.py backbone:t0 t0_backbone.onnx --verify
 """
 import argparse
+import copy
 
 import torch
 from mmengine.config import Config
@@ -11,6 +12,7 @@ from mmengine.config import Config
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.deploy import export_onnx
+from mmfasternet.runtime import OnnxRuntimeModel
 
 
 def main() -> None:
@@ -20,6 +22,9 @@ def main() -> None:
     parser.add_argument('--checkpoint', help='weights to load strictly first')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
     parser.add_argument('--pconv-forward', default='split_cat', choices=['split_cat', 'slicing'])
+    parser.add_argument('--opset', type=int, default=20)
+    parser.add_argument('--verify', action='store_true',
+                        help='run the file in ONNX Runtime and compare with PyTorch')
     args = parser.parse_args()
     if args.model.startswith('backbone:'):
         model, kwargs = FasterNet(args.model.split(':', 1)[1],
@@ -31,8 +36,18 @@ def main() -> None:
     if args.checkpoint:
         state = torch.load(args.checkpoint, map_location='cpu')
         model.load_state_dict(state.get('state_dict', state), strict=True)
-    size = export_onnx(model.eval(), args.out, shape=(1, 3, *args.shape), **kwargs)
+    model.eval()
+    reference = copy.deepcopy(model)
+    size = export_onnx(model, args.out, shape=(1, 3, *args.shape), opset=args.opset, **kwargs)
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
+    if args.verify:
+        x = torch.randn(1, 3, *args.shape)
+        with torch.no_grad():
+            expected = reference(x, **kwargs)
+        got = OnnxRuntimeModel(args.out)(x)
+        pairs = zip(got, expected) if isinstance(got, tuple) else [(got, expected)]
+        diff = max((a - b).abs().max().item() for a, b in pairs)
+        print(f'ONNX Runtime vs PyTorch (eval mode, BN not folded): max abs diff {diff:.2e}')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,90 @@
+"""Every inference path of the benchmark computes what plain eval mode computes."""
+import pytest
+import torch
+
+from conftest import REPO
+from mmfasternet import FasterNet
+from mmfasternet.analysis import TensorForward, load_config, tensor_model
+from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, inference_path,
+                                   matmul_gmacs)
+from mmfasternet.deploy import export_onnx
+from mmfasternet.runtime import OnnxRuntimeModel
+from test_fasternet import randomize_norms
+
+TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
+
+
+def tiny_backbone() -> FasterNet:
+    torch.manual_seed(0)
+    return randomize_norms(FasterNet(TINY)).eval()
+
+
+@pytest.mark.parametrize('path', list(INFERENCE_PATHS))
+def test_every_path_matches_eval_mode(tmp_path, path):
+    model = TensorForward(tiny_backbone())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+        fn, x_path = inference_path(model, path, x, str(tmp_path / 'tiny.onnx'))
+        outputs = fn(x_path)
+    assert len(outputs) == 4
+    for out, ref in zip(outputs, expected):
+        assert out.shape == ref.shape
+        assert torch.allclose(out, ref, rtol=1e-4, atol=1e-4)
+    assert not model.model.deploy  # the model handed in is not folded
+
+
+def test_unknown_path_and_missing_onnx_file_are_refused():
+    model, x = TensorForward(tiny_backbone()), torch.randn(1, 3, 64, 64)
+    with pytest.raises(ValueError, match='inference path must be one of'):
+        inference_path(model, 'tensorrt', x)
+    with pytest.raises(ValueError, match='needs onnx_file'):
+        inference_path(model, 'onnxruntime', x)
+
+
+def test_onnxruntime_model_returns_tensors_like_pytorch(tmp_path):
+    model = tiny_backbone()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+    runtime = OnnxRuntimeModel.from_model(model, str(tmp_path / 'b2.onnx'), shape=(2, 3, 64, 64))
+    outputs = runtime(x)
+    assert isinstance(outputs, tuple) and all(isinstance(o, torch.Tensor) for o in outputs)
+    for out, ref in zip(outputs, expected):
+        assert (out - ref).abs().max() < 1e-4
+
+
+def test_export_refuses_old_opsets(tmp_path):
+    with pytest.raises(ValueError, match='opset must be at least 17'):
+        export_onnx(tiny_backbone(), str(tmp_path / 'old.onnx'), opset=13)
+    assert not (tmp_path / 'old.onnx').exists()
+
+
+def test_matmul_rate_refuses_unknown_backends():
+    with pytest.raises(ValueError, match="backend must be 'pytorch' or 'onnxruntime'"):
+        matmul_gmacs(n=8, backend='numpy')
+
+
+@pytest.mark.parametrize('task', list(DENSE_PAIRS))
+def test_dense_benchmark_pairs_fold_to_the_same_outputs(task):
+    """The detector and segmentor pairs of the benchmark build without weights, and their
+    folded forward is the eval-mode forward (checked on a small input)."""
+    shape = (128, 160)
+    x = torch.randn(1, 3, *shape)
+    for config in DENSE_PAIRS[task][:2]:
+        torch.manual_seed(0)
+        model = tensor_model(load_config(config if '::' in config else f'{REPO}/{config}'),
+                             shape)
+        randomize_norms(model)
+        with torch.no_grad():
+            expected = torch.cat([t.flatten() for t in _tensors(model(x))])
+            folded, _ = inference_path(model, 'folded', x)
+            got = torch.cat([t.flatten() for t in _tensors(folded(x))])
+        assert got.shape == expected.shape
+        assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def _tensors(output):
+    if isinstance(output, torch.Tensor):
+        return [output]
+    return [t for item in output for t in _tensors(item)]
