@@ -132,40 +132,34 @@ def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], roun
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def matmul_gmacs(n: int = 1024, repeats: int = 10, backend: str = 'pytorch',
-                 threads: int = 1) -> float:
-    """Multiply-adds per second (G) of an n x n fp32 matmul: the machine's practical peak.
+def matmul_call(n: int = 1024, backend: str = 'pytorch',
+                threads: int = 1) -> Tuple[Callable, torch.Tensor]:
+    """An n x n fp32 matmul (``n**3`` multiply-adds) and its input: the machine's practical
+    peak, to time in the same round-robin as the models, since this machine's speed drifts.
 
     Args:
         n (int): Matrix size. Defaults to 1024.
-        repeats (int): Timed multiplications, after 3 warm-up ones. Defaults to 10.
         backend (str): ``'pytorch'`` (its BLAS, on its global threads) or
             ``'onnxruntime'`` (MLAS, on ``threads``). Defaults to ``'pytorch'``.
         threads (int): ONNX Runtime's intra-op threads. Defaults to 1.
     """
     a, b = torch.randn(n, n), torch.randn(n, n)
     if backend == 'pytorch':
-        multiply = partial(torch.matmul, a, b)
-    elif backend == 'onnxruntime':
-        import onnxruntime as ort
-        from onnx import TensorProto, helper
-        spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
-        graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
-                                  spec[:2], spec[2:])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        session = ort.InferenceSession(
-            helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
-            .SerializeToString(), options, providers=['CPUExecutionProvider'])
-        multiply = partial(session.run, None, dict(a=a.numpy(), b=b.numpy()))
-    else:
+        return partial(torch.matmul, other=b), a
+    if backend != 'onnxruntime':
         raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got {backend!r}")
-    for _ in range(3):
-        multiply()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        multiply()
-    return n**3 * repeats / (time.perf_counter() - start) / 1e9
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+    spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
+    graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
+                              spec[:2], spec[2:])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
+        .SerializeToString(), options, providers=['CPUExecutionProvider'])
+    b_array = b.numpy()
+    return (lambda x: session.run(None, dict(a=x.numpy(), b=b_array))), a
 
 
 # Detector and segmentor with FasterNet-S against the same with ResNet-50:

@@ -6,9 +6,9 @@ from conftest import REPO
 from mmfasternet import FasterNet
 from mmfasternet.analysis import TensorForward, load_config, tensor_model
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, inference_path,
-                                   matmul_gmacs)
+                                   matmul_call)
 from mmfasternet.deploy import export_onnx
-from mmfasternet.runtime import OnnxRuntimeModel
+from mmfasternet.runtime import OnnxRuntimeModel, profile_onnxruntime
 from test_fasternet import randomize_norms
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
@@ -60,9 +60,17 @@ def test_export_refuses_old_opsets(tmp_path):
     assert not (tmp_path / 'old.onnx').exists()
 
 
-def test_matmul_rate_refuses_unknown_backends():
+def test_matmul_of_both_backends_multiplies_the_same_matrices():
+    results = []
+    for backend in ('pytorch', 'onnxruntime'):
+        torch.manual_seed(0)
+        multiply, a = matmul_call(n=64, backend=backend)
+        result = multiply(a)
+        results.append(torch.as_tensor(result[0] if isinstance(result, list) else result))
+    assert results[0].shape == (64, 64)
+    assert torch.allclose(results[0], results[1], atol=1e-4)
     with pytest.raises(ValueError, match="backend must be 'pytorch' or 'onnxruntime'"):
-        matmul_gmacs(n=8, backend='numpy')
+        matmul_call(n=8, backend='numpy')
 
 
 @pytest.mark.parametrize('task', list(DENSE_PAIRS))
@@ -88,3 +96,32 @@ def _tensors(output):
     if isinstance(output, torch.Tensor):
         return [output]
     return [t for item in output for t in _tensors(item)]
+
+
+def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
+    # PConv widths that are multiples of 16: ONNX Runtime's blocked (NCHWc) convs pad
+    # narrower ones up to the block size, and the profile counts the padded work.
+    torch.manual_seed(0)
+    model = randomize_norms(FasterNet(dict(embed_dims=64, depths=[1, 1, 1, 1]))).eval()
+    x = torch.randn(1, 3, 64, 64)
+    macs = []
+
+    def count(module, _, out):
+        if isinstance(module, torch.nn.Conv2d):
+            macs.append(module.weight.numel() * out.shape[-2] * out.shape[-1])
+        else:  # ONNX Runtime runs the output norms as depthwise 1x1 convs
+            macs.append(out.numel())
+
+    path = str(tmp_path / 'tiny.onnx')
+    export_onnx(model, path, shape=tuple(x.shape))  # folds the BNs first
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.BatchNorm2d)):
+            module.register_forward_hook(count)
+    with torch.no_grad():
+        model(x)
+    kinds = profile_onnxruntime(path, x, runs=2)
+    assert {'Conv 1x1', 'Conv 2x2', 'Conv 3x3', 'Conv 4x4', 'Conv 1x1 depthwise'} <= set(kinds)
+    conv_macs = sum(g for kind, (_, g) in kinds.items() if kind.startswith('Conv'))
+    assert conv_macs * 1e9 == pytest.approx(sum(macs), rel=1e-6)
+    assert all(ms > 0 for ms, _ in kinds.values())
+    assert not list(tmp_path.glob('*profile*'))  # the trace file is cleaned up

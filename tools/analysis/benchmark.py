@@ -20,14 +20,29 @@ import torch  # noqa: E402
 from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa: E402
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, PAPER,  # noqa: E402
                                    build_classifier, inference_path,
-                                   interleaved_latency_ms, matmul_gmacs)
+                                   interleaved_latency_ms, matmul_call)
 
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
 
 
-def classifier_table(args, peak: float, workdir: str) -> tuple:
-    """Latency (PyTorch folded and ONNX Runtime), throughput and sizes of every model."""
+MATMUL_MACS = 1024**3
+
+
+def add_matmuls(calls: dict, threads: int) -> None:
+    """Time the machine's matmul peak in the same round-robin as the models."""
+    for backend in ('pytorch', 'onnxruntime'):
+        calls['matmul', backend] = matmul_call(backend=backend, threads=threads)
+
+
+def matmul_rates(latency: dict) -> dict:
+    """Each backend's 1024x1024 matmul rate (GMAC/s) from a round-robin."""
+    return {b: MATMUL_MACS / latency['matmul', b] / 1e6 for b in ('pytorch', 'onnxruntime')}
+
+
+def classifier_table(args, workdir: str) -> tuple:
+    """Latency (PyTorch folded and ONNX Runtime), throughput and sizes of every model,
+    and the matmul rates of both backends measured beside them."""
     x = torch.randn(1, 3, 224, 224)
     models = {name: build_classifier(name) for name in args.models}
     sizes = {name: count_model(inference_path(model, 'folded', x)[0], (x, ))
@@ -37,7 +52,10 @@ def classifier_table(args, peak: float, workdir: str) -> tuple:
         calls[name, 'folded'] = inference_path(model, 'folded', x)
         calls[name, 'onnxruntime'] = inference_path(
             model, 'onnxruntime', x, osp.join(workdir, f'{name}.onnx'), args.threads)
+    add_matmuls(calls, args.threads)
     latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    peaks = matmul_rates(latency)
+    peak = max(peaks.values())
     throughput = {}
     if args.throughput_batch:
         torch.set_num_threads(os.cpu_count())
@@ -65,7 +83,7 @@ def classifier_table(args, peak: float, workdir: str) -> tuple:
             f'{100 * best_rate / peak:.0f}% | {throughput.get(name, float("nan")):.1f} | '
             f'{top1} | {paper_ms} |')
         print(lines[-1], flush=True)
-    return lines, rows
+    return lines, rows, peaks
 
 
 def paths_table(args, workdir: str) -> list:
@@ -79,7 +97,10 @@ def paths_table(args, workdir: str) -> list:
             calls[name, path] = inference_path(model, path, x,
                                                osp.join(workdir, f'{name}_paths.onnx'),
                                                args.threads)
+    add_matmuls(calls, args.threads)
     latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    peaks = matmul_rates(latency)
+    peak = max(peaks.values())
     lines = ['| model | ' + ' | '.join(INFERENCE_PATHS) + ' |',
              '|---|' + '---|' * len(INFERENCE_PATHS)]
     for name in names:
@@ -93,6 +114,15 @@ def paths_table(args, workdir: str) -> list:
     for ours, peer in PATH_PAIRS:
         lines.append(f'| {ours} / {peer} | ' + ' | '.join(
             f'{latency[ours, p] / latency[peer, p]:.2f}' for p in INFERENCE_PATHS) + ' |')
+    lines += ['', f'Achieved multiply-add rate as a share of the 1024x1024 matmul '
+              f'({peak:.1f} GMAC/s, the faster backend, timed in the same round-robin):', '',
+              '| model | ' + ' | '.join(INFERENCE_PATHS) + ' |',
+              '|---|' + '---|' * len(INFERENCE_PATHS)]
+    for name in names:
+        gmacs = count_model(calls[name, 'folded'][0], (x, ))['gflops']
+        lines.append(f'| {name} | ' + ' | '.join(
+            f'{100 * gmacs / latency[name, p] * 1e3 / peak:.0f}%'
+            for p in INFERENCE_PATHS) + ' |')
     print('\n'.join(lines), flush=True)
     return lines
 
@@ -164,11 +194,8 @@ def main() -> None:
     parser.add_argument('--out', default='docs', help='folder for benchmarks.md and the plot')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    peaks = {backend: matmul_gmacs(backend=backend, threads=args.threads)
-             for backend in ('pytorch', 'onnxruntime')}
-    peak = max(peaks.values())
     with tempfile.TemporaryDirectory() as workdir:
-        table, rows = classifier_table(args, peak, workdir)
+        table, rows, peaks = classifier_table(args, workdir)
         paths = paths_table(args, workdir) if args.paths else []
     lines = [
         '# CPU benchmark', '',
@@ -178,10 +205,11 @@ def main() -> None:
         f'batch 1, 224x224, BN folded (FasterNet: `switch_to_deploy`; peers: mmcv '
         f'`fuse_conv_bn`). Median of {4 * args.rounds} runs per model and backend, taken '
         f'round-robin over all of them in {args.rounds} rounds, so the ratios are side by '
-        f'side. Peers are mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul reaches '
-        f'{peaks["pytorch"]:.1f} GMAC/s in PyTorch and {peaks["onnxruntime"]:.1f} GMAC/s in '
-        f'ONNX Runtime here; "% of matmul" is the faster backend\'s rate over the higher of '
-        f'the two. Throughput: PyTorch, BN folded, all cores.', ''] + table
+        f'side. Peers are mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul, timed in '
+        f'the same round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in PyTorch and '
+        f'{peaks["onnxruntime"]:.1f} GMAC/s in ONNX Runtime; "% of matmul" is the faster '
+        f'backend\'s rate over the higher of the two. Throughput: PyTorch, BN folded, '
+        f'all cores.', ''] + table
     if paths:
         lines += ['', '## Inference paths', '',
                   'Latency (ms) of each path, and its ratio to plain eval mode, measured '
