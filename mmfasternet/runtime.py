@@ -60,6 +60,7 @@ def profile_onnxruntime(path: str, x: torch.Tensor, runs: int = 10,
     """Where ONNX Runtime spends its time on ``path``, by kind of operator.
 
     Convs are told apart by kernel size and by being depthwise or not; other ops by type.
+    Multiply-adds are counted for convs and matrix products.
     Multiply-adds are those ONNX Runtime computes: its blocked (NCHWc) convs pad channel
     counts below the block size (8 or 16, by CPU) up to it.
 
@@ -95,9 +96,12 @@ def profile_onnxruntime(path: str, x: torch.Tensor, runs: int = 10,
                 or event['ts'] < first_timed):
             continue
         kind, macs = event['args']['op_name'], 0.0
+        inputs = [list(shape.values())[0] for shape in event['args']['input_type_shape']]
+        out = list(event['args']['output_type_shape'][0].values())[0]
+        if kind in ('Gemm', 'MatMul'):
+            macs = math.prod(out) * inputs[0][-1]
         if kind == 'Conv':
-            weight = list(event['args']['input_type_shape'][1].values())[0]
-            out = list(event['args']['output_type_shape'][0].values())[0]
+            weight = inputs[1]
             macs = math.prod(weight) * out[-1] * out[-2]
             depthwise = weight[1] == 1 and weight[0] > 1
             kind = f'Conv {weight[2]}x{weight[3]}{" depthwise" if depthwise else ""}'
