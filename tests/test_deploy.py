@@ -9,6 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from conftest import REPO
 from mmfasternet import FasterNet
+from mmfasternet.models.backbones.fasternet import PartialConv
 from mmfasternet.deploy import switch_to_deploy
 from test_fasternet import randomize_norms
 
@@ -17,10 +18,12 @@ def relative_error(a, b):
     return ((a - b).abs().max() / b.abs().max()).item()
 
 
-@pytest.mark.parametrize('arch', ['t0', 't1', 't2', 's', 'm', 'l'])
-def test_folded_backbone_equals_eval_mode(arch):
+@pytest.mark.parametrize('arch,pconv_forward', [('t0', 'split_cat'), ('t1', 'slicing'),
+                                                ('t2', 'split_cat'), ('s', 'slicing'),
+                                                ('m', 'split_cat'), ('l', 'split_cat')])
+def test_folded_backbone_equals_eval_mode(arch, pconv_forward):
     torch.manual_seed(0)
-    model = randomize_norms(FasterNet(arch)).eval()
+    model = randomize_norms(FasterNet(arch, pconv_forward=pconv_forward)).eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         expected = model(x)
@@ -28,6 +31,8 @@ def test_folded_backbone_equals_eval_mode(arch):
         outs = model(x)
     # Only the four output norms, which follow residual sums, remain.
     assert sum(isinstance(m, _BatchNorm) for m in model.modules()) == 4
+    assert {m.forward_type for m in model.modules() if isinstance(m, PartialConv)} == {
+        'split_cat'}
     for a, b in zip(outs, expected):
         assert relative_error(a, b) < 1e-5
     with pytest.raises(RuntimeError, match='deploy mode'):

@@ -158,9 +158,12 @@ def plot(rows: list, threads: int, path: str) -> None:
         for row in rows:
             family = row[0].split('_')[0].split('-')[0]
             families.setdefault(family, []).append((row[column], row[3]))
+        others = iter(['tab:blue', 'tab:orange', 'tab:green', 'tab:purple', 'tab:brown',
+                       'tab:pink', 'tab:gray', 'tab:olive', 'tab:cyan'])
         for family, points in families.items():
             points.sort()
-            style = dict(linewidth=2.5, color='red') if family == 'fasternet' else dict()
+            style = (dict(linewidth=2.5, color='tab:red') if family == 'fasternet' else
+                     dict(color=next(others)))
             ax.plot(*zip(*points), marker='o', label=family, **style)
         ax.set_xscale('log')
         values = [row[column] for row in rows]
@@ -190,7 +193,7 @@ def main() -> None:
                         help='also time every inference path of S, T0 and their peers')
     parser.add_argument('--dense', action='store_true',
                         help='also time Mask R-CNN and UperNet, FasterNet-S vs ResNet-50')
-    parser.add_argument('--dense-rounds', type=int, default=3)
+    parser.add_argument('--dense-rounds', type=int, default=5)
     parser.add_argument('--out', default='docs', help='folder for benchmarks.md and the plot')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
