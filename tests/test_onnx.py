@@ -54,9 +54,18 @@ def test_classifier_round_trip(tmp_path):
     assert np.abs(logits - expected.numpy()).max() < 1e-4
 
 
-def test_export_tool_verifies_in_onnxruntime(tmp_path):
+def test_export_tool_loads_the_checkpoint_and_verifies(tmp_path):
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'))
+    torch.manual_seed(1)
+    model = randomize_norms(MODELS.build(cfg.model), seed=1).eval()
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'trained.pth')
     result = run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'),
-                      'configs/fasternet_t0_in1k.py', str(tmp_path / 't0.onnx'), '--verify')
-    diff = float(re.search(r'max abs diff (\S+)', result.stdout).group(1))
-    assert diff < 1e-4
-    assert (tmp_path / 't0.onnx').stat().st_size > 4 * 3.9e6
+                      'configs/fasternet_t0_in1k.py', str(tmp_path / 't0.onnx'),
+                      '--checkpoint', str(tmp_path / 'trained.pth'), '--verify')
+    assert float(re.search(r'max abs diff (\S+)', result.stdout).group(1)) < 1e-4
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        expected = model(x, mode='tensor')
+    logits, = run_onnx(tmp_path / 't0.onnx', x)
+    assert np.abs(logits - expected.numpy()).max() < 1e-4

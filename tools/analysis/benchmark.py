@@ -53,7 +53,7 @@ def classifier_table(args, workdir: str) -> tuple:
         calls[name, 'onnxruntime'] = inference_path(
             model, 'onnxruntime', x, osp.join(workdir, f'{name}.onnx'), args.threads)
     add_matmuls(calls, args.threads)
-    latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
     peaks = matmul_rates(latency)
     peak = max(peaks.values())
     throughput = {}
@@ -98,7 +98,7 @@ def paths_table(args, workdir: str) -> list:
                                                osp.join(workdir, f'{name}_paths.onnx'),
                                                args.threads)
     add_matmuls(calls, args.threads)
-    latency = interleaved_latency_ms(calls, rounds=args.rounds)
+    latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
     peaks = matmul_rates(latency)
     peak = max(peaks.values())
     lines = ['| model | ' + ' | '.join(INFERENCE_PATHS) + ' |',
@@ -185,8 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--models', nargs='+', default=list(PAPER))
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--rounds', type=int, default=5,
-                        help='round-robin rounds of 4 runs per model')
+    parser.add_argument('--rounds', type=int, default=20,
+                        help='round-robin rounds of one run per model: this machine\'s speed '
+                        'drifts, and fine interleaving keeps the ratios fair')
     parser.add_argument('--throughput-batch', type=int, default=32,
                         help='batch for the throughput column (all cores); 0 skips it')
     parser.add_argument('--paths', action='store_true',
@@ -206,10 +207,10 @@ def main() -> None:
         f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
         f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
         f'batch 1, 224x224, BN folded (FasterNet: `switch_to_deploy`; peers: mmcv '
-        f'`fuse_conv_bn`). Median of {4 * args.rounds} runs per model and backend, taken '
-        f'round-robin over all of them in {args.rounds} rounds, so the ratios are side by '
-        f'side. Peers are mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul, timed in '
-        f'the same round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in PyTorch and '
+        f'`fuse_conv_bn`). Median of {args.rounds} runs per model and backend, taken '
+        f'round-robin (one run of each in turn), so the ratios are side by side. Peers are '
+        f'mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul, timed in the same '
+        f'round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in PyTorch and '
         f'{peaks["onnxruntime"]:.1f} GMAC/s in ONNX Runtime; "% of matmul" is the faster '
         f'backend\'s rate over the higher of the two. Throughput: PyTorch, BN folded, '
         f'all cores.', ''] + table

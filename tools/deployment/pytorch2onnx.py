@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
+from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
 from mmfasternet.deploy import export_onnx
 from mmfasternet.runtime import OnnxRuntimeModel
 
@@ -19,23 +20,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('model', help='a classifier config, or backbone:<arch>')
     parser.add_argument('out', help='.onnx file to write')
-    parser.add_argument('--checkpoint', help='weights to load strictly first')
+    parser.add_argument('--checkpoint', help='weights to load strictly first: official, '
+                        'timm or mmpretrain layout, a file or a URL')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
-    parser.add_argument('--pconv-forward', default='split_cat', choices=['split_cat', 'slicing'])
     parser.add_argument('--opset', type=int, default=20)
     parser.add_argument('--verify', action='store_true',
                         help='run the file in ONNX Runtime and compare with PyTorch')
     args = parser.parse_args()
     if args.model.startswith('backbone:'):
-        model, kwargs = FasterNet(args.model.split(':', 1)[1],
-                                  pconv_forward=args.pconv_forward), {}
+        model, kwargs = FasterNet(args.model.split(':', 1)[1]), {}
     else:
-        cfg = Config.fromfile(args.model)
-        cfg.model.backbone.pconv_forward = args.pconv_forward
-        model, kwargs = build_model(cfg), dict(mode='tensor')
-    if args.checkpoint:
-        state = torch.load(args.checkpoint, map_location='cpu')
-        model.load_state_dict(state.get('state_dict', state), strict=True)
+        model, kwargs = build_model(Config.fromfile(args.model)), dict(mode='tensor')
+    if args.checkpoint and isinstance(model, FasterNet):
+        load_backbone_weights(model, args.checkpoint)
+    elif args.checkpoint:
+        model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)), strict=True)
     model.eval()
     reference = copy.deepcopy(model)
     size = export_onnx(model, args.out, shape=(1, 3, *args.shape), opset=args.opset, **kwargs)
