@@ -1,7 +1,8 @@
-"""CPU latency of FasterNet and its ImageNet peers, measured the paper's way.
+"""CPU latency of FasterNet and its peers, measured the paper's way, on every inference path.
 
 The protocol of the paper (Sec. 4): batch 1, one thread, 224x224 input, BN folded into the
-convs, warm-up runs, then the median of repeated runs.
+convs, warm-up runs, then the median of repeated runs. Models are timed round-robin, so that
+ratios between them are fair on a machine whose speed drifts.
 """
 import copy
 import statistics
@@ -16,7 +17,7 @@ from mmengine.config import Config
 
 from mmfasternet.analysis import TensorForward, build_model
 from mmfasternet.deploy import switch_to_deploy
-from mmfasternet.runtime import OnnxRuntimeModel
+from mmfasternet.runtime import OnnxRuntimeModel, onnxruntime_session
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
 # mmpretrain gives the same architectures.
@@ -148,16 +149,13 @@ def matmul_call(n: int = 1024, backend: str = 'pytorch',
         return partial(torch.matmul, other=b), a
     if backend != 'onnxruntime':
         raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got {backend!r}")
-    import onnxruntime as ort
     from onnx import TensorProto, helper
     spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
     graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
                               spec[:2], spec[2:])
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(
+    session = onnxruntime_session(
         helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
-        .SerializeToString(), options, providers=['CPUExecutionProvider'])
+        .SerializeToString(), threads)
     b_array = b.numpy()
     return (lambda x: session.run(None, dict(a=x.numpy(), b=b_array))), a
 

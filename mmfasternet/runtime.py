@@ -1,15 +1,35 @@
 """Run an exported model in ONNX Runtime: the fastest CPU inference path we measured for
-FasterNet (see docs/benchmarks.md)."""
+FasterNet (docs/speed.md)."""
 import json
 import math
 import os
 from collections import defaultdict
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 
 from mmfasternet.deploy import export_onnx
+
+
+def onnxruntime_session(model: Union[str, bytes], threads: int = 1,
+                        profile_prefix: Optional[str] = None):
+    """An ONNX Runtime CPU session with all graph optimisations on ``threads`` threads.
+
+    Args:
+        model (str | bytes): An ``.onnx`` file or a serialised model.
+        threads (int): Intra-op threads; 1 is the paper's latency protocol. Defaults to 1.
+        profile_prefix (str, optional): Profile every run into ``<prefix>_<time>.json``.
+    """
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if profile_prefix:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
 
 
 class OnnxRuntimeModel:
@@ -21,13 +41,7 @@ class OnnxRuntimeModel:
     """
 
     def __init__(self, path: str, threads: int = 1):
-        import onnxruntime as ort
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(path, options,
-                                            providers=['CPUExecutionProvider'])
+        self.session = onnxruntime_session(path, threads)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise ValueError(f'{path} has {len(inputs)} inputs; OnnxRuntimeModel runs '
@@ -60,9 +74,8 @@ def profile_onnxruntime(path: str, x: torch.Tensor, runs: int = 10,
     """Where ONNX Runtime spends its time on ``path``, by kind of operator.
 
     Convs are told apart by kernel size and by being depthwise or not; other ops by type.
-    Multiply-adds are counted for convs and matrix products.
-    Multiply-adds are those ONNX Runtime computes: its blocked (NCHWc) convs pad channel
-    counts below the block size (8 or 16, by CPU) up to it.
+    Multiply-adds are counted for convs and matrix products, as ONNX Runtime computes them:
+    its blocked (NCHWc) convs pad channel counts below the block size (8 or 16, by CPU).
 
     Args:
         path (str): The ``.onnx`` file.
@@ -73,13 +86,7 @@ def profile_onnxruntime(path: str, x: torch.Tensor, runs: int = 10,
     Returns:
         dict: For each kind, milliseconds per run and multiply-adds (G) per run.
     """
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.enable_profiling = True
-    options.profile_file_prefix = os.path.splitext(path)[0] + '_profile'
-    session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    session = onnxruntime_session(path, threads, os.path.splitext(path)[0] + '_profile')
     feed = {session.get_inputs()[0].name: x.numpy()}
     warmup = 3
     for _ in range(warmup + runs):
