@@ -99,8 +99,7 @@ def paths_table(args, workdir: str) -> list:
                                                args.threads)
     add_matmuls(calls, args.threads)
     latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
-    peaks = matmul_rates(latency)
-    peak = max(peaks.values())
+    peak = max(matmul_rates(latency).values())
     lines = ['| model | ' + ' | '.join(INFERENCE_PATHS) + ' |',
              '|---|' + '---|' * len(INFERENCE_PATHS)]
     for name in names:
