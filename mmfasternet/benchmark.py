@@ -133,7 +133,11 @@ def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], roun
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def matmul_call(n: int = 1024, backend: str = 'pytorch',
+# Side of the square fp32 matmul whose rate stands for the machine's practical peak.
+MATMUL_SIZE = 1024
+
+
+def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
                 threads: int = 1) -> Tuple[Callable, torch.Tensor]:
     """An n x n fp32 matmul (``n**3`` multiply-adds) and its input: the machine's practical
     peak, to time in the same round-robin as the models, since this machine's speed drifts.

@@ -1,4 +1,6 @@
 """Inference-time re-parameterisation: fold each BatchNorm into the conv before it."""
+import os
+
 import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -52,7 +54,6 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: int 
     Returns:
         int: The file size in bytes.
     """
-    import os
     if opset < 17:
         raise ValueError(f'opset must be at least 17 (LayerNorm and the dynamo exporter '
                          f'need it), got {opset}')

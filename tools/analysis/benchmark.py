@@ -18,15 +18,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa: E402
-from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, PAPER,  # noqa: E402
-                                   build_classifier, inference_path,
+from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS,  # noqa: E402
+                                   MATMUL_SIZE, PAPER, build_classifier, inference_path,
                                    interleaved_latency_ms, matmul_call)
 
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
 
 
-MATMUL_MACS = 1024**3
+MATMUL_MACS = MATMUL_SIZE**3
 
 
 def add_matmuls(calls: dict, threads: int) -> None:
@@ -45,11 +45,11 @@ def classifier_table(args, workdir: str) -> tuple:
     and the matmul rates of both backends measured beside them."""
     x = torch.randn(1, 3, 224, 224)
     models = {name: build_classifier(name) for name in args.models}
-    sizes = {name: count_model(inference_path(model, 'folded', x)[0], (x, ))
-             for name, model in models.items()}
+    folded = {name: inference_path(model, 'folded', x)[0] for name, model in models.items()}
+    sizes = {name: count_model(model, (x, )) for name, model in folded.items()}
     calls = {}
     for name, model in models.items():
-        calls[name, 'folded'] = inference_path(model, 'folded', x)
+        calls[name, 'folded'] = folded[name], x
         calls[name, 'onnxruntime'] = inference_path(
             model, 'onnxruntime', x, osp.join(workdir, f'{name}.onnx'), args.threads)
     add_matmuls(calls, args.threads)
@@ -61,8 +61,8 @@ def classifier_table(args, workdir: str) -> tuple:
         torch.set_num_threads(os.cpu_count())
         batch = torch.randn(args.throughput_batch, 3, 224, 224)
         seconds = interleaved_latency_ms(
-            {name: (inference_path(model, 'folded', batch)[0], batch)
-             for name, model in models.items()}, rounds=2, per_round=1, warmup=1)
+            {name: (model, batch) for name, model in folded.items()}, rounds=2, per_round=1,
+            warmup=1)
         throughput = {name: args.throughput_batch / ms * 1e3 for name, ms in seconds.items()}
         torch.set_num_threads(args.threads)
 

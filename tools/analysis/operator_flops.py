@@ -14,7 +14,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.benchmark import (OPERATOR_FEATURE_MAPS,  # noqa: E402
+from mmfasternet.benchmark import (MATMUL_SIZE, OPERATOR_FEATURE_MAPS,  # noqa: E402
                                    interleaved_latency_ms, matmul_call, operator_macs,
                                    operator_stack)
 
@@ -37,7 +37,7 @@ def main() -> None:
         calls = {kind: (operator_stack(kind, channels), x) for kind in KINDS}
         calls['matmul'] = matmul_call()
         latency = interleaved_latency_ms(calls, rounds=args.rounds)
-        matmul_rates.append(1024**3 / latency['matmul'] / 1e6)
+        matmul_rates.append(MATMUL_SIZE**3 / latency['matmul'] / 1e6)
         for kind in KINDS:
             macs = operator_macs(kind, channels, size)
             rates[kind].append(macs / latency[kind] / 1e6)
