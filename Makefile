@@ -1,16 +1,25 @@
 # mmfasternet: `make demo` and `make test` are the two-command quick start.
+# Two stacks are tested: the current one (.venv/, `make setup`, `make test`) and the older end
+# of the supported range (.venv-compat/, `make setup-compat`, `make test-compat`).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.mmfasternet-setup
+COMPAT_VENV ?= .venv-compat
+COMPAT_PY := $(COMPAT_VENV)/bin/python
+SETUP_INPUTS := tools/setup_env.sh requirements/tests.txt setup.py
 
-.PHONY: setup demo demo-seg test clean
+.PHONY: setup setup-compat demo demo-seg test test-compat clean
 
-setup: $(STAMP)
+setup: $(VENV)/.mmfasternet-setup
+setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
 
 # Rerun the setup script whenever what it installs changes; it is idempotent and reuses
 # the cached mmcv wheel, so a rerun takes seconds once the first one has built mmcv.
-$(STAMP): tools/setup_env.sh requirements.txt requirements/tests.txt setup.py
-	VENV=$(VENV) bash tools/setup_env.sh
+$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt
+	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt requirements/tests.txt
+	touch $@
+
+$(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt
+	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt requirements/tests.txt
 	touch $@
 
 demo: setup
@@ -21,6 +30,9 @@ demo-seg: setup
 
 test: setup
 	$(PY) -m pytest tests
+
+test-compat: setup-compat
+	$(COMPAT_PY) -m pytest tests
 
 clean:
 	rm -rf work_dirs .pytest_cache

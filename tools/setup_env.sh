@@ -1,23 +1,40 @@
 #!/usr/bin/env bash
-# Create .venv/ with the pinned OpenMMLab stack and mmfasternet in editable mode.
+# Create a virtual environment with one pinned OpenMMLab stack and mmfasternet in editable mode.
 #
-# Idempotent: installed pins are skipped by pip, and the mmcv wheel (built from the sdist with
-# its compiled ops, about half an hour on 2 cores) is cached under $MMFASTERNET_CACHE keyed by
-# the mmcv, torch and Python versions, so only the first run on a machine builds it.
+#   tools/setup_env.sh VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]
+#
+# REQUIREMENTS pins the stack: its `torch==`, `torchvision==` and `mmcv==` lines are installed
+# first (mmcv built from the sdist with its compiled ops, against that torch), then the rest.
+# `make setup` uses requirements.txt (Python 3.11, torch 2.14.1); `make setup-compat` uses
+# requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
+#
+# Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops: about
+# half an hour on 2 cores against torch 2.14, 8 minutes against torch 2.1) is cached under
+# $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
+# machine builds it. The build prints one line per compiled object, so it shows progress.
 set -euo pipefail
 
-PYTHON=${PYTHON:-python3.11}
-VENV=${VENV:-.venv}
-MMCV_VERSION=2.1.0
-TORCH_VERSION=2.14.1
-TORCHVISION_VERSION=0.29.1
+(($# >= 3)) || { echo "usage: $0 VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]" >&2; exit 2; }
+VENV=$1
+PYTHON=$2
+REQUIREMENTS=$3
+EXTRA_REQUIREMENTS=("${@:4}")
 CACHE=${MMFASTERNET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmfasternet}
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nsetup failed: %s\n' "$*" >&2; exit 1; }
 trap 'die "command on line $LINENO exited with status $?"' ERR
 
-command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install Python 3.11 or set PYTHON=/path/to/python3.11"
+pin() {
+  sed -n "s/^$1==\([^ #]*\).*/\1/p" "$REQUIREMENTS" | head -n 1
+}
+TORCH_VERSION=$(pin torch)
+TORCHVISION_VERSION=$(pin torchvision)
+MMCV_VERSION=$(pin mmcv)
+[[ -n $TORCH_VERSION && -n $TORCHVISION_VERSION && -n $MMCV_VERSION ]] \
+  || die "$REQUIREMENTS must pin torch==, torchvision== and mmcv=="
+
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install it or pass another interpreter"
 
 if [[ ! -x $VENV/bin/python ]]; then
   step "creating $VENV with $($PYTHON --version)"
@@ -25,30 +42,49 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 PY=$(cd "$VENV" && pwd)/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
+# Every install below honours the stack's pins (numpy < 2 on the older stack, for one).
+CONSTRAINTS=(-c "$REQUIREMENTS")
 
 step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resources)"
 "${PIP[@]}" install -q 'setuptools>=77,<81' wheel ninja
 
 step "torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION"
-"${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+"${PIP[@]}" install -q "${CONSTRAINTS[@]}" "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+
+# Compile mmcv's ops from the sdist in $1, printing ninja's [done/total] counter as it goes.
+build_mmcv_wheel() {
+  local src=$1 out=$2 log=$1.log started=$SECONDS
+  if "$PY" -c 'import sys, torch; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) < (2, 10))'; then
+    # torch >= 2.10 headers require C++20; mmcv 2.1.0 hard-codes C++17 for its extension.
+    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+    grep -q -- '-std=c++20' "$src/setup.py" || die "could not switch mmcv's setup.py to -std=c++20"
+  fi
+  if ! (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+      "$PY" -m pip wheel -v --no-deps --no-build-isolation . -w "$out") 2>&1 | tee "$log" \
+      | while IFS= read -r line; do
+          if [[ $line =~ ^[[:space:]]*\[([0-9]+)/([0-9]+)\] ]]; then
+            printf '    compiled %s/%s objects (%dm%02ds)\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" \
+              $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60))
+          fi
+        done; then
+    tail -n 40 "$log" >&2
+    die "mmcv build failed (log: $log)"
+  fi
+  ls "$out"/mmcv-*.whl >/dev/null 2>&1 || die "mmcv build wrote no wheel (log: $log)"
+}
 
 py_tag=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 wheel_dir=$CACHE/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$py_tag
 if ! "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null \
    || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
   if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
-    step "building mmcv $MMCV_VERSION with ops (first time on this machine: about 30 min on 2 cores)"
+    step "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (first time on this machine)"
     build=$(mktemp -d)
     "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
       "mmcv==$MMCV_VERSION" -d "$build"
     tar -xzf "$build"/mmcv-$MMCV_VERSION.tar.gz -C "$build"
-    src=$build/mmcv-$MMCV_VERSION
-    # torch >= 2.10 headers require C++20; mmcv 2.1.0 hard-codes C++17 for its extension.
-    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
-    grep -q -- '-std=c++20' "$src/setup.py" || die "could not switch mmcv's setup.py to -std=c++20"
-    mkdir -p "$wheel_dir.partial"
-    (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-      "$PY" -m pip wheel -q --no-deps --no-build-isolation . -w "$wheel_dir.partial")
+    rm -rf "$wheel_dir.partial" && mkdir -p "$wheel_dir.partial"
+    build_mmcv_wheel "$build/mmcv-$MMCV_VERSION" "$wheel_dir.partial"
     rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
     rm -rf "$build"
   fi
@@ -56,17 +92,19 @@ if ! "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 
   "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
 fi
 
-step "OpenMMLab task libraries and mmfasternet (editable)"
-"${PIP[@]}" install -q -r requirements.txt -r requirements/tests.txt
+step "OpenMMLab task libraries, test tools and mmfasternet (editable)"
+extra=()
+for file in "${EXTRA_REQUIREMENTS[@]}"; do extra+=(-r "$file"); done
+"${PIP[@]}" install -q "${CONSTRAINTS[@]}" -r "$REQUIREMENTS" "${extra[@]}"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 
 step "checking the stack"
 "$PY" - <<'PY'
 import mmcv
 from mmcv.ops import RoIAlign, nms  # noqa: F401  compiled ops present
-import mmdet, mmengine, mmpretrain, mmseg, torch, torchvision  # noqa: F401
+import mmdet, mmengine, mmpretrain, mmseg, numpy, torch, torchvision  # noqa: F401
 import mmfasternet  # noqa: F401
-print(f'torch {torch.__version__}, torchvision {torchvision.__version__}, '
+print(f'torch {torch.__version__}, torchvision {torchvision.__version__}, numpy {numpy.__version__}, '
       f'mmcv {mmcv.__version__} (ops), mmengine {mmengine.__version__}, '
       f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}')
 PY
