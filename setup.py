@@ -1,6 +1,31 @@
+"""mmfasternet: installs into an existing OpenMMLab 2.x environment without touching its
+torch, torchvision or mmcv (loose lower bounds here; the exact pins of the two tested stacks
+are in requirements.txt and requirements/compat.txt, used by `make setup*`).
+
+Besides the package, the wheel carries the configs and mim metadata under
+``mmfasternet/.mim/`` (symlinks to configs/ and model-index.yml in the checkout, copied into
+wheels) and ``mmfasternet_config_lookup.pth``, which lets mmengine resolve
+``mmfasternet::NAME.py`` configs (see mmfasternet_config_lookup.py).
+"""
+import os.path as osp
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+CONFIG_LOOKUP_PTH = 'mmfasternet_config_lookup.pth'
+
+
+class BuildPyWithPth(build_py):
+    """Also put the start-up ``.pth`` file at the root of site-packages."""
+
+    def run(self):
+        super().run()
+        self.copy_file(CONFIG_LOOKUP_PTH, osp.join(self.build_lib, CONFIG_LOOKUP_PTH))
+
+    def get_outputs(self, include_bytecode=1):
+        return [*super().get_outputs(include_bytecode), osp.join(self.build_lib, CONFIG_LOOKUP_PTH)]
+
 
 version: dict = {}
 exec(Path('mmfasternet/version.py').read_text(), version)
@@ -13,12 +38,25 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.8',
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        *(f'Programming Language :: Python :: 3.{minor}' for minor in range(8, 13)),
+        'License :: OSI Approved :: Apache Software License',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
     packages=find_packages(include=['mmfasternet', 'mmfasternet.*']),
-    install_requires=['torch', 'mmengine>=0.10.0', 'mmcv>=2.0.0,<2.2.0'],
+    py_modules=['mmfasternet_config_lookup'],
+    package_data={'mmfasternet': ['.mim/model-index.yml', '.mim/configs/*.py',
+                                  '.mim/configs/*.yml', '.mim/configs/toy/*.py']},
+    cmdclass={'build_py': BuildPyWithPth},
+    # mmcv (full, with ops, or mmcv-lite for backbones and classifiers) is checked at import,
+    # not required here: pip would otherwise build mmcv from source beside an mmcv-lite.
+    install_requires=['torch>=2.0', 'mmengine>=0.10.0,<1.0', 'numpy'],
     extras_require={
-        'det': ['mmdet>=3.0.0', 'pycocotools'],
-        'seg': ['mmsegmentation>=1.0.0', 'ftfy', 'regex'],
-        'cls': ['mmpretrain>=1.0.0'],
-        'tests': ['pytest'],
+        'det': ['mmdet>=3.0.0,<4.0', 'pycocotools'],
+        'seg': ['mmsegmentation>=1.0.0,<2.0', 'ftfy', 'regex'],
+        'cls': ['mmpretrain>=1.0.0,<2.0'],
+        'deploy': ['onnx', 'onnxruntime'],
+        'tests': ['pytest', 'openmim'],
     },
 )

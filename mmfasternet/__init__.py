@@ -1,12 +1,22 @@
 """mmfasternet: FasterNet backbones for OpenMMLab 2.x (mmdet, mmseg, mmpretrain).
 
-Importing the package registers its models and hooks; see :mod:`mmfasternet.registry`.
+Importing the package checks that torch, mmcv and mmengine are in the supported range,
+registers its models and hooks (see :mod:`mmfasternet.registry`) and makes every checkpoint
+that mmengine reads load weights-only (see :mod:`mmfasternet.checkpoint`).
 """
-from .checkpoint import allow_mmengine_checkpoints
-from .engine import RandomStateHook
-from .models import FasterNet
-from .version import __version__
+import mmfasternet_config_lookup
+
+from .compat import check_supported_stack
+
+check_supported_stack()
+mmfasternet_config_lookup.install()
+
+from .checkpoint import allow_mmengine_checkpoints, read_checkpoints_in_mmengine  # noqa: E402
+from .engine import RandomStateHook  # noqa: E402
+from .models import FasterNet  # noqa: E402
+from .version import __version__  # noqa: E402
 
 allow_mmengine_checkpoints()
+read_checkpoints_in_mmengine()
 
 __all__ = ['FasterNet', 'RandomStateHook', '__version__']

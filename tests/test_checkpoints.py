@@ -9,12 +9,14 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS as CLS_MODELS
 
 from conftest import REPO, run_tool
 from mmfasternet import FasterNet
-from mmfasternet.checkpoint import (CheckpointError, detect_layout, official_to_timm,
-                                    read_checkpoint, timm_to_official)
+from mmfasternet.checkpoint import (CheckpointError, detect_layout, load_weights_only,
+                                    official_to_timm, read_checkpoint, timm_to_official)
+from mmfasternet.compat import torch_at_least
 from test_fasternet import randomize_norms
 
 # Official classifiers (with head, BN not fused): parameter counts.
@@ -176,21 +178,51 @@ def test_a_pickle_that_runs_code_is_refused_and_runs_nothing(tmp_path):
     assert not marker.exists()
 
 
-def test_mmengine_checkpoints_load_weights_only_without_a_general_getattr(tmp_path):
+def save_mmengine_checkpoint(path):
+    """A checkpoint holding what mmengine 0.10 writes besides tensors: a message hub."""
     hub = MessageHub.get_instance('weights_only_test')
     hub.update_scalar('train/loss', 0.5)
-    path = tmp_path / 'epoch_1.pth'
-    torch.save(dict(message_hub=hub.state_dict(), meta=dict(epoch=1)), path)
-    loaded = torch.load(path)  # weights_only=True is torch's default
+    torch.save(dict(state_dict={'w': torch.ones(2)}, message_hub=hub.state_dict(),
+                    meta=dict(epoch=1)), path)
+
+
+class Sneaky:
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, '__class__'))
+
+
+def test_mmengine_checkpoints_load_weights_only_without_a_general_getattr(tmp_path):
+    save_mmengine_checkpoint(tmp_path / 'epoch_1.pth')
+    loaded = load_weights_only(str(tmp_path / 'epoch_1.pth'))
     assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+    torch.save({'x': Sneaky()}, tmp_path / 'sneaky.pth')
+    with pytest.raises(Exception, match='refusing getattr'):
+        load_weights_only(str(tmp_path / 'sneaky.pth'))
 
-    class Sneaky:
-        def __reduce__(self):
-            return (getattr, (HistoryBuffer, '__class__'))
 
+@pytest.mark.skipif(not torch_at_least(2, 6), reason='torch < 2.6 loads whole pickles by '
+                    'default and allow-lists no (object, name) pairs; mmfasternet reads '
+                    'through its own allow-list there (tested above)')
+def test_plain_torch_load_reads_mmengine_checkpoints_weights_only(tmp_path):
+    save_mmengine_checkpoint(tmp_path / 'epoch_1.pth')
+    loaded = torch.load(tmp_path / 'epoch_1.pth')  # weights_only=True is torch's default
+    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
     torch.save({'x': Sneaky()}, tmp_path / 'sneaky.pth')
     with pytest.raises(Exception, match='refusing getattr'):
         torch.load(tmp_path / 'sneaky.pth')
+
+
+def test_mmengine_reads_checkpoints_weights_only_on_every_torch(tmp_path):
+    save_mmengine_checkpoint(tmp_path / 'epoch_1.pth')
+    loaded = _load_checkpoint(str(tmp_path / 'epoch_1.pth'), map_location='cpu')
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+    marker = tmp_path / 'pwned'
+    exploit = Exploit()
+    exploit.marker = marker
+    torch.save({'state_dict': {}, 'payload': exploit}, tmp_path / 'evil.pth')
+    with pytest.raises(CheckpointError, match=r"posix.system|os.system|nt.system"):
+        _load_checkpoint(str(tmp_path / 'evil.pth'), map_location='cpu')
+    assert not marker.exists()
 
 
 def test_converter_turns_an_mmdet2_checkpoint_into_a_detector_checkpoint(tmp_path):

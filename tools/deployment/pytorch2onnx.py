@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
+from mmfasternet.compat import NeedsNewerTorch
 from mmfasternet.deploy import export_onnx
 from mmfasternet.runtime import OnnxRuntimeModel
 
@@ -23,7 +24,8 @@ def main() -> None:
     parser.add_argument('--checkpoint', help='weights to load strictly first: official, '
                         'timm or mmpretrain layout, a file or a URL')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
-    parser.add_argument('--opset', type=int, default=20)
+    parser.add_argument('--opset', type=int,
+                        help='ONNX opset: 20 on torch >= 2.6 (default), 17 before')
     parser.add_argument('--verify', action='store_true',
                         help='run the file in ONNX Runtime and compare with PyTorch')
     args = parser.parse_args()
@@ -37,7 +39,11 @@ def main() -> None:
         model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)), strict=True)
     model.eval()
     reference = copy.deepcopy(model)
-    size = export_onnx(model, args.out, shape=(1, 3, *args.shape), opset=args.opset, **kwargs)
+    try:
+        size = export_onnx(model, args.out, shape=(1, 3, *args.shape), opset=args.opset,
+                           **kwargs)
+    except NeedsNewerTorch as error:
+        raise SystemExit(f'pytorch2onnx: {error}') from None
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
     if args.verify:
         x = torch.randn(1, 3, *args.shape)

@@ -1,0 +1,133 @@
+"""Weights-only unpickling that also reads the checkpoints mmengine writes, on every
+supported torch.
+
+A checkpoint is tensors and plain data, but mmengine 0.10 also pickles its ``message_hub``
+(``HistoryBuffer`` objects holding NumPy arrays and scalars). Both paths below resolve only
+allow-listed globals, so a pickle that names anything else is refused before anything is
+called:
+
+- torch >= 2.6: torch's own weights-only unpickler (its default), with mmengine's data
+  classes added by ``torch.serialization.add_safe_globals``, which takes the
+  ``(object, pickled name)`` pairs needed here from 2.6 on.
+- older torch: ``torch.load`` with an unpickler whose ``find_class`` serves torch's own
+  weights-only allow-list plus the same mmengine data classes, and nothing else.
+"""
+import functools
+import pickle
+import types
+from typing import Any, Dict, List
+
+import torch
+
+from mmfasternet.compat import torch_at_least
+
+TORCH_ALLOWS_MMENGINE_GLOBALS = torch_at_least(2, 6)
+
+
+class UnsafeGlobals(pickle.UnpicklingError):
+    """A pickle names globals that weights-only loading refuses.
+
+    Args:
+        names (list[str]): The refused globals, as ``module.name``.
+    """
+
+    def __init__(self, names: List[str]):
+        super().__init__(f'weights-only loading refuses {", ".join(names)}')
+        self.names = names
+
+
+def _history_buffer_statistic(owner: type, name: str):
+    """Stand-in for ``getattr`` while unpickling a checkpoint.
+
+    mmengine's ``HistoryBuffer.__getstate__`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')`` and so on. A general ``getattr`` would let a crafted
+    file reach any attribute of an allowed object (``ndarray.tofile``, say), so only these
+    lookups are served.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({owner!r}, {name!r}) in a checkpoint: only the statistics '
+        f'methods of mmengine\'s HistoryBuffer may be looked up')
+
+
+def mmengine_checkpoint_globals() -> Dict[str, Any]:
+    """The non-tensor globals of mmengine 0.10 checkpoints, by their pickled names.
+
+    NumPy's array-reconstruction functions are listed under both NumPy 1 (``numpy.core``)
+    and NumPy 2 (``numpy._core``) names, so a checkpoint written with either loads with
+    either.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    named = {'numpy.ndarray': np.ndarray, 'numpy.dtype': np.dtype,
+             'builtins.getattr': _history_buffer_statistic,
+             f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}': HistoryBuffer}
+    for core in ('numpy.core', 'numpy._core'):
+        named[f'{core}.multiarray._reconstruct'] = multiarray._reconstruct
+        named[f'{core}.multiarray.scalar'] = multiarray.scalar
+    for name in ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32',
+                 'uint64', 'float16', 'float32', 'float64'):
+        dtype_class = type(np.dtype(name))
+        named[f'{dtype_class.__module__}.{dtype_class.__qualname__}'] = dtype_class
+    return named
+
+
+def allow_mmengine_checkpoints() -> None:
+    """On torch >= 2.6, let ``torch.load(..., weights_only=True)`` (its default) read the
+    checkpoints mmengine writes, so that plain ``torch.load`` calls (mmengine's among them)
+    work without turning weights-only loading off. Older torch loads pickles fully by
+    default; this package reads every checkpoint through :func:`load_weights_only` there."""
+    if TORCH_ALLOWS_MMENGINE_GLOBALS:
+        torch.serialization.add_safe_globals(
+            [(obj, name) for name, obj in mmengine_checkpoint_globals().items()])
+
+
+@functools.lru_cache(maxsize=None)
+def _allow_list() -> Dict[str, Any]:
+    from torch._weights_only_unpickler import _get_allowed_globals
+    return {**_get_allowed_globals(), **mmengine_checkpoint_globals()}
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """Resolves only torch's weights-only allow-list and mmengine's data classes."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        obj = _allow_list().get(f'{module}.{name}')
+        if obj is None:
+            raise UnsafeGlobals([f'{module}.{name}'])
+        return obj
+
+
+def _load_pickle(file, **kwargs) -> Any:
+    return _AllowListUnpickler(file, **kwargs).load()
+
+
+_ALLOW_LIST_PICKLE = types.SimpleNamespace(
+    __name__='mmfasternet_allow_list_pickle', Unpickler=_AllowListUnpickler, load=_load_pickle)
+
+
+def load_weights_only(path: str, map_location: Any = 'cpu') -> Any:
+    """``torch.load`` a file without running any code in it.
+
+    Args:
+        path (str): A local checkpoint file.
+        map_location: As for ``torch.load``. Defaults to ``'cpu'``.
+
+    Raises:
+        UnsafeGlobals: The pickle names a global outside the allow-list; nothing ran.
+    """
+    if not TORCH_ALLOWS_MMENGINE_GLOBALS:
+        return torch.load(path, map_location=map_location, pickle_module=_ALLOW_LIST_PICKLE,
+                          weights_only=False)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        lines = str(error).splitlines()
+        reason = next((line for line in lines if 'WeightsUnpickler error' in line), lines[-1])
+        raise UnsafeGlobals(torch.serialization.get_unsafe_globals_in_checkpoint(path)
+                            or [reason]) from None

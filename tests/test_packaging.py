@@ -1,0 +1,140 @@
+"""mmfasternet as a plugin of an existing environment: the built wheel installs beside the
+user's stack without touching it, and its configs and mim metadata travel with it."""
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import site
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO
+
+USER_CONFIGS = {
+    'mask_rcnn_fasternet_t0.py': ('mmdet', 'MaskRCNN'),
+    'upernet_fasternet_t0.py': ('mmseg', 'EncoderDecoder'),
+    'fasternet_t0_in1k.py': ('mmpretrain', 'ImageClassifier'),
+}
+OFFICIAL = 'https://github.com/JierunChen/FasterNet/releases/download/v1.0/'
+
+# Run by the interpreter under test, from a folder outside the checkout: another project's
+# config inherits each family's config by `mmfasternet::NAME.py` and builds its model.
+USE_THE_PLUGIN = textwrap.dedent("""
+    import json, os, sys
+    from mmengine.config import Config
+    from mmengine.hub import get_config
+    from mmengine.registry import init_default_scope
+
+    built = {}
+    for name, (scope, model_type) in json.loads(sys.argv[1]).items():
+        with open('my_config.py', 'w') as f:
+            f.write(f"_base_ = ['mmfasternet::{name}']\\nmodel = dict(backbone=dict(init_cfg=None))\\n")
+        cfg = Config.fromfile('my_config.py')  # parses _base_ before importing mmfasternet
+        init_default_scope(scope)
+        registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
+        model = registry.build(cfg.model)
+        built[name] = [type(model).__name__, type(model.backbone).__name__]
+    s = get_config('mmfasternet::mask_rcnn_fasternet_s.py', pretrained=True)
+    import mmfasternet
+    print(json.dumps(dict(built=built, weights=s.model_path, arch=s.model.backbone.arch,
+                          package=mmfasternet.__file__)))
+""")
+
+
+def use_the_plugin(python, cwd):
+    result = subprocess.run([python, '-c', USE_THE_PLUGIN, json.dumps(USER_CONFIGS)], cwd=cwd,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_used(report):
+    for name, (_, model_type) in USER_CONFIGS.items():
+        assert report['built'][name] == [model_type, 'FasterNet'], name
+    assert report['weights'] == OFFICIAL + 'mask_rcnn_fasternet_s_fpn_1x_coco_20221111_063419.pth'
+    assert report['arch'] == 's'
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    """The wheel `pip wheel` builds from a copy of the checkout (the copy keeps build
+    output out of the working tree)."""
+    source = tmp_path_factory.mktemp('source') / 'mmfasternet'
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        '.git', '.venv*', 'work_dirs', 'data', 'build', '*.egg-info', '__pycache__'))
+    out = tmp_path_factory.mktemp('dist')
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+                    '--no-build-isolation', str(source), '-w', str(out)], check=True,
+                   capture_output=True, timeout=600)
+    return glob.glob(str(out / 'mmfasternet-*.whl'))[0]
+
+
+@pytest.fixture(scope='module')
+def user_venv(tmp_path_factory, wheel):
+    """A new venv that sees this stack (torch, mmcv, mmdet, ...) but not this checkout, with
+    the wheel installed by plain `pip install`, offline."""
+    venv = tmp_path_factory.mktemp('user') / 'venv'
+    subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+    python = str(venv / 'bin' / 'python')
+    own_site = subprocess.run([python, '-c', 'import site; print(site.getsitepackages()[0])'],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    # A plain path entry: the stack's packages, without running its .pth files (which would
+    # bring this checkout's editable install along).
+    with open(osp.join(own_site, 'existing_stack.pth'), 'w') as f:
+        f.write('\n'.join(site.getsitepackages()) + '\n')
+    before = set(os.listdir(own_site))
+    install = subprocess.run([python, '-m', 'pip', 'install', '--no-index', wheel],
+                             capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, install.stdout + install.stderr
+    return python, own_site, sorted(set(os.listdir(own_site)) - before)
+
+
+def test_pip_install_adds_only_the_plugin(user_venv):
+    _, _, added = user_venv
+    assert all(name.startswith('mmfasternet') for name in added), added
+    assert 'mmfasternet_config_lookup.pth' in added and 'mmfasternet' in added
+
+
+def test_installed_wheel_carries_configs_and_metadata(user_venv):
+    _, own_site, _ = user_venv
+    mim = osp.join(own_site, 'mmfasternet', '.mim')
+    configs = sorted(set(os.listdir(osp.join(REPO, 'configs'))) - {'__pycache__'})
+    assert sorted(os.listdir(osp.join(mim, 'configs'))) == configs
+    assert osp.isfile(osp.join(mim, 'model-index.yml'))
+    assert not osp.islink(osp.join(mim, 'configs'))
+
+
+def test_installed_plugin_serves_mmfasternet_configs_outside_the_checkout(user_venv, tmp_path):
+    python, own_site, _ = user_venv
+    report = use_the_plugin(python, tmp_path)
+    assert report['package'] == osp.join(own_site, 'mmfasternet', '__init__.py')
+    check_used(report)
+
+
+def test_editable_install_serves_mmfasternet_configs_outside_the_checkout(tmp_path):
+    report = use_the_plugin(sys.executable, tmp_path)
+    assert report['package'] == osp.join(REPO, 'mmfasternet', '__init__.py')
+    check_used(report)
+
+
+def test_mim_search_lists_every_config_with_paper_numbers(user_venv, tmp_path):
+    python, _, _ = user_venv
+    result = subprocess.run(
+        [python, '-m', 'mim', 'search', 'mmfasternet', '--json', str(tmp_path / 'zoo.json')],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    zoo = json.load(open(tmp_path / 'zoo.json'))  # {field: {model name: value}}
+    expected = {f'configs/{name}' for name in os.listdir(osp.join(REPO, 'configs'))
+                if name.endswith('.py')}
+    assert set(zoo['config'].values()) == expected
+    s = 'mask-rcnn_fasternet-s_fpn_1x_coco'
+    assert (zoo['coco/box_ap'][s], zoo['coco/mask_ap'][s], zoo['parameters'][s]) == \
+        (39.9, 36.9, 49000000)
+    assert zoo['imagenet-1k/top_1_accuracy']['fasternet-l_in1k'] == 83.5
+    assert zoo['weight']['fasternet-t0_in1k'] == \
+        OFFICIAL + 'fasternet_t0-epoch.281-val_acc1.71.9180.pth'
+    assert all(zoo['paper'].values())
