@@ -26,6 +26,15 @@ def tiny_toy_coco(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def tiny_toy_ade(tmp_path_factory):
+    """A small generated toy ADE20K-format set: 8 training and 4 validation images of 128 px."""
+    from mmfasternet.datasets import generate_toy_ade
+    root = tmp_path_factory.mktemp('toy_ade')
+    generate_toy_ade(str(root), num_train=8, num_val=4, image_size=128, seed=2)
+    return root
+
+
 def train_step_then_predict(model, packed):
     """One SGD step (checking that the loss is finite and the backbone learns), then
     inference on the same batch; returns the predicted data samples."""

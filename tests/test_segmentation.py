@@ -29,13 +29,6 @@ def mmseg_scope():
     init_default_scope('mmseg')
 
 
-@pytest.fixture(scope='module')
-def tiny_toy_ade(tmp_path_factory):
-    root = tmp_path_factory.mktemp('toy_ade')
-    generate_toy_ade(str(root), num_train=8, num_val=4, image_size=128, seed=2)
-    return root
-
-
 @pytest.mark.parametrize('arch', ARCHS)
 def test_upernet_configs(arch):
     cfg = Config.fromfile(osp.join(REPO, 'configs', f'upernet_fasternet_{arch}.py'))
