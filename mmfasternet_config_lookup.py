@@ -16,6 +16,8 @@ import os.path as osp
 import sys
 
 PACKAGE = 'mmfasternet'
+PTH_NAME = 'mmfasternet_config_lookup.pth'
+PTH_LINE = 'import mmfasternet_config_lookup; mmfasternet_config_lookup.install()\n'
 PATCHED_MODULES = ('mmengine.config.config', 'mmengine.hub.hub')
 
 
@@ -76,3 +78,18 @@ def install() -> None:
             patch(sys.modules[name])
     if not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchOnImport())
+
+
+def write_pth() -> str:
+    """Put ``mmfasternet_config_lookup.pth`` into this interpreter's site-packages, for an
+    editable install (setuptools' editable wheels carry no start-up file of a project's;
+    ``pip install .`` installs it itself). Returns its path."""
+    import sysconfig
+    path = osp.join(sysconfig.get_paths()['purelib'], PTH_NAME)
+    with open(path, 'w') as f:
+        f.write(PTH_LINE)
+    return path
+
+
+if __name__ == '__main__':
+    print(f'wrote {write_pth()}')

@@ -4,7 +4,8 @@ are in requirements.txt and requirements/compat.txt, used by `make setup*`).
 
 Besides the package, the wheel carries the configs and mim metadata under
 ``mmfasternet/.mim/`` (symlinks to configs/ and model-index.yml in the checkout, copied into
-wheels) and ``mmfasternet_config_lookup.pth``, which lets mmengine resolve
+wheels) and ``mmfasternet_config_lookup.pth`` (editable installs: run
+``python -m mmfasternet_config_lookup`` once), which lets mmengine resolve
 ``mmfasternet::NAME.py`` configs (see mmfasternet_config_lookup.py).
 """
 import os.path as osp
@@ -13,7 +14,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
-CONFIG_LOOKUP_PTH = 'mmfasternet_config_lookup.pth'
+import mmfasternet_config_lookup
 
 
 class BuildPyWithPth(build_py):
@@ -21,10 +22,14 @@ class BuildPyWithPth(build_py):
 
     def run(self):
         super().run()
-        self.copy_file(CONFIG_LOOKUP_PTH, osp.join(self.build_lib, CONFIG_LOOKUP_PTH))
+        with open(self._pth_path(), 'w') as f:
+            f.write(mmfasternet_config_lookup.PTH_LINE)
 
     def get_outputs(self, include_bytecode=1):
-        return [*super().get_outputs(include_bytecode), osp.join(self.build_lib, CONFIG_LOOKUP_PTH)]
+        return [*super().get_outputs(include_bytecode), self._pth_path()]
+
+    def _pth_path(self):
+        return osp.join(self.build_lib, mmfasternet_config_lookup.PTH_NAME)
 
 
 version: dict = {}

@@ -104,6 +104,7 @@ extra=()
 for file in "${EXTRA_REQUIREMENTS[@]}"; do extra+=(-r "$file"); done
 "${PIP[@]}" install -q "${CONSTRAINTS[@]}" -r "$REQUIREMENTS" "${extra[@]}"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
+"$PY" -m mmfasternet_config_lookup  # the start-up file that `pip install .` would install
 
 step "checking the stack"
 "$PY" - <<'PY'
