@@ -62,4 +62,3 @@ def test_export_tool_names_the_torch_that_opset_20_needs(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f'pytorch2onnx: ONNX opset 20 (the dynamo exporter) needs torch >= 2.6; this is '
         f'torch {torch.__version__}')
-

@@ -24,7 +24,7 @@ OFFICIAL = 'https://github.com/JierunChen/FasterNet/releases/download/v1.0/'
 # Run by the interpreter under test, from a folder outside the checkout: another project's
 # config inherits each family's config by `mmfasternet::NAME.py` and builds its model.
 USE_THE_PLUGIN = textwrap.dedent("""
-    import json, os, sys
+    import json, sys
     from mmengine.config import Config
     from mmengine.hub import get_config
     from mmengine.registry import init_default_scope
@@ -32,7 +32,8 @@ USE_THE_PLUGIN = textwrap.dedent("""
     built = {}
     for name, (scope, model_type) in json.loads(sys.argv[1]).items():
         with open('my_config.py', 'w') as f:
-            f.write(f"_base_ = ['mmfasternet::{name}']\\nmodel = dict(backbone=dict(init_cfg=None))\\n")
+            f.write(f"_base_ = ['mmfasternet::{name}']\\n"
+                    "model = dict(backbone=dict(init_cfg=None))\\n")
         cfg = Config.fromfile('my_config.py')  # parses _base_ before importing mmfasternet
         init_default_scope(scope)
         registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS

@@ -116,5 +116,3 @@ def backbone_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
     elif layout == 'timm':
         state = timm_to_official(state)
     return {k: v for k, v in state.items() if not k.startswith(CLASSIFIER_PREFIXES)}
-
-
