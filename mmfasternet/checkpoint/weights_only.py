@@ -12,7 +12,10 @@ called:
 - older torch: ``torch.load`` with an unpickler whose ``find_class`` serves torch's own
   weights-only allow-list plus the same mmengine data classes, and nothing else.
 """
+import _compat_pickle
+import codecs
 import functools
+import importlib
 import pickle
 import types
 from typing import Any, Dict, List
@@ -63,7 +66,9 @@ def mmengine_checkpoint_globals() -> Dict[str, Any]:
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    numpy_2 = int(np.__version__.split('.')[0]) >= 2
+    multiarray = importlib.import_module(
+        'numpy._core.multiarray' if numpy_2 else 'numpy.core.multiarray')
     named = {'numpy.ndarray': np.ndarray, 'numpy.dtype': np.dtype,
              'builtins.getattr': _history_buffer_statistic,
              f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}': HistoryBuffer}
@@ -90,13 +95,20 @@ def allow_mmengine_checkpoints() -> None:
 @functools.lru_cache(maxsize=None)
 def _allow_list() -> Dict[str, Any]:
     from torch._weights_only_unpickler import _get_allowed_globals
-    return {**_get_allowed_globals(), **mmengine_checkpoint_globals()}
+
+    # Pickle protocol 2 (torch.save's) writes bytes as _codecs.encode(text, 'latin1'); torch
+    # >= 2.6 allows it too.
+    return {**_get_allowed_globals(), **mmengine_checkpoint_globals(),
+            '_codecs.encode': codecs.encode}
 
 
 class _AllowListUnpickler(pickle.Unpickler):
     """Resolves only torch's weights-only allow-list and mmengine's data classes."""
 
     def find_class(self, module: str, name: str) -> Any:
+        # Protocol 2 (torch.save's) names Python 2 modules, e.g. __builtin__.getattr.
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
         obj = _allow_list().get(f'{module}.{name}')
         if obj is None:
             raise UnsafeGlobals([f'{module}.{name}'])
