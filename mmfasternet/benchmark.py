@@ -158,7 +158,8 @@ def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
     graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
                               spec[:2], spec[2:])
     session = onnxruntime_session(
-        helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
+        helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)],
+                          ir_version=8)  # opset 18's IR: every onnxruntime since 1.14 reads it
         .SerializeToString(), threads)
     b_array = b.numpy()
     return (lambda x: session.run(None, dict(a=x.numpy(), b=b_array))), a
