@@ -15,6 +15,10 @@ _base_ = [
 custom_imports = dict(imports=['mmfasternet'], allow_failed_imports=False)
 
 model = dict(
+    # Built by mmpretrain's registry also when another project inherits this config as
+    # `mmfasternet::fasternet_s_in1k.py` (mmengine gives that config's dicts the scope
+    # `mmfasternet`, which has only this project's models).
+    _scope_='mmpretrain',
     type='ImageClassifier',
     backbone=dict(
         type='FasterNet', arch='s', out_indices=(3, ), out_norm=False, drop_path_rate=0.1),

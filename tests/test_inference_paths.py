@@ -85,11 +85,18 @@ def test_dense_benchmark_pairs_fold_to_the_same_outputs(task):
                              shape)
         randomize_norms(model)
         with torch.no_grad():
-            expected = torch.cat([t.flatten() for t in _tensors(model(x))])
+            expected = torch.cat([t.flatten() for t in _tensors(compared(model, task, x))])
             folded, _ = inference_path(model, 'folded', x)
-            got = torch.cat([t.flatten() for t in _tensors(folded(x))])
+            got = torch.cat([t.flatten() for t in _tensors(compared(folded, task, x))])
         assert got.shape == expected.shape
         assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def compared(model, task, x):
+    """What the folded and eval-mode models are compared on: Mask R-CNN's tensor output goes
+    through the proposals that survive NMS, which rounding-level differences can change, so
+    for it the features (everything that folding touches) are compared."""
+    return model.model.extract_feat(x) if task == 'Mask R-CNN' else model(x)
 
 
 def _tensors(output):
@@ -106,11 +113,13 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     x = torch.randn(1, 3, 64, 64)
     macs = []
 
+    conv_macs, norm_elements = [], []
+
     def count(module, _, out):
         if isinstance(module, torch.nn.Conv2d):
-            macs.append(module.weight.numel() * out.shape[-2] * out.shape[-1])
-        else:  # ONNX Runtime runs the output norms as depthwise 1x1 convs
-            macs.append(out.numel())
+            conv_macs.append(module.weight.numel() * out.shape[-2] * out.shape[-1])
+        else:
+            norm_elements.append(out.numel())
 
     path = str(tmp_path / 'tiny.onnx')
     export_onnx(model, path, shape=tuple(x.shape))  # folds the BNs first
@@ -120,8 +129,13 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     with torch.no_grad():
         model(x)
     kinds = profile_onnxruntime(path, x, runs=2)
-    assert {'Conv 1x1', 'Conv 2x2', 'Conv 3x3', 'Conv 4x4', 'Conv 1x1 depthwise'} <= set(kinds)
-    conv_macs = sum(g for kind, (_, g) in kinds.items() if kind.startswith('Conv'))
-    assert conv_macs * 1e9 == pytest.approx(sum(macs), rel=1e-6)
+    assert {'Conv 1x1', 'Conv 2x2', 'Conv 3x3', 'Conv 4x4'} <= set(kinds)
+    # ONNX Runtime runs the output norms as depthwise 1x1 convs when exported by the dynamo
+    # exporter (torch >= 2.6), as BatchNormalization when exported by the TorchScript one.
+    norms_as_convs = 'Conv 1x1 depthwise' in kinds
+    assert norms_as_convs or 'BatchNormalization' in kinds
+    profiled = sum(g for kind, (_, g) in kinds.items() if kind.startswith('Conv'))
+    expected = sum(conv_macs) + (sum(norm_elements) if norms_as_convs else 0)
+    assert profiled * 1e9 == pytest.approx(expected, rel=1e-6)
     assert all(ms > 0 for ms, _ in kinds.values())
     assert not list(tmp_path.glob('*profile*'))  # the trace file is cleaned up

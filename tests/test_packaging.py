@@ -91,7 +91,7 @@ def user_venv(tmp_path_factory, wheel):
     install = subprocess.run([python, '-m', 'pip', 'install', '--no-index', wheel],
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout + install.stderr
-    return python, own_site, sorted(set(os.listdir(own_site)) - before)
+    return python, own_site, sorted(set(os.listdir(own_site)) - before - {'__pycache__'})
 
 
 def test_pip_install_adds_only_the_plugin(user_venv):
@@ -104,7 +104,7 @@ def test_installed_wheel_carries_configs_and_metadata(user_venv):
     _, own_site, _ = user_venv
     mim = osp.join(own_site, 'mmfasternet', '.mim')
     configs = sorted(set(os.listdir(osp.join(REPO, 'configs'))) - {'__pycache__'})
-    assert sorted(os.listdir(osp.join(mim, 'configs'))) == configs
+    assert sorted(set(os.listdir(osp.join(mim, 'configs'))) - {'__pycache__'}) == configs
     assert osp.isfile(osp.join(mim, 'model-index.yml'))
     assert not osp.islink(osp.join(mim, 'configs'))
 
