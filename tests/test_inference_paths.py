@@ -111,8 +111,6 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     torch.manual_seed(0)
     model = randomize_norms(FasterNet(dict(embed_dims=64, depths=[1, 1, 1, 1]))).eval()
     x = torch.randn(1, 3, 64, 64)
-    macs = []
-
     conv_macs, norm_elements = [], []
 
     def count(module, _, out):
