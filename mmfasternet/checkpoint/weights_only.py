@@ -139,7 +139,8 @@ def load_weights_only(path: str, map_location: Any = 'cpu') -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        lines = str(error).splitlines()
-        reason = next((line for line in lines if 'WeightsUnpickler error' in line), lines[-1])
+        message = str(error)
+        reason = ' '.join(message.partition('WeightsUnpickler error:')[2]
+                          .split('Check the documentation')[0].split()) or message
         raise UnsafeGlobals(torch.serialization.get_unsafe_globals_in_checkpoint(path)
                             or [reason]) from None
