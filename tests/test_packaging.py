@@ -79,7 +79,8 @@ def user_venv(tmp_path_factory, wheel):
     """A new venv that sees this stack (torch, mmcv, mmdet, ...) but not this checkout, with
     the wheel installed by plain `pip install`, offline."""
     venv = tmp_path_factory.mktemp('user') / 'venv'
-    subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+    # No pip or setuptools of its own: the stack's (torch 2.14 needs setuptools >= 77) serve.
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
     python = str(venv / 'bin' / 'python')
     own_site = subprocess.run([python, '-c', 'import site; print(site.getsitepackages()[0])'],
                               capture_output=True, text=True, check=True).stdout.strip()
