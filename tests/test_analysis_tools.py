@@ -10,17 +10,39 @@ def test_get_flops_counts_a_fused_classifier():
     assert '| configs/fasternet_t0_in1k.py | 224x224 | 3.901 | 0.335 |' in result.stdout
 
 
-def test_benchmark_writes_a_table_and_a_plot(tmp_path):
-    run_tool(osp.join(REPO, 'tools', 'analysis', 'benchmark.py'), '--models', 'fasternet_t0',
-             'mobilenet-v2_8xb32_in1k', '--rounds', '1', '--throughput-batch', '2',
-             '--out', str(tmp_path))
-    table = (tmp_path / 'benchmarks.md').read_text()
+BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'benchmark.py')
+
+
+def test_benchmark_writes_a_table_and_a_plot_into_a_new_folder(tmp_path):
+    out = tmp_path / 'not' / 'yet'
+    run_tool(BENCHMARK, '--models', 'fasternet_t0', 'mobilenet-v2_8xb32_in1k', '--rounds', '1',
+             '--throughput-batch', '2', '--out', str(out))
+    assert sorted(p.name for p in out.iterdir()) == ['benchmarks.md', 'latency_vs_accuracy.png']
+    table = (out / 'benchmarks.md').read_text()
     assert '| PyTorch (ms) | GMAC/s | ONNX Runtime (ms) | GMAC/s |' in table
     assert '| batch-2 img/s |' in table
     assert '| fasternet_t0 | 3.9 | 0.34 |' in table
     assert '| mobilenet-v2_8xb32_in1k | 3.5 |' in table
     assert 'nan' not in table
-    assert (tmp_path / 'latency_vs_accuracy.png').stat().st_size > 10_000
+    assert (out / 'latency_vs_accuracy.png').stat().st_size > 10_000
+
+
+def test_benchmark_refuses_an_unknown_model_before_measuring_and_lists_the_names(tmp_path):
+    result = run_tool(BENCHMARK, '--models', 'fasternet_t0', 'resnet_5O', '--out',
+                      str(tmp_path / 'out'), check=False)
+    assert result.returncode == 2
+    assert "argument --models: invalid choice: 'resnet_5O' (choose from 'fasternet_t0'," \
+        in result.stderr
+    assert 'Traceback' not in result.stderr and not (tmp_path / 'out').exists()
+
+
+def test_benchmark_refuses_an_out_path_that_is_a_file(tmp_path):
+    out = tmp_path / 'benchmarks.md'
+    out.write_text('kept')
+    result = run_tool(BENCHMARK, '--models', 'fasternet_t0', '--out', str(out), check=False)
+    assert result.returncode == 2
+    assert f'--out {out} is a file; give a folder' in result.stderr
+    assert out.read_text() == 'kept'
 
 
 def test_operator_flops_tool_writes_the_table_and_chart(tmp_path):

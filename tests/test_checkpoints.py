@@ -159,6 +159,74 @@ def test_missing_and_unexpected_keys_are_errors(tmp_path):
     assert 'unexpected keys: stages.4.blocks.8.mlp.0.weight' in str(error.value)
 
 
+def test_stages_after_the_last_output_are_not_built_and_their_weights_are_skipped(
+        tmp_path, capsys):
+    official, files = layouts('t0', with_norms=False)
+    path = tmp_path / 'official.pth'
+    torch.save(files['official'], path)
+    model = FasterNet('t0', out_indices=(0, 1, 2),
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    assert len(model.stages) == 5  # stage, merge, stage, merge, stage
+    model.init_weights()
+    for key, value in model.state_dict().items():
+        if not key.startswith('norm'):
+            assert torch.equal(value, official[key]), key
+    skipped = sum(1 for k in official if k.startswith(('stages.5.', 'stages.6.')))
+    assert f'{skipped} weights of the stages after out_indices=(0, 1, 2) are ignored' \
+        in capsys.readouterr().out
+
+
+def test_pretrained_in_a_list_of_init_cfgs_loads_strictly_after_the_others(tmp_path):
+    official, files = layouts('t0', with_norms=False)
+    path = tmp_path / 'official.pth'
+    torch.save(files['official'], path)
+    model = FasterNet('t0', init_cfg=[
+        dict(type='Constant', layer='Conv2d', val=0.5),
+        dict(type='Constant', layer='_BatchNorm', val=2., bias=0.),
+        dict(type='Pretrained', checkpoint=str(path))])
+    model.init_weights()
+    loaded = model.state_dict()
+    for key, value in official.items():
+        assert torch.equal(loaded[key], value), key
+    assert torch.equal(model.norm6.weight, torch.full((320, ), 2.))  # from the Constant init
+
+    broken = dict(files['official'])
+    del broken['stages.4.blocks.7.mlp.3.weight']
+    torch.save(broken, path)
+    model = FasterNet('t0', init_cfg=[dict(type='TruncNormal', layer='Conv2d', std=.02),
+                                      dict(type='Pretrained', checkpoint=str(path))])
+    with pytest.raises(CheckpointError, match='missing keys: stages.4.blocks.7.mlp.3.weight'):
+        model.init_weights()
+
+
+def test_pretrained_with_a_prefix_loads_the_weights_under_it_strictly(tmp_path):
+    official, _ = layouts('t0', with_norms=True)
+    path = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': {f'teacher.backbone.{k}': v for k, v in official.items()}},
+               path)
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                                          prefix='teacher.backbone'))
+    model.init_weights()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, official[key]), key
+
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                                          prefix='student.'))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(CheckpointError, match=r"no weights under the prefix 'student.'.*"
+                                              r"\['teacher'\]"):
+        model.init_weights()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_two_pretrained_init_cfgs_are_refused(tmp_path):
+    model = FasterNet('t0', init_cfg=[dict(type='Pretrained', checkpoint='a.pth'),
+                                      dict(type='Pretrained', checkpoint='b.pth')])
+    with pytest.raises(ValueError, match='2 Pretrained entries'):
+        model.init_weights()
+
+
 class Exploit:
     def __reduce__(self):
         return (os.system, (f'touch {self.marker}', ))

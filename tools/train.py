@@ -29,6 +29,11 @@ def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
+        wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
+            raise SystemExit(f'--amp turns the plain OptimWrapper into an AmpOptimWrapper; '
+                             f'this config uses {wrapper_type}: enable mixed precision in '
+                             f'its optim_wrapper instead')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:

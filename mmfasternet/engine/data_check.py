@@ -9,7 +9,12 @@ DATA_HINTS = {
     'CocoDataset': 'COCO 2017 (https://cocodataset.org): train2017/, val2017/, annotations/',
     'ADE20KDataset': 'ADEChallengeData2016 (http://sceneparsing.csail.mit.edu): '
                      'images/ and annotations/',
+    'ImageNet': 'ILSVRC2012 (https://image-net.org): train/ and val/ with one folder per '
+                'class, or meta/train.txt and meta/val.txt lists',
 }
+# mmpretrain datasets whose ``split`` names the image folder under ``data_root`` when no
+# ``data_prefix`` is given; other datasets with a ``split`` (CIFAR, MNIST) only need the root.
+SPLIT_FOLDER_DATASETS = ('ImageNet', 'ImageNet21k')
 
 
 def _leaf_datasets(dataset: dict) -> Iterator[dict]:
@@ -24,14 +29,18 @@ def _leaf_datasets(dataset: dict) -> Iterator[dict]:
 
 
 def _required_paths(dataset: dict) -> List[str]:
+    """The files and folders a dataset reads: its annotation file and its data prefixes
+    (a dict of them, as in mmdet and mmseg, or one string, as in mmpretrain), or the
+    folder its ``split`` names."""
     root = dataset.get('data_root') or ''
-    paths = []
-    if dataset.get('ann_file'):
-        paths.append(osp.join(root, dataset['ann_file']))
-    for prefix in (dataset.get('data_prefix') or {}).values():
-        if isinstance(prefix, str) and prefix:
-            paths.append(osp.join(root, prefix))
-    return paths
+    prefixes = dataset.get('data_prefix') or {}
+    if isinstance(prefixes, str):
+        prefixes = {'img_path': prefixes}
+    paths = [dataset['ann_file']] if dataset.get('ann_file') else []
+    paths += [prefix for prefix in prefixes.values() if isinstance(prefix, str) and prefix]
+    if dataset.get('split') and not paths:
+        paths.append(dataset['split'] if dataset.get('type') in SPLIT_FOLDER_DATASETS else '')
+    return [osp.join(root, path) for path in paths] or ([root] if root else [])
 
 
 def missing_data(cfg: Config, loaders: Sequence[str]) -> List[Tuple[str, str, str]]:

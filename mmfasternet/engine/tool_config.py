@@ -49,7 +49,7 @@ def build_runner(cfg: Config, loaders: Sequence[str]) -> Runner:
     prepare CPU-only distributed runs, and build the config's runner."""
     try:
         check_data_exists(cfg, loaders)
-    except FileNotFoundError as error:
+        setup_cpu_distributed(cfg, cfg.launcher)
+    except (FileNotFoundError, ValueError) as error:
         raise SystemExit(str(error))
-    setup_cpu_distributed(cfg, cfg.launcher)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -3,7 +3,7 @@
 throughput; FasterNet-S against ResNet-50 on every inference path and inside Mask R-CNN and
 UperNet. Writes docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
 
-    python tools/analysis/benchmark.py --out docs
+    python tools/analysis/benchmark.py [--out work_dirs/benchmark]
 """
 import argparse
 import os
@@ -21,6 +21,7 @@ from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa:
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS,  # noqa: E402
                                    MATMUL_SIZE, PAPER, build_classifier, inference_path,
                                    interleaved_latency_ms, matmul_call)
+from mmfasternet.utils import write_text_atomically  # noqa: E402
 
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
@@ -182,7 +183,8 @@ def plot(rows: list, threads: int, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--models', nargs='+', default=list(PAPER))
+    parser.add_argument('--models', nargs='+', default=list(PAPER), choices=list(PAPER),
+                        metavar='MODEL', help=f'any of: {", ".join(PAPER)}')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--rounds', type=int, default=20,
                         help='round-robin rounds of one run per model: this machine\'s speed '
@@ -194,8 +196,12 @@ def main() -> None:
     parser.add_argument('--dense', action='store_true',
                         help='also time Mask R-CNN and UperNet, FasterNet-S vs ResNet-50')
     parser.add_argument('--dense-rounds', type=int, default=5)
-    parser.add_argument('--out', default='docs', help='folder for benchmarks.md and the plot')
+    parser.add_argument('--out', default=osp.join('work_dirs', 'benchmark'),
+                        help='folder for benchmarks.md and the plot (created if needed)')
     args = parser.parse_args()
+    if osp.exists(args.out) and not osp.isdir(args.out):
+        parser.error(f'--out {args.out} is a file; give a folder for benchmarks.md and the plot')
+    os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
         table, rows, peaks = classifier_table(args, workdir)
@@ -225,9 +231,10 @@ def main() -> None:
                   f'head on 1000 proposals and the mask head on 100), no weights, '
                   f'{args.threads} thread(s), median of {args.dense_rounds} round-robin runs '
                   f'after one warm-up.', ''] + dense_table(args)
-    with open(osp.join(args.out, 'benchmarks.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n')
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
+    write_text_atomically(
+        '\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n',
+        osp.join(args.out, 'benchmarks.md'))
     print(f'wrote {args.out}/benchmarks.md and {args.out}/latency_vs_accuracy.png')
 
 

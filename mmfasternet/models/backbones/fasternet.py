@@ -193,7 +193,8 @@ class FasterNet(BaseModule):
             (GELU for T0/T1, ReLU for the others). Defaults to None.
         pconv_forward (str): ``'split_cat'`` or ``'slicing'``. Defaults to ``'split_cat'``.
         out_indices (Sequence[int] | int): Stages whose outputs are returned; negative
-            indices count from the last stage. Defaults to ``(0, 1, 2, 3)``.
+            indices count from the last stage. Stages after the last of them are not
+            built. Defaults to ``(0, 1, 2, 3)``.
         out_norm (bool): Pass each output through its own norm (``norm0/2/4/6``), as the
             official detection backbone does; the official classifier has none.
             Defaults to True.
@@ -260,8 +261,13 @@ class FasterNet(BaseModule):
         self.patch_embed = PatchEmbed(in_channels, embed_dims, patch_size, patch_stride,
                                       norm_cfg)
         drop_paths = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        # Stages after the last output are not built: they would hold parameters that no
+        # loss reaches, which DistributedDataParallel refuses without the slower
+        # find_unused_parameters. Their weights in a checkpoint are skipped when loading.
+        self.num_built_stages = max(self.out_indices) + 1
         layers = []
-        for i, (dim, depth) in enumerate(zip(self.channels, depths)):
+        for i in range(self.num_built_stages):
+            dim, depth = self.channels[i], depths[i]
             first = sum(depths[:i])
             layers.append(
                 FasterNetStage(
@@ -275,7 +281,7 @@ class FasterNet(BaseModule):
                     act_cfg=act_cfg,
                     pconv_forward=pconv_forward,
                     with_cp=with_cp))
-            if i < self.num_stages - 1:
+            if i < self.num_built_stages - 1:
                 layers.append(PatchMerging(dim, merge_size, merge_stride, norm_cfg))
         self.stages = nn.Sequential(*layers)
 
@@ -333,7 +339,7 @@ class FasterNet(BaseModule):
         if self.frozen_stages < 0:
             return []
         modules = [self.patch_embed]
-        for i in range(self.frozen_stages):
+        for i in range(min(self.frozen_stages, self.num_built_stages)):
             if i > 0:
                 modules.append(self.stages[2 * i - 1])
             modules.append(self.stages[2 * i])
@@ -348,15 +354,26 @@ class FasterNet(BaseModule):
                 param.requires_grad = False
 
     def init_weights(self) -> None:
-        """Initialise the weights, or load them strictly from ``init_cfg``'s checkpoint
-        when its type is ``'Pretrained'``: an official ImageNet file, a timm checkpoint, or
-        an mmdet/mmseg/mmpretrain checkpoint, recognised by their keys."""
-        init_cfg = self.init_cfg
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            load_backbone_weights(self, init_cfg['checkpoint'])
-            self._is_init = True
+        """Initialise the weights; a ``'Pretrained'`` entry of ``init_cfg`` (alone or in a
+        list, after the other entries) loads strictly: an official ImageNet file, a timm
+        checkpoint, or an mmdet/mmseg/mmpretrain checkpoint, recognised by their keys,
+        optionally from the keys under its ``prefix``."""
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        pretrained = [c for c in init_cfgs if c and c.get('type') == 'Pretrained']
+        if not pretrained:
+            super().init_weights()
             return
-        super().init_weights()
+        if len(pretrained) > 1:
+            raise ValueError(f'init_cfg holds {len(pretrained)} Pretrained entries; '
+                             f'a backbone loads one checkpoint, keep one of them')
+        others = [c for c in init_cfgs if c and c is not pretrained[0]]
+        if others:
+            full_cfg, self.init_cfg = self.init_cfg, others
+            super().init_weights()
+            self.init_cfg = full_cfg
+        load_backbone_weights(self, pretrained[0]['checkpoint'],
+                              prefix=pretrained[0].get('prefix'))
+        self._is_init = True
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x = self.patch_embed(x)
@@ -365,8 +382,6 @@ class FasterNet(BaseModule):
             x = layer(x)
             if i % 2 == 0 and i // 2 in self.out_indices:
                 outs.append(getattr(self, f'norm{i}')(x))
-                if len(outs) == len(self.out_indices):
-                    break
         return tuple(outs)
 
     def switch_to_deploy(self) -> None:
