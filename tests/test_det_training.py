@@ -3,7 +3,6 @@ import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,7 @@ import time
 
 import torch
 
-from conftest import REPO, run_tool
+from conftest import RANK_HOOKS, REPO, dist_train, run_tool
 
 TRAIN = os.path.join(REPO, 'tools', 'train.py')
 TEST = os.path.join(REPO, 'tools', 'test.py')
@@ -88,44 +87,11 @@ def test_test_tool_reports_coco_metrics_and_draws(tmp_path, tiny_toy_coco):
     assert len(drawn) == 4
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_dist_train_two_cpu_processes_end_with_identical_weights(tmp_path, tiny_toy_coco):
-    (tmp_path / 'rank_weights.py').write_text(textwrap.dedent("""\
-        import torch
-        from mmengine.dist import get_rank
-        from mmengine.hooks import Hook
-        from mmengine.registry import HOOKS
-
-
-        @HOOKS.register_module()
-        class SaveRankWeightsHook(Hook):
-            def after_run(self, runner):
-                model = getattr(runner.model, 'module', runner.model)
-                params = {k: v.detach().clone() for k, v in model.named_parameters()}
-                torch.save(params, f'{runner.work_dir}/rank{get_rank()}.pth')
-        """))
-    config = write_config(
-        tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
-        extra="custom_imports = dict(imports=['mmfasternet', 'rank_weights'])\n"
-              "custom_hooks = [dict(type='RandomStateHook'), dict(type='SaveRankWeightsHook')]\n")
-    work_dir = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
-    result = subprocess.run(
-        ['bash', os.path.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir',
-         str(work_dir)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-5000:]
-    assert 'Distributed launcher: pytorch' in result.stdout + result.stderr
-    assert 'Epoch(train) [1][2/2]' in result.stdout + result.stderr  # 2 images per rank
-    rank0 = torch.load(work_dir / 'rank0.pth')
-    rank1 = torch.load(work_dir / 'rank1.pth')
+    config = write_config(tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
+                          extra=RANK_HOOKS)
+    log, weights, work_dir = dist_train(tmp_path, config)
+    assert 'Epoch(train) [1][2/2]' in log  # 2 images per rank
     saved = torch.load(work_dir / 'epoch_1.pth')['state_dict']
-    assert rank0.keys() == rank1.keys() and len(rank0) > 100
-    for key in rank0:
-        assert torch.equal(rank0[key], rank1[key]), key
-        assert torch.equal(rank0[key], saved[key]), key
+    for key in weights:
+        assert torch.equal(weights[key], saved[key]), key

@@ -46,7 +46,8 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
 
-    loaders = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else [])
+    loaders = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') is not None
+                                      else [])
     build_runner(cfg, loaders).train()
 
 

@@ -75,8 +75,8 @@ def check_data_exists(cfg: Config, loaders: Sequence[str]) -> None:
             lines.append(f'{dataset_type} expects {DATA_HINTS[dataset_type]}.')
     first_loader = missing[0][0]
     lines += [
-        'Put the data at the paths above (a symlink such as `ln -s /path/to/coco data/coco` '
-        'works),',
+        'Put the data at the paths above (a symlink to your copy works, e.g. '
+        '`ln -s /path/to/coco data/coco`),',
         'or point the config at your copy, e.g.',
         f'  --cfg-options {first_loader}.dataset.data_root=/path/to/data/',
         "(and the same for the other dataloaders and the evaluator's ann_file).",

@@ -45,11 +45,11 @@ def load_tool_config(path: str, work_dir: Optional[str], cfg_options: Optional[d
 
 
 def build_runner(cfg: Config, loaders: Sequence[str]) -> Runner:
-    """Check that the data of ``loaders`` is on disk (exiting with the reason if not),
-    prepare CPU-only distributed runs, and build the config's runner."""
+    """Prepare CPU-only distributed runs, check that the data of ``loaders`` is on disk
+    (exiting with the reason if either fails), and build the config's runner."""
     try:
-        check_data_exists(cfg, loaders)
         setup_cpu_distributed(cfg, cfg.launcher)
+        check_data_exists(cfg, loaders)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(str(error))
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -1,0 +1,91 @@
+"""Data-parallel training on the CPU (gloo): every config family through
+``tools/dist_train.sh``, and a backbone whose outputs stop early under plain DDP."""
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+from conftest import RANK_HOOKS, REPO, dist_train, free_port
+
+
+def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_ade):
+    config = tmp_path / 'tiny_seg.py'
+    config.write_text(textwrap.dedent(f"""\
+        _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
+        data_root = '{tiny_toy_ade}/'
+        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        test_dataloader = val_dataloader
+        train_cfg = dict(max_iters=2, val_interval=10)
+        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                                end=2)]
+        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+        """) + RANK_HOOKS)
+    log, weights, _ = dist_train(tmp_path, str(config))
+    assert 'all SyncBN layers are reverted to BN' in log
+    assert 'Iter(train) [2/2]' in log
+    assert any(k.startswith('decode_head.') for k in weights)
+
+
+def test_dist_train_of_an_imagenet_style_classifier(tmp_path, tiny_image_folder):
+    config = tmp_path / 'tiny_cls.py'
+    config.write_text(textwrap.dedent(f"""\
+        _base_ = [{osp.join(REPO, 'configs', 'fasternet_t0_in1k.py')!r}]
+        classes = ('disc', 'square', 'triangle', 'ring')
+        model = dict(head=dict(num_classes=4), train_cfg=None)
+        data_preprocessor = dict(num_classes=4)
+        dataset = dict(data_root='{tiny_image_folder}', metainfo=dict(classes=classes))
+        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                                dataset=dict(split='train', **dataset))
+        val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                              dataset=dict(split='val', **dataset))
+        test_dataloader = val_dataloader
+        val_evaluator = dict(topk=(1, ))
+        train_cfg = dict(max_epochs=1)
+        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                                end=2)]
+        default_hooks = dict(logger=dict(interval=1))
+        """) + RANK_HOOKS)
+    log, weights, work_dir = dist_train(tmp_path, str(config))
+    assert 'Epoch(train) [1][2/2]' in log  # 8 images, 2 ranks, batch 2
+    assert 'Epoch(val) [1][1/1]' in log and 'accuracy/top1:' in log
+    assert 'backbone.stages.6.blocks.1.mlp.3.weight' in weights
+    assert (work_dir / 'epoch_1.pth').exists()
+
+
+DDP_SCRIPT = """\
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from mmfasternet import FasterNet
+
+dist.init_process_group('gloo')
+torch.manual_seed(0)
+model = DistributedDataParallel(FasterNet('t0', out_indices=(0, 1, 2)))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+torch.manual_seed(1 + dist.get_rank())
+for step in range(3):
+    loss = sum(out.mean() for out in model(torch.rand(2, 3, 64, 64)))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+params = torch.cat([p.detach().flatten() for p in model.parameters()])
+gathered = [torch.empty_like(params) for _ in range(2)]
+dist.all_gather(gathered, params)
+assert torch.equal(gathered[0], gathered[1])
+print(f'rank {dist.get_rank()}: 3 steps, {len(list(model.parameters()))} parameters in sync')
+"""
+
+
+def test_ddp_trains_a_backbone_whose_outputs_stop_early(tmp_path):
+    script = tmp_path / 'ddp.py'
+    script.write_text(DDP_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+         '--master_port', str(free_port()), str(script)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO))
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert 'rank 0: 3 steps' in result.stdout and 'rank 1: 3 steps' in result.stdout
