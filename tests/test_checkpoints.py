@@ -15,7 +15,9 @@ from mmpretrain.registry import MODELS as CLS_MODELS
 from conftest import REPO, run_tool
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import (CheckpointError, detect_layout, load_weights_only,
-                                    official_to_timm, read_checkpoint, timm_to_official)
+                                    official_to_timm, read_checkpoint, timm_to_official,
+                                    to_mm_state_dict)
+from mmfasternet.checkpoint import loading
 from mmfasternet.compat import torch_at_least
 from test_fasternet import randomize_norms
 
@@ -26,12 +28,31 @@ OFFICIAL_CLASSIFIER_PARAMS = {
 }
 
 
+def official_key_names(depths):
+    """The key names of an official ImageNet file, written out from the release's layout
+    (shared/paper/checkpoint-layout.md), independently of this project's converters."""
+    bn = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
+    keys = ['patch_embed.proj.weight'] + [f'patch_embed.norm.{b}' for b in bn]
+    for i, depth in enumerate(depths):
+        if i > 0:
+            keys += [f'stages.{2 * i - 1}.reduction.weight']
+            keys += [f'stages.{2 * i - 1}.norm.{b}' for b in bn]
+        for j in range(depth):
+            block = f'stages.{2 * i}.blocks.{j}'
+            keys += [f'{block}.spatial_mixing.partial_conv3.weight', f'{block}.mlp.0.weight']
+            keys += [f'{block}.mlp.1.{b}' for b in bn] + [f'{block}.mlp.3.weight']
+    return keys + ['avgpool_pre_head.1.weight', 'head.weight', 'head.bias']
+
+
 def official_classifier(arch, seed=0):
-    """An "official" FasterNet classifier: timm's independent implementation with random
-    weights, and its state dict in the official release's layout."""
+    """timm's own FasterNet classifier (an implementation independent of this project) with
+    random weights, and its weights as timm saves them and in the official layout (whose
+    key names are checked against the release's)."""
     torch.manual_seed(seed)
     net = randomize_norms(timm.create_model(f'fasternet_{arch}'), seed).eval()
-    return net, timm_to_official(net.state_dict())
+    official = timm_to_official(net.state_dict())
+    assert sorted(official) == sorted(official_key_names(FasterNet.arch_zoo[arch]['depths']))
+    return net, {'timm': net.state_dict(), 'official': official}
 
 
 def build_classifier(arch):
@@ -46,15 +67,15 @@ def test_in1k_classifiers_have_the_official_parameter_counts(arch):
     assert sum(p.numel() for p in model.parameters()) == OFFICIAL_CLASSIFIER_PARAMS[arch]
 
 
-@pytest.mark.parametrize('arch', ['t0', 't2'])
-def test_official_weights_give_the_official_logits(tmp_path, arch):
-    net, official = official_classifier(arch)
-    assert len(official) == 131
-    src, dst = tmp_path / 'official.pth', tmp_path / 'mm.pth'
-    torch.save(official, src)
+@pytest.mark.parametrize('arch, layout', [('t0', 'official'), ('t2', 'official'),
+                                          ('t0', 'timm')])
+def test_official_and_timm_weights_give_timms_logits(tmp_path, arch, layout):
+    net, files = official_classifier(arch)
+    src, dst = tmp_path / f'{layout}.pth', tmp_path / 'mm.pth'
+    torch.save(files[layout], src)
     result = run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
                       str(src), str(dst))
-    assert 'official layout' in result.stdout and 'classifier' in result.stdout
+    assert f'{layout} layout' in result.stdout and 'classifier, 131 tensors' in result.stdout
     model = build_classifier(arch).eval()
     model.load_state_dict(torch.load(dst)['state_dict'], strict=True)
     x = torch.randn(2, 3, 224, 224)
@@ -102,17 +123,22 @@ def layouts(arch, with_norms):
 
 @pytest.mark.parametrize('layout', ['official', 'timm', 'mmpretrain'])
 def test_imagenet_layouts_load_into_the_detection_backbone(tmp_path, layout):
-    official, files = layouts('t0', with_norms=False)
+    net, files = official_classifier('t0', seed=3)
+    files['mmpretrain'] = dict(mmpretrain_checkpoint({}),
+                              state_dict=to_mm_state_dict(files['official']))
     path = tmp_path / f'{layout}.pth'
     torch.save(files[layout], path)
     assert detect_layout(read_checkpoint(str(path))) == layout
-    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path))).eval()
     model.init_weights()
-    loaded = model.state_dict()
-    for key, value in official.items():
-        assert torch.equal(loaded[key], value), key
     # The classifier has no output norms: they keep their fresh initialisation.
     assert torch.equal(model.norm6.weight, torch.ones(320))
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = net.forward_intermediates(x, intermediates_only=True)
+        outs = model(x)
+    for i, (out, feat) in enumerate(zip(outs, feats)):
+        torch.testing.assert_close(out, getattr(model, f'norm{2 * i}')(feat))
 
 
 def test_official_mask_rcnn_checkpoint_loads_with_its_output_norms(tmp_path):
@@ -160,7 +186,9 @@ def test_missing_and_unexpected_keys_are_errors(tmp_path):
 
 
 def test_stages_after_the_last_output_are_not_built_and_their_weights_are_skipped(
-        tmp_path, capsys):
+        tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(loading, 'print_log', lambda message, **kwargs: logged.append(message))
     official, files = layouts('t0', with_norms=False)
     path = tmp_path / 'official.pth'
     torch.save(files['official'], path)
@@ -172,8 +200,9 @@ def test_stages_after_the_last_output_are_not_built_and_their_weights_are_skippe
         if not key.startswith('norm'):
             assert torch.equal(value, official[key]), key
     skipped = sum(1 for k in official if k.startswith(('stages.5.', 'stages.6.')))
-    assert f'{skipped} weights of the stages after out_indices=(0, 1, 2) are ignored' \
-        in capsys.readouterr().out
+    assert skipped == 22
+    assert any(f'{skipped} weights of the stages after out_indices=(0, 1, 2) are ignored'
+               in message for message in logged)
 
 
 def test_pretrained_in_a_list_of_init_cfgs_loads_strictly_after_the_others(tmp_path):

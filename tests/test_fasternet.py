@@ -82,15 +82,23 @@ def test_layer_scale_uses_official_name_and_matches_timm():
     model = FasterNet('t0', layer_scale_init_value=0.5).eval()
     assert model.stages[0].blocks[0].layer_scale.shape == (40, )
     assert 'stages.6.blocks.1.layer_scale' in model.state_dict()
+    torch.manual_seed(0)
+    for name, param in model.named_parameters():
+        if name.endswith('layer_scale'):
+            param.data.uniform_(0.1, 2.0)  # away from both models' initial 0.5
     reference = timm.create_model('fasternet_t0', layer_scale_init_value=0.5).eval()
-    ours = official_to_timm(model.state_dict())
-    reference.load_state_dict({k: v for k, v in ours.items() if not k.startswith('norm')},
-                              strict=False)
+    ours = {k: v for k, v in official_to_timm(model.state_dict()).items()
+            if not k.startswith('norm')}
+    missing, unexpected = reference.load_state_dict(ours, strict=False)
+    assert unexpected == []
+    assert sorted(missing) == ['classifier.bias', 'classifier.weight', 'conv_head.weight']
     x = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        feat = reference.forward_intermediates(x, intermediates_only=True)[-1]
-        out = model(x)[-1]
-    torch.testing.assert_close(out, model.norm6(feat), rtol=1e-4, atol=1e-5)
+        feats = reference.forward_intermediates(x, intermediates_only=True)
+        outs = model(x)
+    for i, (out, feat) in enumerate(zip(outs, feats)):
+        torch.testing.assert_close(out, getattr(model, f'norm{2 * i}')(feat),
+                                   rtol=1e-4, atol=1e-5)
 
 
 def test_custom_arch_dict_and_act_override():
@@ -278,13 +286,22 @@ def test_group_norm():
 
 
 def test_init_weights_follows_the_official_scheme():
-    model = FasterNet('t0')
+    model = randomize_norms(FasterNet('t0'))
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    for conv in convs:
+        nn.init.constant_(conv.weight, 1.)
     model.init_weights()
-    # Official: trunc_normal_(std=.02) with its default absolute bounds [-2, 2].
+    # Official: trunc_normal_(std=.02) for every conv (none has a bias), BN weight 1 and
+    # bias 0. PyTorch's own conv init would give mlp.0 (fan-in 160) a std of 0.046.
     weight = model.stages[2].blocks[0].mlp[0].weight
     assert weight.std().item() == pytest.approx(0.02, rel=0.05)
     assert abs(weight.mean().item()) < 1e-3
-    assert torch.equal(model.norm0.weight, torch.ones(40))
+    assert all(conv.bias is None and conv.weight.abs().max() < 0.2 for conv in convs)
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert len(norms) == 21  # embedding, 3 merging layers, 13 blocks, 4 output norms
+    for norm in norms:
+        assert torch.equal(norm.weight, torch.ones_like(norm.weight))
+        assert torch.equal(norm.bias, torch.zeros_like(norm.bias))
 
 
 @pytest.mark.parametrize('kwargs, error, match', [
