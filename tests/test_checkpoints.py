@@ -125,7 +125,7 @@ def layouts(arch, with_norms):
 def test_imagenet_layouts_load_into_the_detection_backbone(tmp_path, layout):
     net, files = official_classifier('t0', seed=3)
     files['mmpretrain'] = dict(mmpretrain_checkpoint({}),
-                              state_dict=to_mm_state_dict(files['official']))
+                               state_dict=to_mm_state_dict(files['official']))
     path = tmp_path / f'{layout}.pth'
     torch.save(files[layout], path)
     assert detect_layout(read_checkpoint(str(path))) == layout
