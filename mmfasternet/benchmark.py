@@ -192,9 +192,3 @@ def operator_stack(kind: str, channels: int, layers: int = 10) -> nn.Module:
 
     return nn.Sequential(*[layer() for _ in range(layers)]).eval()
 
-
-def operator_macs(kind: str, channels: int, size: int, layers: int = 10) -> float:
-    """Multiply-adds of :func:`operator_stack` on one ``channels x size x size`` map."""
-    per_position = {'conv': 9 * channels**2, 'gconv': 9 * channels**2 / 16,
-                    'dwconv': 9 * channels, 'pconv': 9 * (channels // 4)**2}[kind]
-    return per_position * size * size * layers

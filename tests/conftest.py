@@ -1,3 +1,4 @@
+import json
 import os
 import os.path as osp
 import socket
@@ -7,8 +8,12 @@ import textwrap
 
 import pytest
 import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+TEST = osp.join(REPO, 'tools', 'test.py')
 
 
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
@@ -120,3 +125,90 @@ RANK_HOOKS = textwrap.dedent("""\
     custom_imports = dict(imports=['mmfasternet', 'rank_weights'])
     custom_hooks = [dict(type='RandomStateHook'), dict(type='SaveRankWeightsHook')]
     """)
+
+
+def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BN non-trivial statistics and affine parameters, so that eval-mode
+    comparisons exercise them."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
+    return model
+
+
+def write_toy_det_config(tmp_path, data_root, max_epochs, val_interval=1, extra=''):
+    """A config for the toy Mask R-CNN on the generated set at ``data_root``: batch 2,
+    ``max_epochs`` epochs, a checkpoint every epoch."""
+    config = tmp_path / 'tiny_toy.py'
+    config.write_text(textwrap.dedent(f"""\
+        _base_ = [{osp.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')!r}]
+        data_root = '{data_root}/'
+        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        test_dataloader = val_dataloader
+        val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+        test_evaluator = val_evaluator
+        train_cfg = dict(max_epochs={max_epochs}, val_interval={val_interval})
+        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                                end=4)]
+        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=-1))
+        """) + extra)
+    return str(config)
+
+
+def final_metrics(work_dir):
+    """The last validation record that mmengine logged in a work dir."""
+    records = []
+    for run in sorted(os.listdir(work_dir)):
+        scalars = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if osp.exists(scalars):
+            records += [json.loads(line) for line in open(scalars)]
+    last = [r for r in records if 'coco/bbox_mAP' in r][-1]
+    return {k: v for k, v in last.items() if k.startswith('coco/')}
+
+
+def write_toy_seg_config(tmp_path, data_root):
+    """A config for the toy UperNet on the generated set at ``data_root``: batch 2,
+    4 iterations, validated and saved at the end."""
+    config = tmp_path / 'tiny_seg.py'
+    config.write_text(textwrap.dedent(f"""\
+        _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
+        data_root = '{data_root}/'
+        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        test_dataloader = val_dataloader
+        train_cfg = dict(max_iters=4, val_interval=4)
+        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                                end=4)]
+        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
+        """))
+    return str(config)
+
+
+def write_toy_cls_config(tmp_path, data_root, max_epochs, extra=''):
+    """A config for the FasterNet-T0 ImageNet classifier on the generated image folder at
+    ``data_root`` (4 classes): batch 2, ``max_epochs`` epochs, no batch mixing."""
+    config = tmp_path / 'tiny_cls.py'
+    config.write_text(textwrap.dedent(f"""\
+        _base_ = [{osp.join(REPO, 'configs', 'fasternet_t0_in1k.py')!r}]
+        classes = ('disc', 'square', 'triangle', 'ring')
+        model = dict(head=dict(num_classes=4), train_cfg=None)
+        data_preprocessor = dict(num_classes=4)
+        dataset = dict(data_root='{data_root}', metainfo=dict(classes=classes))
+        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                                dataset=dict(split='train', **dataset))
+        val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                              dataset=dict(split='val', **dataset))
+        test_dataloader = val_dataloader
+        val_evaluator = dict(topk=(1, ))
+        train_cfg = dict(max_epochs={max_epochs})
+        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                                end=2)]
+        default_hooks = dict(logger=dict(interval=1))
+        """) + extra)
+    return str(config)

@@ -2,6 +2,7 @@
 layouts, loaded safely and strictly."""
 import os
 import os.path as osp
+import re
 
 import pytest
 import timm
@@ -12,14 +13,13 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS as CLS_MODELS
 
-from conftest import REPO, run_tool
+from conftest import REPO, randomize_norms, run_tool
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import (CheckpointError, detect_layout, load_weights_only,
                                     official_to_timm, read_checkpoint, timm_to_official,
                                     to_mm_state_dict)
 from mmfasternet.checkpoint import loading
 from mmfasternet.compat import torch_at_least
-from test_fasternet import randomize_norms
 
 # Official classifiers (with head, BN not fused): parameter counts.
 OFFICIAL_CLASSIFIER_PARAMS = {
@@ -332,3 +332,54 @@ def test_converter_turns_an_mmdet2_checkpoint_into_a_detector_checkpoint(tmp_pat
     state = torch.load(dst)['state_dict']
     assert state['backbone.norm6.weight'].shape == (1024, )
     assert 'neck.lateral_convs.0.conv.weight' in state
+
+
+def broken_checkpoint(tmp_path, kind):
+    """A checkpoint file broken the way downloads and saves break, and what the error
+    must say about it."""
+    good = tmp_path / 'good.pth'
+    torch.save(FasterNet('t0').state_dict(), good)
+    path = tmp_path / f'{kind}.pth'
+    if kind == 'truncated':
+        path.write_bytes(good.read_bytes()[:good.stat().st_size // 2])
+        return path, 'is truncated or damaged: it starts as a PyTorch (zip) checkpoint'
+    if kind == 'empty':
+        path.write_bytes(b'')
+        return path, 'is empty (0 bytes)'
+    if kind == 'text':
+        path.write_text('<!DOCTYPE html><html>Not Found</html>')
+        return path, "is a text file (an HTML page from a failed download?): it starts " \
+            "with b'<!DOCTYPE html><'"
+    if kind == 'directory':
+        path.mkdir()
+        (path / 'epoch_1.pth').write_bytes(good.read_bytes())
+        return path, 'is a directory, not a checkpoint file: give the path of the file; it ' \
+            'holds epoch_1.pth'
+    path = tmp_path / f'{kind}.safetensors'
+    header = b'{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}'  # no closing }
+    path.write_bytes(len(header).to_bytes(8, 'little') + header + bytes(8))
+    return path, 'is a damaged safetensors file: its header is not valid JSON'
+
+
+BROKEN = ['truncated', 'empty', 'text', 'directory', 'safetensors']
+
+
+@pytest.mark.parametrize('kind', BROKEN)
+def test_broken_checkpoints_are_named_with_what_is_wrong(tmp_path, kind):
+    path, message = broken_checkpoint(tmp_path, kind)
+    with pytest.raises(CheckpointError, match=f'^{re.escape(f"{path} {message}")}'):
+        read_checkpoint(str(path))
+    model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        model.init_weights()
+
+
+def test_safetensors_files_are_read(tmp_path):
+    from safetensors.torch import save_file
+    net = timm.create_model('fasternet_t0', pretrained=False)
+    save_file(net.state_dict(), str(tmp_path / 'model.safetensors'))
+    checkpoint = read_checkpoint(str(tmp_path / 'model.safetensors'))
+    assert detect_layout(checkpoint) == 'timm'
+    model = FasterNet('t0', out_indices=(3, ), out_norm=False)
+    loading.load_backbone_weights(model, str(tmp_path / 'model.safetensors'))
+    assert torch.equal(model.patch_embed.proj.weight, net.patch_embed.proj.weight)

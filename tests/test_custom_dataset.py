@@ -5,9 +5,8 @@ import os.path as osp
 import re
 import textwrap
 
-from conftest import REPO, run_tool
+from conftest import REPO, final_metrics, run_tool
 from mmfasternet.checkpoint import load_weights_only
-from test_det_training import final_metrics
 
 GUIDE = osp.join(REPO, 'docs', 'custom_dataset.md')
 

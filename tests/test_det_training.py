@@ -1,52 +1,20 @@
 """End-to-end training on a tiny generated toy COCO set through the real tools."""
-import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import torch
 
-from conftest import RANK_HOOKS, REPO, dist_train, run_tool
-
-TRAIN = os.path.join(REPO, 'tools', 'train.py')
-TEST = os.path.join(REPO, 'tools', 'test.py')
-
-
-def write_config(tmp_path, data_root, max_epochs, val_interval=1, extra=''):
-    config = tmp_path / 'tiny_toy.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{os.path.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')!r}]
-        data_root = '{data_root}/'
-        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-        test_evaluator = val_evaluator
-        train_cfg = dict(max_epochs={max_epochs}, val_interval={val_interval})
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=4)]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=-1))
-        """) + extra)
-    return str(config)
-
-
-def final_metrics(work_dir):
-    """The last validation record that mmengine logged in a work dir."""
-    records = []
-    for run in sorted(os.listdir(work_dir)):
-        scalars = os.path.join(work_dir, run, 'vis_data', 'scalars.json')
-        if os.path.exists(scalars):
-            records += [json.loads(line) for line in open(scalars)]
-    last = [r for r in records if 'coco/bbox_mAP' in r][-1]
-    return {k: v for k, v in last.items() if k.startswith('coco/')}
+from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, dist_train, final_metrics, run_tool,
+                      write_toy_det_config)
 
 
 def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, tiny_toy_coco):
-    config = write_config(tmp_path, tiny_toy_coco, max_epochs=3)
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=3)
     straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
     run_tool(TRAIN, config, '--work-dir', str(straight))
 
@@ -72,23 +40,42 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     assert final_metrics(straight) == final_metrics(resumed)
 
 
-def test_test_tool_reports_coco_metrics_and_draws(tmp_path, tiny_toy_coco):
-    config = write_config(tmp_path, tiny_toy_coco, max_epochs=1)
+def coco_metrics(result):
+    return {k: float(v) for k, v in re.findall(r'(coco/\w+): ([\d.]+)',
+                                               result.stdout + result.stderr)}
+
+
+def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
     work_dir = tmp_path / 'work'
     run_tool(TRAIN, config, '--work-dir', str(work_dir))
     result = run_tool(TEST, config, str(work_dir / 'epoch_1.pth'), '--work-dir',
                       str(work_dir), '--out', str(tmp_path / 'preds.pkl'), '--show-dir', 'vis')
-    output = result.stdout + result.stderr
-    assert 'coco/bbox_mAP:' in output and 'coco/segm_mAP:' in output
+    metrics = coco_metrics(result)
+    assert 'coco/bbox_mAP' in metrics and 'coco/segm_mAP' in metrics
     with open(tmp_path / 'preds.pkl', 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 4 and 'masks' in predictions[0]['pred_instances']
     drawn = [f for _, _, files in os.walk(work_dir) for f in files if f.endswith('.jpg')]
     assert len(drawn) == 4
 
+    result = run_tool(TEST, config, str(work_dir / 'epoch_1.pth'), '--work-dir',
+                      str(tmp_path / 'fused'), '--out', str(tmp_path / 'fused.pkl'),
+                      '--fuse-conv-bn')
+    fused_metrics = coco_metrics(result)
+    assert fused_metrics.keys() == metrics.keys()
+    for key in metrics:
+        assert abs(fused_metrics[key] - metrics[key]) <= 1e-3, key
+    with open(tmp_path / 'fused.pkl', 'rb') as f:
+        fused = pickle.load(f)
+    for a, b in zip(predictions, fused):
+        a, b = a['pred_instances'], b['pred_instances']
+        assert torch.equal(a['labels'], b['labels'])
+        torch.testing.assert_close(a['scores'], b['scores'], rtol=0, atol=1e-4)
+
 
 def test_dist_train_two_cpu_processes_end_with_identical_weights(tmp_path, tiny_toy_coco):
-    config = write_config(tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
                           extra=RANK_HOOKS)
     log, weights, work_dir = dist_train(tmp_path, config)
     assert 'Epoch(train) [1][2/2]' in log  # 2 images per rank

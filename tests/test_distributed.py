@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import RANK_HOOKS, REPO, dist_train, free_port
+from conftest import RANK_HOOKS, REPO, dist_train, free_port, write_toy_cls_config
 
 
 def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_ade):
@@ -29,25 +29,9 @@ def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_
 
 
 def test_dist_train_of_an_imagenet_style_classifier(tmp_path, tiny_image_folder):
-    config = tmp_path / 'tiny_cls.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'fasternet_t0_in1k.py')!r}]
-        classes = ('disc', 'square', 'triangle', 'ring')
-        model = dict(head=dict(num_classes=4), train_cfg=None)
-        data_preprocessor = dict(num_classes=4)
-        dataset = dict(data_root='{tiny_image_folder}', metainfo=dict(classes=classes))
-        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                                dataset=dict(split='train', **dataset))
-        val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                              dataset=dict(split='val', **dataset))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(topk=(1, ))
-        train_cfg = dict(max_epochs=1)
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=2)]
-        default_hooks = dict(logger=dict(interval=1))
-        """) + RANK_HOOKS)
-    log, weights, work_dir = dist_train(tmp_path, str(config))
+    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1,
+                                  extra=RANK_HOOKS)
+    log, weights, work_dir = dist_train(tmp_path, config)
     assert 'Epoch(train) [1][2/2]' in log  # 8 images, 2 ranks, batch 2
     assert 'Epoch(val) [1][1/1]' in log and 'accuracy/top1:' in log
     assert 'backbone.stages.6.blocks.1.mlp.3.weight' in weights

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import revert_sync_batchnorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import official_to_timm
 from mmfasternet.models.backbones import fasternet as fasternet_module
@@ -25,20 +26,6 @@ WIDTHS = {'t0': 40, 't1': 64, 't2': 96, 's': 128, 'm': 144, 'l': 192}
 
 def num_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
-
-
-def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Give every BN non-trivial statistics and affine parameters, so that eval-mode
-    comparisons exercise them."""
-    gen = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            n = m.num_features
-            m.running_mean.copy_(torch.randn(n, generator=gen) * 0.1)
-            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-            m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
-            m.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
-    return model
 
 
 @pytest.mark.parametrize('arch', list(OFFICIAL_BACKBONE_PARAMS))

@@ -2,14 +2,13 @@
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.analysis import TensorForward, load_config, tensor_model
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, inference_path,
                                    matmul_call)
 from mmfasternet.deploy import export_onnx
 from mmfasternet.runtime import OnnxRuntimeModel, profile_onnxruntime
-from test_fasternet import randomize_norms
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
 

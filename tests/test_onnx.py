@@ -10,10 +10,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from conftest import REPO, run_tool
+from conftest import REPO, randomize_norms, run_tool
 from mmfasternet import FasterNet
 from mmfasternet.deploy import export_onnx
-from test_fasternet import randomize_norms
 
 
 def run_onnx(path, x):

@@ -2,7 +2,6 @@
 swapped into mmseg's own segmentors."""
 import os
 import os.path as osp
-import textwrap
 
 import cv2
 import numpy as np
@@ -16,7 +15,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO, run_tool, train_step_then_predict
+from conftest import REPO, run_tool, train_step_then_predict, write_toy_seg_config
 from mmfasternet import FasterNet
 from mmfasternet.backbone_swap import swap_in_fasternet
 from mmfasternet.datasets import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
@@ -77,24 +76,8 @@ def test_toy_ade_is_deterministic_and_follows_ade_conventions(tmp_path, tiny_toy
     assert set(np.unique(seg)) <= {0, 1, 2, 3, 4, 5, 255}  # 0 ("other") became ignore
 
 
-def write_config(tmp_path, data_root):
-    config = tmp_path / 'tiny_seg.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
-        data_root = '{data_root}/'
-        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_iters=4, val_interval=4)
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=4)]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
-        """))
-    return str(config)
-
-
 def test_train_and_test_tools_serve_segmentation(tmp_path, tiny_toy_ade):
-    config = write_config(tmp_path, tiny_toy_ade)
+    config = write_toy_seg_config(tmp_path, tiny_toy_ade)
     work_dir = tmp_path / 'work'
     result = run_tool(osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', str(work_dir))
     assert 'mIoU' in result.stdout + result.stderr

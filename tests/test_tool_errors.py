@@ -1,13 +1,18 @@
 """The tools stop on bad input with one clear message (exit code 1 or 2), no traceback, and
-nothing written."""
+nothing written: missing or broken data (the pre-flight data check, and files that break
+during a run), broken checkpoints at every entry point, malformed command lines."""
 import os.path as osp
+import re
+import shutil
 import textwrap
 
+import cv2
 import pytest
+import torch
 
-from conftest import REPO, run_tool
-
-TRAIN = osp.join(REPO, 'tools', 'train.py')
+from conftest import (REPO, TEST, TRAIN, run_tool, write_toy_cls_config, write_toy_det_config,
+                      write_toy_seg_config)
+from mmfasternet import FasterNet
 
 
 def train_in_empty_folder(tmp_path, config, *args):
@@ -60,3 +65,195 @@ def test_cpu_training_refuses_a_launcher_other_than_torchrun(tmp_path):
     assert result.returncode == 1
     assert ('on a machine without CUDA only --launcher pytorch (torchrun) is supported, '
             'got --launcher slurm') in result.stderr
+
+
+def stops(result, code=1):
+    """The tool exited with ``code``, one message and no traceback; returns the message
+    (stderr without the Python warnings that the stack prints at import)."""
+    assert result.returncode == code, result.stdout[-2000:] + result.stderr[-4000:]
+    assert 'Traceback' not in result.stderr, result.stderr[-4000:]
+    lines, after_warning = [], False
+    for line in result.stderr.splitlines():
+        if re.match(r'^\S.*:\d+: \w*Warning: ', line):
+            after_warning = True
+        elif not (after_warning and line.startswith('  ')):
+            after_warning = False
+            lines.append(line)
+    return '\n'.join(lines) + '\n'
+
+
+def toy_coco_copy(tmp_path, tiny_toy_coco):
+    data = tmp_path / 'data'
+    shutil.copytree(tiny_toy_coco, data)
+    return data
+
+
+def train_toy_detector(tmp_path, data, *args, max_epochs=1, check=False):
+    config = write_toy_det_config(tmp_path, data, max_epochs=max_epochs)
+    work = tmp_path / 'work'
+    return run_tool(TRAIN, config, '--work-dir', str(work), *args, check=check), work
+
+
+def test_data_check_lists_missing_images_before_anything_is_written(tmp_path, tiny_toy_coco):
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    (data / 'train' / '00002.jpg').unlink()
+    (data / 'val' / '00001.jpg').unlink()
+    result, work = train_toy_detector(tmp_path, data)
+    message = stops(result)
+    assert (f'train_dataloader (CocoDataset): 1 of 8 images are missing:\n'
+            f'      {data}/train/00002.jpg') in message
+    assert f'val_dataloader (CocoDataset): 1 of 4 images are missing:\n      ' \
+        f'{data}/val/00001.jpg' in message
+    assert '--skip-data-check skips this check' in message
+    assert not work.exists()
+
+
+def test_a_cut_short_annotation_file_is_named_with_line_and_column(tmp_path, tiny_toy_coco):
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    annotations = data / 'annotations' / 'instances_train.json'
+    text = annotations.read_text()
+    annotations.write_text(text[:len(text) // 2])
+    result, work = train_toy_detector(tmp_path, data)
+    message = stops(result)
+    assert f'{annotations} is not valid JSON: ' in message
+    assert 'at line 1, column ' in message and 'cut-short' in message
+    assert not work.exists()
+
+
+def test_classes_that_disagree_with_the_heads_or_the_file_are_named(tmp_path, tiny_toy_coco):
+    result, work = train_toy_detector(
+        tmp_path, tiny_toy_coco, '--cfg-options', 'model.roi_head.bbox_head.num_classes=3',
+        "train_dataloader.dataset.metainfo.classes=('sun','tile','leaf','opal')")
+    message = stops(result)
+    assert ("train_dataloader (CocoDataset): model.roi_head.bbox_head.num_classes is 3, but "
+            "the dataset has 4 classes ('sun', 'tile', 'leaf', 'opal'): make them agree"
+            ) in message
+    assert "has no category named ['opal']; its categories are ['gem', 'leaf', 'sun', " \
+        "'tile']" in message
+    assert 'model.roi_head.mask_head.num_classes' not in message  # it is 4, as it must be
+    assert not work.exists()
+
+
+def test_a_corrupt_image_is_found_by_check_images_or_named_when_the_run_reaches_it(
+        tmp_path, tiny_toy_coco):
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    broken = data / 'train' / '00003.jpg'
+    broken.write_text('not a jpeg')
+    result, work = train_toy_detector(tmp_path, data, '--check-images')
+    message = stops(result)
+    assert f'train_dataloader (CocoDataset): 1 of 8 images do not decode:\n      {broken}' \
+        in message
+    assert not work.exists()
+
+    result, work = train_toy_detector(tmp_path, data)  # the default check does not decode
+    message = stops(result)
+    assert message.strip().splitlines()[-2:] == [
+        f'The run stopped: {broken} does not decode as an image (changed after the data '
+        f'check?).', 'No checkpoint was saved yet: fix the file and start again.']
+
+
+def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(tmp_path,
+                                                                      tiny_toy_coco):
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    result, work = train_toy_detector(tmp_path, data, check=True)
+    (data / 'train' / '00005.jpg').unlink()
+    result, work = train_toy_detector(tmp_path, data, '--resume', '--skip-data-check',
+                                      max_epochs=2)
+    message = stops(result)
+    assert message.strip().splitlines()[-2:] == [
+        f'The run stopped: {data}/train/00005.jpg is missing (changed after the data '
+        f'check?).', f'Fix the file (--check-images finds every broken image), then continue '
+        f'from the last checkpoint with --resume {work}/epoch_1.pth']
+
+
+def test_segmentation_labels_outside_the_classes_are_named(tmp_path, tiny_toy_ade):
+    data = tmp_path / 'ade'
+    shutil.copytree(tiny_toy_ade, data)
+    label_file = data / 'annotations' / 'training' / '00004.png'
+    labels = cv2.imread(str(label_file), cv2.IMREAD_UNCHANGED)
+    labels[:4, :4] = 9
+    cv2.imwrite(str(label_file), labels)
+    config = write_toy_seg_config(tmp_path, data)
+    result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), check=False)
+    message = stops(result)
+    assert ('train_dataloader (BaseSegDataset): 1 segmentation maps hold labels outside 0..6 '
+            'and the ignore index 255 (6 classes, label 0 is ignored):\n'
+            f'      {label_file} has labels [9]') in message
+    assert 'val_dataloader' not in message
+    assert not (tmp_path / 'work').exists()
+
+
+def test_a_classifier_head_that_does_not_fit_the_class_folders_is_named(tmp_path,
+                                                                        tiny_image_folder):
+    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1,
+                                  extra='model = dict(head=dict(num_classes=5))\n')
+    result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), check=False)
+    message = stops(result)
+    assert ("train_dataloader (ImageNet): model.head.num_classes is 5, but the dataset has 4 "
+            "classes ('disc', 'square', 'triangle', 'ring')") in message
+    assert not (tmp_path / 'work').exists()
+
+
+def broken_files(tmp_path):
+    """A truncated, an empty and a text file where checkpoints are expected."""
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=FasterNet('t0').state_dict()), good)
+    truncated, empty, text = (tmp_path / f'{n}.pth' for n in ('truncated', 'empty', 'text'))
+    truncated.write_bytes(good.read_bytes()[:1000])
+    empty.write_bytes(b'')
+    text.write_text('Not Found')
+    return truncated, empty, text
+
+
+def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_coco):
+    truncated, empty, text = broken_files(tmp_path)
+    work = tmp_path / 'work'
+    init = write_toy_det_config(
+        tmp_path, tiny_toy_coco, max_epochs=1,
+        extra=f"model = dict(backbone=dict(init_cfg=dict(_delete_=True, type='Pretrained', "
+              f"checkpoint={str(truncated)!r})))\n")
+    message = stops(run_tool(TRAIN, init, '--work-dir', str(work), check=False))
+    assert message.strip() == (f'{truncated} is truncated or damaged: it starts as a PyTorch '
+                               f'(zip) checkpoint but its 1000 bytes end before the archive '
+                               f'does; fetch or save it again')
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    message = stops(run_tool(TRAIN, config, '--work-dir', str(work), '--resume', str(empty),
+                             check=False))
+    assert message.startswith(f'{empty} is empty (0 bytes)')
+    message = stops(run_tool(TEST, config, str(text), '--work-dir', str(work), check=False))
+    assert message.startswith(f"{text} is a text file (an HTML page from a failed download?)")
+    assert not work.exists()
+
+    out = tmp_path / 'converted.pth'
+    message = stops(run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
+                             str(truncated), str(out), check=False))
+    assert message.startswith(f'{truncated} is truncated or damaged')
+    onnx = tmp_path / 'model.onnx'
+    message = stops(run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'),
+                             'backbone:t0', str(onnx), '--checkpoint', str(tmp_path),
+                             check=False))
+    assert message.startswith(f'{tmp_path} is a directory, not a checkpoint file')
+    assert not out.exists() and not onnx.exists()
+
+
+@pytest.mark.parametrize('options, message', [
+    (['missing'], "argument --cfg-options: expected KEY=VALUE items, got 'missing' (e.g. "
+                   "train_dataloader.batch_size=4)"),
+    (['train_dataloder.batch_size=2'],
+     "argument --cfg-options: train_dataloder is not in the config; did you mean "
+     "'train_dataloader'?"),
+    (['train_dataloader.batchsize=2'],
+     "argument --cfg-options: train_dataloader.batchsize is not in the config; did you mean "
+     "'batch_size'?"),
+    (['model.backbone.init_cfg.checkpoint=x.pth'],
+     'argument --cfg-options: model.backbone.init_cfg is None in the config, not a dict: '
+     'model.backbone.init_cfg.checkpoint cannot be set inside it'),
+])
+def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, message):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                      *options, check=False)
+    lines = stops(result, code=2).strip().splitlines()
+    assert any(line.startswith('usage: train.py') for line in lines)
+    assert lines[-1] == f'train.py: error: {message}'
+    assert not (tmp_path / 'work').exists()

@@ -8,7 +8,8 @@ from mmengine.evaluator import DumpResults
 
 from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
-                                            load_tool_config, parse_tool_args)
+                                            load_tool_config, parse_tool_args,
+                                            stops_with_a_message)
 from mmfasternet.engine.visualization import enable_prediction_drawing
 
 
@@ -28,19 +29,20 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = load_tool_config(args.config, args.work_dir, args.cfg_options, args.launcher)
+    cfg = load_tool_config(args)
     cfg.load_from = None  # loaded strictly below: a checkpoint that does not fit is an error
     if args.show_dir:
         enable_prediction_drawing(cfg, args.show_dir)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must be a .pkl file, got {args.out}')
-    runner = build_runner(cfg, ['test_dataloader'])
-    runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
-    if args.fuse_conv_bn:
-        switch_to_deploy(runner.model)
-    if args.out:
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    runner.test()
+    runner = build_runner(cfg, ['test_dataloader'], args, checkpoints=[args.checkpoint])
+    with stops_with_a_message(cfg):
+        runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
+        if args.fuse_conv_bn:
+            switch_to_deploy(runner.model)
+        if args.out:
+            runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test()
 
 
 if __name__ == '__main__':

@@ -4,9 +4,9 @@
 """
 import argparse
 
-
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
-                                            load_tool_config, parse_tool_args)
+                                            load_tool_config, parse_tool_args,
+                                            stops_with_a_message)
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,7 +27,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = load_tool_config(args.config, args.work_dir, args.cfg_options, args.launcher)
+    cfg = load_tool_config(args)
     if args.amp:
         wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
@@ -48,7 +48,9 @@ def main() -> None:
 
     loaders = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') is not None
                                       else [])
-    build_runner(cfg, loaders).train()
+    runner = build_runner(cfg, loaders, args)
+    with stops_with_a_message(cfg, resumable=True):
+        runner.train()
 
 
 if __name__ == '__main__':

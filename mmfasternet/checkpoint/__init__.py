@@ -3,13 +3,14 @@ from .layouts import (CLASSIFIER_PREFIXES, backbone_state_dict, detect_layout,
                       official_to_mmpretrain, official_to_timm, timm_to_official,
                       to_mm_state_dict)
 from .loading import load_backbone_weights
-from .reading import CheckpointError, read_checkpoint, read_checkpoints_in_mmengine
+from .reading import (CheckpointError, CheckpointNotFound, checkpoint_format, read_checkpoint,
+                      read_checkpoints_in_mmengine)
 from .weights_only import (UnsafeGlobals, allow_mmengine_checkpoints, load_weights_only,
                            mmengine_checkpoint_globals)
 
 __all__ = [
-    'CLASSIFIER_PREFIXES', 'CheckpointError', 'UnsafeGlobals', 'allow_mmengine_checkpoints',
-    'backbone_state_dict', 'detect_layout', 'load_backbone_weights', 'load_weights_only',
-    'mmengine_checkpoint_globals', 'official_to_mmpretrain', 'official_to_timm',
+    'CLASSIFIER_PREFIXES', 'CheckpointError', 'CheckpointNotFound', 'UnsafeGlobals',
+    'allow_mmengine_checkpoints', 'backbone_state_dict', 'checkpoint_format', 'detect_layout',
+    'load_backbone_weights', 'load_weights_only', 'mmengine_checkpoint_globals', 'official_to_mmpretrain', 'official_to_timm',
     'read_checkpoint', 'read_checkpoints_in_mmengine', 'timm_to_official', 'to_mm_state_dict'
 ]

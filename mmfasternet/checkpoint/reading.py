@@ -1,8 +1,12 @@
 """Reading FasterNet checkpoints safely: local files and http(s) URLs, weights-only on
 every supported torch, with errors that say what to do."""
+import json
 import os
 import os.path as osp
+import pickle
 import re
+import struct
+import zipfile
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,10 +19,19 @@ OFFICIAL_IMAGENET_FILE = re.compile(
     r'^fasternet_(t0|t1|t2|s|m|l)-epoch\.\d+-val_acc1\.[\d.]+\.pth$')
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read safely or does not fit the model."""
+
+
+class CheckpointNotFound(CheckpointError, FileNotFoundError):
+    """A checkpoint path with no file behind it."""
+
+
 def _check_exists(checkpoint: str) -> None:
-    """Raise ``FileNotFoundError`` with what to do when a local checkpoint is missing: for an
-    official ImageNet file, where to download it; always, how to train from scratch."""
-    if osp.isfile(osp.expanduser(checkpoint)):
+    """Raise :class:`CheckpointNotFound` with what to do when a local checkpoint is
+    missing: for an official ImageNet file, where to download it; always, how to train
+    from scratch."""
+    if osp.exists(osp.expanduser(checkpoint)):
         return
     lines = [f'checkpoint not found: {checkpoint}']
     name = osp.basename(checkpoint)
@@ -28,11 +41,96 @@ def _check_exists(checkpoint: str) -> None:
                      f'wget -P {osp.dirname(checkpoint) or "."} {OFFICIAL_RELEASE_URL}{name}')
     lines.append('Or train the backbone from scratch:\n'
                  '  --cfg-options model.backbone.init_cfg=None')
-    raise FileNotFoundError('\n'.join(lines))
+    raise CheckpointNotFound('\n'.join(lines))
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read safely or does not fit the model."""
+# The first bytes of the formats torch.load reads: a zip archive (torch >= 1.6) or a
+# pickle (the legacy format, protocol 2 and up).
+ZIP_MAGIC = b'PK\x03\x04'
+PICKLE_MAGIC = b'\x80'
+
+
+def _safetensors_header(path: str, size: int, head: bytes) -> dict:
+    """The JSON header of a safetensors file: an 8-byte little-endian length, then that
+    many bytes of JSON. Raises :class:`CheckpointError` when it is damaged."""
+    length = struct.unpack('<Q', head[:8])[0] if len(head) >= 8 else 0
+    if not 2 <= length <= size - 8:
+        raise CheckpointError(f'{path} is a damaged safetensors file: its header claims '
+                              f'{length} bytes but the file has {size}')
+    with open(path, 'rb') as f:
+        f.seek(8)
+        text = f.read(length)
+    try:
+        header = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f'{path} is a damaged safetensors file: its header is not '
+                              f'valid JSON ({error})') from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f'{path} is a damaged safetensors file: its header is not a '
+                              f'JSON object')
+    return header
+
+
+def checkpoint_format(path: str) -> str:
+    """Say what kind of checkpoint file ``path`` is, without loading it, or raise
+    :class:`CheckpointError` naming the file and what is wrong with it.
+
+    Cheap (reads the zip directory or the safetensors header only), so the tools run it on
+    every checkpoint a run will read before they start.
+
+    Returns:
+        str: ``'zip'`` (``torch.save``), ``'legacy'`` (the pre-1.6 pickle format) or
+        ``'safetensors'``.
+    """
+    _check_exists(path)
+    path = osp.expanduser(path)
+    if osp.isdir(path):
+        inside = sorted(n for n in os.listdir(path) if n.endswith(('.pth', '.safetensors')))
+        hint = f'; it holds {", ".join(inside[:5])}' if inside else ''
+        raise CheckpointError(f'{path} is a directory, not a checkpoint file: give the '
+                              f'path of the file{hint}')
+    size = osp.getsize(path)
+    if size == 0:
+        raise CheckpointError(f'{path} is empty (0 bytes): the download or the save that '
+                              f'wrote it did not finish; fetch or save it again')
+    with open(path, 'rb') as f:
+        head = f.read(64)
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            raise CheckpointError(
+                f'{path} is truncated or damaged: it starts as a PyTorch (zip) checkpoint '
+                f'but its {size} bytes end before the archive does; fetch or save it '
+                f'again') from None
+        if not any(name.endswith('data.pkl') for name in names):
+            raise CheckpointError(f'{path} is a zip archive but not a PyTorch checkpoint '
+                                  f'(no data.pkl inside)')
+        return 'zip'
+    if head.startswith(PICKLE_MAGIC):
+        return 'legacy'
+    if path.endswith('.safetensors') or head[8:9] == b'{':
+        _safetensors_header(path, size, head)
+        return 'safetensors'
+    what = ('a text file (an HTML page from a failed download?)' if head.isascii()
+            else 'not a PyTorch checkpoint')
+    raise CheckpointError(f'{path} is {what}: it starts with {head[:16]!r}, where a '
+                          f'PyTorch checkpoint starts with {ZIP_MAGIC!r} (zip) or '
+                          f'{PICKLE_MAGIC!r} (pickle)')
+
+
+def _read_safetensors(path: str, map_location: Any) -> dict:
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise CheckpointError(f'{path} is a safetensors file; reading it needs the '
+                              f'safetensors package: pip install safetensors') from None
+    device = map_location if isinstance(map_location, str) else 'cpu'
+    try:
+        return load_file(path, device=device)
+    except Exception as error:  # safetensors raises its own SafetensorError
+        raise CheckpointError(f'{path} is a damaged safetensors file: {error}') from None
 
 
 def _download(url: str) -> str:
@@ -53,13 +151,19 @@ def read_checkpoint(path: str, map_location: Any = 'cpu') -> dict:
     data (mmengine's logging data included).
 
     Args:
-        path (str): A local file or an http(s) URL (downloaded once into torch's cache).
+        path (str): A local file or an http(s) URL (downloaded once into torch's cache):
+            a ``torch.save`` file or a ``.safetensors`` file.
         map_location: As for ``torch.load``. Defaults to ``'cpu'``.
+
+    Raises:
+        CheckpointError: The file is missing, damaged, not a checkpoint, or would run code.
     """
     if '://' in path:
         path = _download(path)
-    _check_exists(path)
+    kind = checkpoint_format(path)
     path = osp.expanduser(path)
+    if kind == 'safetensors':
+        return _read_safetensors(path, map_location)
     try:
         checkpoint = load_weights_only(path, map_location)
     except UnsafeGlobals as error:
@@ -69,6 +173,11 @@ def read_checkpoint(path: str, map_location: Any = 'cpu') -> dict:
             f'tensors and plain data; re-save the state dict from a trusted environment, '
             f'e.g. torch.save(torch.load(path, weights_only=False)["state_dict"], out).'
         ) from None
+    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else \
+            type(error).__name__
+        raise CheckpointError(f'{path} is damaged: torch could not read it ({reason}); '
+                              f'fetch or save it again') from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'{path} holds a {type(checkpoint).__name__}, not a dict of '
                               f'tensors or a checkpoint dict')

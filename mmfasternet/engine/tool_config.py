@@ -1,22 +1,43 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: the launch arguments, loading the
-config, checking its data and building the runner."""
+config, the pre-flight checks of its data and checkpoints, building the runner, and turning
+the errors a user can fix into one message."""
 import argparse
+import difflib
 import os
 import os.path as osp
-from typing import Optional, Sequence
+import re
+from contextlib import contextmanager
+from typing import Iterator, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .data_check import check_data_exists
+from mmfasternet.checkpoint import CheckpointError, checkpoint_format
+from .data_check import DataCheckError, check_data
 from .launch import setup_cpu_distributed
 
 
+class ConfigOverrides(DictAction):
+    """``--cfg-options KEY=VALUE ...`` that refuses an item without ``=`` as a usage
+    error, instead of mmengine's traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        malformed = [v for v in values if '=' not in v or v.startswith('=')]
+        if malformed:
+            raise argparse.ArgumentError(self, f'expected KEY=VALUE items, got {malformed[0]!r}'
+                                               f' (e.g. train_dataloader.batch_size=4)')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def add_launch_arguments(parser: argparse.ArgumentParser, example: str) -> None:
-    """Add ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    """Add ``--cfg-options``, the data-check flags, ``--launcher`` and ``--local-rank``."""
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOverrides,
                         help=f'override config entries, e.g. {example}')
+    parser.add_argument('--check-images', action='store_true',
+                        help='the data check also decodes every image (slower)')
+    parser.add_argument('--skip-data-check', action='store_true',
+                        help='start without checking the data first')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -26,30 +47,150 @@ def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse the command line; publish the local rank as mmengine expects."""
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    args.parser = parser
     return args
 
 
-def load_tool_config(path: str, work_dir: Optional[str], cfg_options: Optional[dict],
-                     launcher: str) -> Config:
-    """Load a config and apply the command-line overrides common to all tools.
+def _unknown_key(cfg: Config, key: str) -> Optional[str]:
+    """Why the dotted ``key`` does not fit ``cfg``, or None. Every part but the last must
+    exist (a new last part adds an argument); a new last part that is one typo away from
+    an existing key is refused too."""
+    node, parts = cfg._cfg_dict, key.split('.')
+    for depth, part in enumerate(parts):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            what = 'None' if node is None else f'a {type(node).__name__}'
+            return (f'{".".join(parts[:depth])} is {what} in the config, not a dict: '
+                    f'{key} cannot be set inside it')
+        if part not in node:
+            close = difflib.get_close_matches(part, [str(k) for k in node], n=1, cutoff=0.8)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            if depth < len(parts) - 1 or close:
+                return f'{".".join(parts[:depth + 1])} is not in the config{hint}'
+            return None
+        node = node[part]
+    return None
 
-    The work dir defaults to ``work_dirs/<config name>``.
+
+def load_tool_config(args: argparse.Namespace) -> Config:
+    """Load ``args.config`` and apply the command-line overrides common to all tools.
+
+    The work dir defaults to ``work_dirs/<config name>``. A ``--cfg-options`` key that does
+    not fit the config is a usage error.
     """
-    cfg = Config.fromfile(path)
-    cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(path))[0])
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    for key in args.cfg_options or {}:
+        problem = _unknown_key(cfg, key)
+        if problem:
+            args.parser.error(f'argument --cfg-options: {problem}')
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
 
 
-def build_runner(cfg: Config, loaders: Sequence[str]) -> Runner:
-    """Prepare CPU-only distributed runs, check that the data of ``loaders`` is on disk
-    (exiting with the reason if either fails), and build the config's runner."""
-    try:
-        setup_cpu_distributed(cfg, cfg.launcher)
-        check_data_exists(cfg, loaders)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(str(error))
+def _pretrained_checkpoints(node) -> Iterator[str]:
+    """The ``checkpoint`` of every ``Pretrained`` init_cfg in a model config."""
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _pretrained_checkpoints(child)
+    elif isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and isinstance(node.get('checkpoint'), str):
+            yield node['checkpoint']
+        for child in node.values():
+            yield from _pretrained_checkpoints(child)
+
+
+def check_checkpoints(paths: Sequence[str]) -> None:
+    """Raise :class:`CheckpointError` for the first local checkpoint that is missing or
+    damaged (a cheap look at its structure; URLs are checked when downloaded)."""
+    for path in paths:
+        if path and '://' not in path:
+            checkpoint_format(path)
+
+
+def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
+                 checkpoints: Sequence[str] = ()) -> Runner:
+    """Prepare CPU-only distributed runs, check the data of ``loaders`` and every
+    checkpoint the run will read (exiting with the reason if any check fails, before
+    anything is written), and build the config's runner.
+
+    Args:
+        cfg (Config): The loaded config.
+        loaders (Sequence[str]): The dataloaders the run reads.
+        args (Namespace): The tool's arguments (``check_images``, ``skip_data_check``).
+        checkpoints (Sequence[str]): Checkpoints the tool itself will load.
+    """
+    with stops_with_a_message(cfg):
+        try:
+            setup_cpu_distributed(cfg, cfg.launcher)
+        except ValueError as error:
+            raise SystemExit(str(error))
+        if not args.skip_data_check:
+            check_data(cfg, loaders, decode_images=args.check_images)
+        check_checkpoints([*checkpoints, cfg.get('load_from') or '',
+                           *_pretrained_checkpoints(cfg.get('model'))])
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+# What the data pipeline's readers say when a file went missing or broke during a run.
+_FILE_FAILURES = (
+    (re.compile(r"No such file or directory: '([^']+)'"), 'is missing'),
+    (re.compile(r'failed to load image: (\S+)'), 'does not decode as an image'),
+)
+
+
+def data_file_failure(error: BaseException) -> Optional[str]:
+    """``'<path> is missing'`` (or broken) when ``error`` (possibly re-raised from a
+    DataLoader worker, whose text holds the original) is a failure to read a data file."""
+    text = str(error)
+    for pattern, what in _FILE_FAILURES:
+        # The last match: a worker's text quotes the reader's source line before the error.
+        paths = pattern.findall(text)
+        if paths:
+            return f'{paths[-1]} {what}'
+    return None
+
+
+def _resume_hint(cfg: Config) -> str:
+    last = osp.join(cfg.work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        return 'No checkpoint was saved yet: fix the file and start again.'
+    with open(last) as f:
+        checkpoint = f.read().strip()
+    return (f'Fix the file (--check-images finds every broken image), then continue from '
+            f'the last checkpoint with --resume {checkpoint}')
+
+
+@contextmanager
+def stops_with_a_message(cfg: Optional[Config] = None,
+                         resumable: bool = False) -> Iterator[None]:
+    """Turn the errors a user fixes in the data, a checkpoint or the config into one
+    message and exit status 1, instead of a traceback; other errors propagate.
+
+    Args:
+        cfg (Config, optional): The run's config; with ``resumable``, its work dir holds
+            the last checkpoint.
+        resumable (bool): Name the checkpoint to ``--resume`` from when a data file
+            breaks during the run. Defaults to False.
+    """
+    try:
+        yield
+    except (CheckpointError, DataCheckError) as error:
+        raise SystemExit(str(error)) from None
+    except Exception as error:
+        failure = data_file_failure(error)
+        if failure is not None:
+            raise SystemExit(_stopped(failure, cfg, resumable)) from None
+        if isinstance(error, FileNotFoundError):
+            raise SystemExit(str(error)) from None
+        raise
+
+
+def _stopped(failure: str, cfg: Optional[Config], resumable: bool) -> str:
+    hint = _resume_hint(cfg) if resumable and cfg else 'Fix the file and run again.'
+    return f'The run stopped: {failure} (changed after the data check?).\n{hint}'

@@ -1,7 +1,8 @@
 """Latency of FasterNet and its peers on this machine, the paper's way (batch 1, one thread,
 224x224, BN folded, median after warm-up), in PyTorch and in ONNX Runtime; batch-32
 throughput; FasterNet-S against ResNet-50 on every inference path and inside Mask R-CNN and
-UperNet. Writes docs/benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1.
+UperNet. Writes benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1 into
+--out (this project's own results are in docs/).
 
     python tools/analysis/benchmark.py [--out work_dirs/benchmark]
 """
@@ -21,7 +22,7 @@ from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa:
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS,  # noqa: E402
                                    MATMUL_SIZE, PAPER, build_classifier, inference_path,
                                    interleaved_latency_ms, matmul_call)
-from mmfasternet.utils import write_text_atomically  # noqa: E402
+from mmfasternet.utils import prepare_output_folder, write_text_atomically  # noqa: E402
 
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
@@ -199,9 +200,7 @@ def main() -> None:
     parser.add_argument('--out', default=osp.join('work_dirs', 'benchmark'),
                         help='folder for benchmarks.md and the plot (created if needed)')
     args = parser.parse_args()
-    if osp.exists(args.out) and not osp.isdir(args.out):
-        parser.error(f'--out {args.out} is a file; give a folder for benchmarks.md and the plot')
-    os.makedirs(args.out, exist_ok=True)
+    prepare_output_folder(parser, args.out)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
         table, rows, peaks = classifier_table(args, workdir)

@@ -1,7 +1,7 @@
 """The paper's Tab. 1 on this machine: FLOPs, latency and achieved FLOPS of 10 stacked 3x3
 Conv, GConv (16 groups), DWConv and PConv (r = 1/4) layers, plus the machine's matmul rate.
 
-    python tools/analysis/operator_flops.py --out docs
+    python tools/analysis/operator_flops.py [--out work_dirs/operator_flops]
 """
 import argparse
 import os.path as osp
@@ -14,9 +14,10 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from mmfasternet.analysis import count_model  # noqa: E402
 from mmfasternet.benchmark import (MATMUL_SIZE, OPERATOR_FEATURE_MAPS,  # noqa: E402
-                                   interleaved_latency_ms, matmul_call, operator_macs,
-                                   operator_stack)
+                                   interleaved_latency_ms, matmul_call, operator_stack)
+from mmfasternet.utils import prepare_output_folder, write_text_atomically  # noqa: E402
 
 KINDS = ('conv', 'gconv', 'dwconv', 'pconv')
 
@@ -26,8 +27,10 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--rounds', type=int, default=5,
                         help='round-robin rounds of 4 runs per operator')
-    parser.add_argument('--out', default='docs')
+    parser.add_argument('--out', default=osp.join('work_dirs', 'operator_flops'),
+                        help='folder for operator_flops.md and the chart (created if needed)')
     args = parser.parse_args()
+    prepare_output_folder(parser, args.out)
     torch.set_num_threads(args.threads)
     matmul_rates = []
     rates = {kind: [] for kind in KINDS}
@@ -35,13 +38,14 @@ def main() -> None:
     for channels, size in OPERATOR_FEATURE_MAPS:
         x = torch.randn(1, channels, size, size)
         calls = {kind: (operator_stack(kind, channels), x) for kind in KINDS}
+        # FLOPs counted on the very modules that are timed (multiply-adds, mmengine's counter).
+        macs = {kind: count_model(calls[kind][0], (x, ))['gflops'] * 1e9 for kind in KINDS}
         calls['matmul'] = matmul_call()
         latency = interleaved_latency_ms(calls, rounds=args.rounds)
         matmul_rates.append(MATMUL_SIZE**3 / latency['matmul'] / 1e6)
         for kind in KINDS:
-            macs = operator_macs(kind, channels, size)
-            rates[kind].append(macs / latency[kind] / 1e6)
-            rows[kind].append(f'| {kind} | {channels}x{size}x{size} | {macs / 1e6:.1f} | '
+            rates[kind].append(macs[kind] / latency[kind] / 1e6)
+            rows[kind].append(f'| {kind} | {channels}x{size}x{size} | {macs[kind] / 1e6:.1f} | '
                               f'{latency[kind]:.2f} | {rates[kind][-1]:.1f} |')
             print(rows[kind][-1], flush=True)
     peak = statistics.median(matmul_rates)
@@ -57,8 +61,8 @@ def main() -> None:
     for kind in KINDS:
         lines += rows[kind]
         lines.append(f'| {kind} | average | | | {sum(rates[kind]) / len(rates[kind]):.1f} |')
-    with open(osp.join(args.out, 'operator_flops.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n\n![operator FLOPS](operator_flops.png)\n')
+    write_text_atomically('\n'.join(lines) + '\n\n![operator FLOPS](operator_flops.png)\n',
+                          osp.join(args.out, 'operator_flops.md'))
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     width = 0.2

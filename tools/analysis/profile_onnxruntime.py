@@ -1,7 +1,7 @@
 """Where the time goes: ONNX Runtime's per-operator profile of FasterNet and its peers
 (batch 1, one thread, 224x224, BN folded), with the multiply-add rate of each kind of conv.
 
-    python tools/analysis/profile_onnxruntime.py --out docs
+    python tools/analysis/profile_onnxruntime.py [--out work_dirs/profile_onnxruntime]
 """
 import argparse
 import os.path as osp
@@ -12,6 +12,7 @@ import torch
 
 from mmfasternet.benchmark import build_classifier, inference_path
 from mmfasternet.runtime import profile_onnxruntime
+from mmfasternet.utils import prepare_output_folder, write_text_atomically
 
 
 def main() -> None:
@@ -20,8 +21,10 @@ def main() -> None:
                         default=['fasternet_s', 'resnet50_8xb32_in1k', 'fasternet_t0',
                                  'mobilenet-v2_8xb32_in1k'])
     parser.add_argument('--runs', type=int, default=20)
-    parser.add_argument('--out', default='docs', help='folder for profile_onnxruntime.md')
+    parser.add_argument('--out', default=osp.join('work_dirs', 'profile_onnxruntime'),
+                        help='folder for profile_onnxruntime.md (created if needed)')
     args = parser.parse_args()
+    prepare_output_folder(parser, args.out)
     x = torch.randn(1, 3, 224, 224)
     lines = ['# ONNX Runtime profile', '',
              f'`python tools/analysis/profile_onnxruntime.py` on '
@@ -43,8 +46,7 @@ def main() -> None:
                 lines.append(f'| {kind} | {ms:.2f} | {100 * ms / total_ms:.1f}% | '
                              f'{macs:.3f} | {rate} |')
             print('\n'.join(lines[-len(kinds) - 4:]), flush=True)
-    with open(osp.join(args.out, 'profile_onnxruntime.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    write_text_atomically('\n'.join(lines) + '\n', osp.join(args.out, 'profile_onnxruntime.md'))
     print(f'wrote {args.out}/profile_onnxruntime.md')
 
 

@@ -14,6 +14,7 @@ from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
 from mmfasternet.compat import NeedsNewerTorch
 from mmfasternet.deploy import export_onnx
+from mmfasternet.engine.tool_config import stops_with_a_message
 from mmfasternet.runtime import OnnxRuntimeModel
 
 
@@ -33,10 +34,12 @@ def main() -> None:
         model, kwargs = FasterNet(args.model.split(':', 1)[1]), {}
     else:
         model, kwargs = build_model(Config.fromfile(args.model)), dict(mode='tensor')
-    if args.checkpoint and isinstance(model, FasterNet):
-        load_backbone_weights(model, args.checkpoint)
-    elif args.checkpoint:
-        model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)), strict=True)
+    with stops_with_a_message():
+        if args.checkpoint and isinstance(model, FasterNet):
+            load_backbone_weights(model, args.checkpoint)
+        elif args.checkpoint:
+            model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)),
+                                  strict=True)
     model.eval()
     reference = copy.deepcopy(model)
     try:

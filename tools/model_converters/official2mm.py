@@ -14,6 +14,7 @@ import os.path as osp
 import torch
 
 from mmfasternet.checkpoint import detect_layout, read_checkpoint, to_mm_state_dict
+from mmfasternet.engine.tool_config import stops_with_a_message
 
 
 def main() -> None:
@@ -21,9 +22,10 @@ def main() -> None:
     parser.add_argument('src', help='official, timm, mmdet 2.x or mmpretrain checkpoint')
     parser.add_argument('dst', help='output .pth')
     args = parser.parse_args()
-    checkpoint = read_checkpoint(args.src)
-    layout = detect_layout(checkpoint)
-    state_dict = to_mm_state_dict(checkpoint)
+    with stops_with_a_message():
+        checkpoint = read_checkpoint(args.src)
+        layout = detect_layout(checkpoint)
+        state_dict = to_mm_state_dict(checkpoint)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     tmp = f'{args.dst}.tmp'
     torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout),
