@@ -206,6 +206,7 @@ def write_toy_cls_config(tmp_path, data_root, max_epochs, extra=''):
                               dataset=dict(split='val', **dataset))
         test_dataloader = val_dataloader
         val_evaluator = dict(topk=(1, ))
+        test_evaluator = val_evaluator
         train_cfg = dict(max_epochs={max_epochs})
         param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
                                 end=2)]

@@ -50,17 +50,18 @@ def test_folded_detector_gives_the_same_predictions():
                             num_classes=4, with_mask=True)
     with torch.no_grad():
         data = model.data_preprocessor(packed, False)
-        expected = model.predict(**data)[0].pred_instances
+        expected = model(**data, mode='predict')[0].pred_instances
         switch_to_deploy(model)
-        got = model.predict(**data)[0].pred_instances
+        got = model(**data, mode='predict')[0].pred_instances
     assert model.backbone.deploy
     assert len(expected) == len(got) == 30
     assert torch.equal(got.labels, expected.labels)
     torch.testing.assert_close(got.scores, expected.scores, rtol=0, atol=1e-4)
     torch.testing.assert_close(got.bboxes, expected.bboxes, rtol=0, atol=1e-2)
-    overlap = (got.masks & expected.masks).flatten(1).sum(1)
-    union = (got.masks | expected.masks).flatten(1).sum(1).clamp(min=1)
-    assert (overlap / union).min() >= 0.99
+    # Masks agree to within 1% of each one's area (and one pixel, for masks of a few).
+    differ = (got.masks ^ expected.masks).flatten(1).sum(1)
+    union = (got.masks | expected.masks).flatten(1).sum(1)
+    assert (differ <= 0.01 * union + 1).all(), (differ, union)
 
 
 # Paper Tab. 8 / official README: GFLOPs (multiply-adds) at 224x224 with BN fused.

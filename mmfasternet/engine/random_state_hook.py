@@ -46,8 +46,10 @@ class RandomStateHook(Hook):
     snapshots them when a training epoch ends, writes the snapshot into every checkpoint and,
     at the start of the next epoch, sets the generators to it: in the uninterrupted run (so
     that validation in between draws nothing that training sees) and after a resume alike.
-    Dataloader workers must not persist across epochs (``persistent_workers=False``), since
-    a resumed run starts new ones.
+    On resume it also gives the training sampler the seed of the interrupted run, so that
+    the shuffling is the same without a fixed ``randomness.seed``. Dataloader workers must
+    not persist across epochs (``persistent_workers=False``), since a resumed run starts new
+    ones.
     """
 
     priority = 'VERY_HIGH'
@@ -64,6 +66,14 @@ class RandomStateHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._states = checkpoint.get(STATE_KEY)
+        # mmengine builds the training sampler with this run's seed, then takes the saved
+        # seed on resume; without a fixed ``randomness.seed`` the two differ, and so would
+        # the order of the remaining epochs.
+        seed = checkpoint.get('meta', {}).get('seed')
+        sampler = getattr(getattr(runner, '_train_loop', None), 'dataloader', None)
+        sampler = getattr(sampler, 'sampler', None)
+        if seed is not None and hasattr(sampler, 'seed'):
+            sampler.seed = seed
 
     def before_train_epoch(self, runner) -> None:
         if self._states is not None:
