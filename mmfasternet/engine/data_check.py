@@ -171,8 +171,10 @@ def _coco_files(dataset: BaseDataset, problems: List[str]) -> List[dict]:
                         f'categories are {sorted(names)[:20]}: set the dataset\'s '
                         f'metainfo=dict(classes=...) to names in the file')
     prefix = dataset.data_prefix.get('img', '')
-    return [dict(img_path=osp.join(prefix, image['file_name']))
-            for image in annotations['images']]
+    names = [image.get('file_name') for image in annotations['images']]
+    if None in names:  # LVIS-style files name images by URL: the dataset resolves them
+        return []
+    return [dict(img_path=osp.join(prefix, name)) for name in names]
 
 
 def _data_list(dataset: BaseDataset, problems: List[str]) -> List[dict]:
