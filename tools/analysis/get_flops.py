@@ -1,24 +1,23 @@
 """Params and FLOPs (multiply-adds) of detector, segmentor or classifier configs.
 
-    python tools/analysis/get_flops.py configs/mask_rcnn_fasternet_s.py --shape 800 1280
+    python tools/analysis/get_flops.py configs/mask_rcnn_fasternet_s.py --shape 800 1333
     python tools/analysis/get_flops.py mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py
 """
 import argparse
 
-from mmengine.config import DictAction
-
 from mmfasternet.analysis import complexity, load_config
+from mmfasternet.engine.tool_config import ConfigOverrides
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('configs', nargs='+',
                         help='config files, or package configs such as mmdet::...')
-    parser.add_argument('--shape', type=int, nargs=2, default=[800, 1280],
+    parser.add_argument('--shape', type=int, nargs=2, default=[800, 1333],
                         metavar=('H', 'W'), help='input height and width')
     parser.add_argument('--fuse-conv-bn', action='store_true',
                         help='fold BNs into convs first (the paper counts this way)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOverrides)
     args = parser.parse_args()
     print('| config | input | params (M) | FLOPs (G) |\n|---|---|---|---|')
     for path in args.configs:
