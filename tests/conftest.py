@@ -172,9 +172,10 @@ def final_metrics(work_dir):
     return {k: v for k, v in last.items() if k.startswith('coco/')}
 
 
-def write_toy_seg_config(tmp_path, data_root):
+def write_toy_seg_config(tmp_path, data_root, max_iters=4, val_interval=None, extra=''):
     """A config for the toy UperNet on the generated set at ``data_root``: batch 2,
-    4 iterations, validated and saved at the end."""
+    ``max_iters`` iterations, validated every ``val_interval`` (default: at the end) and
+    saved at the end."""
     config = tmp_path / 'tiny_seg.py'
     config.write_text(textwrap.dedent(f"""\
         _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
@@ -182,11 +183,11 @@ def write_toy_seg_config(tmp_path, data_root):
         train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
         val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
         test_dataloader = val_dataloader
-        train_cfg = dict(max_iters=4, val_interval=4)
+        train_cfg = dict(max_iters={max_iters}, val_interval={val_interval or max_iters})
         param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=4)]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
-        """))
+                                end={max_iters})]
+        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={max_iters}))
+        """) + extra)
     return str(config)
 
 

@@ -1,28 +1,17 @@
 """Data-parallel training on the CPU (gloo): every config family through
 ``tools/dist_train.sh``, and a backbone whose outputs stop early under plain DDP."""
 import os
-import os.path as osp
 import subprocess
 import sys
-import textwrap
 
-from conftest import RANK_HOOKS, REPO, dist_train, free_port, write_toy_cls_config
+from conftest import (RANK_HOOKS, REPO, dist_train, free_port, write_toy_cls_config,
+                      write_toy_seg_config)
 
 
 def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_ade):
-    config = tmp_path / 'tiny_seg.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
-        data_root = '{tiny_toy_ade}/'
-        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_iters=2, val_interval=10)
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=2)]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-        """) + RANK_HOOKS)
-    log, weights, _ = dist_train(tmp_path, str(config))
+    config = write_toy_seg_config(tmp_path, tiny_toy_ade, max_iters=2, val_interval=10,
+                                  extra=RANK_HOOKS)
+    log, weights, _ = dist_train(tmp_path, config)
     assert 'all SyncBN layers are reverted to BN' in log
     assert 'Iter(train) [2/2]' in log
     assert any(k.startswith('decode_head.') for k in weights)
