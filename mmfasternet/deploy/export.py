@@ -1,4 +1,5 @@
-"""Inference-time re-parameterisation: fold each BatchNorm into the conv before it."""
+"""Inference-time re-parameterisation (fold each BatchNorm into the conv before it) and
+ONNX export of backbones and classifiers."""
 import os
 from typing import Optional
 

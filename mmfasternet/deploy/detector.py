@@ -1,0 +1,234 @@
+"""A whole Mask R-CNN as one ONNX graph of standard operators: backbone, FPN, RPN with its
+proposal NMS, RoI heads, the final per-class NMS and the masks pasted into the image.
+
+mmdet's own ``predict`` is followed step by step, with mmdet's modules and parameters; only
+what does not trace into a graph of dynamic size is written here: anchors for any feature
+size, a top-k whose k follows the number of anchors, box decoding clipped to the input's
+own size, NMS through ``torchvision.ops`` (ONNX ``NonMaxSuppression``) and RoIAlign through
+``torchvision.ops`` (ONNX ``RoiAlign``; mmcv's aligned average RoIAlign computes the same).
+Every RoI is pooled from all four FPN levels and the one mmdet would pick is kept, which
+gives mmdet's features without a data-dependent branch.
+
+The graph takes one image as mmdet's data preprocessor makes it (normalised, RGB, padded
+to a multiple of 32; batch 1, any height and width) and returns, in that image's
+coordinates, ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N, H, W), as
+``predict(..., rescale=False)`` would.
+"""
+import math
+import os
+from typing import List, Tuple
+
+import torch
+import torch.nn as nn
+import torchvision
+from torch import Tensor
+
+from mmfasternet.compat import torch_at_least
+from .export import switch_to_deploy
+
+# RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
+DETECTOR_OPSET = 17
+# The largest log-ratio of a decoded box's size to its prior's: mmdet's ``wh_ratio_clip``
+# of 16 / 1000, which its RPN and box heads decode with.
+MAX_RATIO = abs(math.log(16 / 1000))
+
+
+class NotExportable(ValueError):
+    """A model with a part that has no ONNX path here; the message names the part."""
+
+
+def _require(condition: bool, part: str, why: str) -> None:
+    if not condition:
+        raise NotExportable(f'cannot export {part} to ONNX: {why}')
+
+
+def _decode(priors: Tensor, deltas: Tensor, means, stds, height: Tensor,
+            width: Tensor) -> Tensor:
+    """mmdet's ``delta2bbox`` for (N, 4k) deltas of N priors, clipped to the image."""
+    num = deltas.shape[1] // 4
+    deltas = deltas.reshape(-1, 4) * deltas.new_tensor(stds) + deltas.new_tensor(means)
+    priors = priors.repeat(1, num).reshape(-1, 4)
+    centers = (priors[:, :2] + priors[:, 2:]) * 0.5
+    sizes = priors[:, 2:] - priors[:, :2]
+    centers = centers + sizes * deltas[:, :2]
+    sizes = sizes * deltas[:, 2:].clamp(min=-MAX_RATIO, max=MAX_RATIO).exp()
+    boxes = torch.cat([centers - sizes * 0.5, centers + sizes * 0.5], dim=1)
+    limits = torch.stack([width, height, width, height]).to(boxes)
+    boxes = torch.max(torch.min(boxes, limits), torch.zeros_like(limits))
+    return boxes.reshape(-1, 4 * num)
+
+
+def _top_k(scores: Tensor, k: int) -> Tuple[Tensor, Tensor]:
+    """The ``k`` best scores (or all of them when there are fewer), for a dynamic count."""
+    count = torch.clamp(torch._shape_as_tensor(scores)[0], max=k)
+    return scores.topk(count)
+
+
+class DetectorGraph(nn.Module):
+    """The end-to-end graph of an mmdet two-stage detector with an RPN, a standard RoI
+    head, a shared-FC box head and an FCN mask head (Mask R-CNN, as in this project's
+    configs). BN is folded first.
+
+    Args:
+        detector (nn.Module): The eval-mode mmdet ``TwoStageDetector``.
+
+    Raises:
+        NotExportable: A part of the model has no ONNX path here; names it.
+    """
+
+    def __init__(self, detector: nn.Module):
+        super().__init__()
+        self._check(detector)
+        self.detector = switch_to_deploy(detector)
+        self.rpn_cfg = detector.test_cfg.rpn
+        self.rcnn_cfg = detector.test_cfg.rcnn
+
+    @staticmethod
+    def _check(detector: nn.Module) -> None:
+        from mmdet.models.dense_heads import RPNHead
+        from mmdet.models.roi_heads import StandardRoIHead
+        from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+        from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
+        from mmdet.models.task_modules.prior_generators import AnchorGenerator
+
+        name = type(detector).__name__
+        _require(hasattr(detector, 'rpn_head') and hasattr(detector, 'roi_head'), name,
+                 'only two-stage detectors (an RPN and RoI heads) are supported')
+        rpn, roi = detector.rpn_head, detector.roi_head
+        _require(type(rpn) is RPNHead, f'rpn_head ({type(rpn).__name__})',
+                 'only mmdet\'s RPNHead is supported')
+        _require(type(rpn.prior_generator) is AnchorGenerator,
+                 f'rpn_head.prior_generator ({type(rpn.prior_generator).__name__})',
+                 'only AnchorGenerator is supported')
+        _require(type(roi) is StandardRoIHead, f'roi_head ({type(roi).__name__})',
+                 'only StandardRoIHead is supported (no cascades)')
+        for part, head in (('rpn_head', rpn), ('roi_head.bbox_head', roi.bbox_head)):
+            _require(type(head.bbox_coder) is DeltaXYWHBBoxCoder and
+                     not head.bbox_coder.add_ctr_clamp and head.bbox_coder.clip_border,
+                     f'{part}.bbox_coder', 'only DeltaXYWHBBoxCoder without ctr clamp is '
+                     'supported')
+        _require(not roi.bbox_head.reg_class_agnostic and not roi.bbox_head.custom_activation,
+                 'roi_head.bbox_head', 'class-agnostic or custom-activation box heads are '
+                 'not supported')
+        _require(roi.with_mask and type(roi.mask_head) is FCNMaskHead,
+                 f'roi_head.mask_head ({type(getattr(roi, "mask_head", None)).__name__})',
+                 'an FCNMaskHead is required')
+        for part in ('bbox_roi_extractor', 'mask_roi_extractor'):
+            for layer in getattr(roi, part).roi_layers:
+                _require(type(layer).__name__ == 'RoIAlign' and layer.aligned and
+                         layer.pool_mode == 'avg', f'roi_head.{part}',
+                         'only aligned average RoIAlign is supported')
+
+    def _anchors(self, level: int, height: Tensor, width: Tensor) -> Tensor:
+        generator = self.detector.rpn_head.prior_generator
+        stride_w, stride_h = generator.strides[level]
+        xs = torch.arange(width).to(torch.float32) * stride_w
+        ys = torch.arange(height).to(torch.float32) * stride_h
+        ys, xs = torch.meshgrid(ys, xs, indexing='ij')
+        shifts = torch.stack([xs, ys, xs, ys], dim=-1).reshape(-1, 1, 4)
+        return (shifts + generator.base_anchors[level].to(shifts)).reshape(-1, 4)
+
+    def _proposals(self, feats: List[Tensor], height: Tensor, width: Tensor) -> Tensor:
+        """mmdet's ``RPNHead.predict_by_feat`` for one image: (K, 4) proposals."""
+        rpn = self.detector.rpn_head
+        coder = rpn.bbox_coder
+        cls_scores, bbox_preds = rpn(feats)
+        boxes, scores, levels = [], [], []
+        for level, (cls_score, bbox_pred) in enumerate(zip(cls_scores, bbox_preds)):
+            score = cls_score[0].permute(1, 2, 0).reshape(-1).sigmoid()
+            delta = bbox_pred[0].permute(1, 2, 0).reshape(-1, 4)
+            anchors = self._anchors(level, cls_score.shape[2], cls_score.shape[3])
+            score, keep = _top_k(score, self.rpn_cfg.nms_pre)
+            boxes.append(_decode(anchors[keep], delta[keep], coder.means, coder.stds, height,
+                                 width))
+            scores.append(score)
+            levels.append(torch.full_like(keep, level))
+        boxes, scores, levels = torch.cat(boxes), torch.cat(scores), torch.cat(levels)
+        sizes = boxes[:, 2:] - boxes[:, :2]
+        valid = ((sizes[:, 0] > self.rpn_cfg.min_bbox_size) &
+                 (sizes[:, 1] > self.rpn_cfg.min_bbox_size)).nonzero()[:, 0]
+        boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
+        keep = torchvision.ops.batched_nms(boxes, scores, levels,
+                                           self.rpn_cfg.nms.iou_threshold)
+        return boxes[keep[:self.rpn_cfg.max_per_img]]
+
+    @staticmethod
+    def _pool(extractor: nn.Module, feats: List[Tensor], boxes: Tensor) -> Tensor:
+        """``SingleRoIExtractor`` through ONNX RoiAlign: every box from every level, then
+        the level mmdet assigns to it."""
+        rois = torch.cat([torch.zeros_like(boxes[:, :1]), boxes], dim=1)
+        levels = extractor.map_roi_levels(rois, extractor.num_inputs)
+        pooled = None
+        for level, layer in enumerate(extractor.roi_layers):
+            level_feats = torchvision.ops.roi_align(
+                feats[level], rois, layer.output_size, layer.spatial_scale,
+                layer.sampling_ratio, aligned=True)
+            chosen = (levels == level).to(level_feats).view(-1, 1, 1, 1)
+            pooled = level_feats * chosen if pooled is None else pooled + level_feats * chosen
+        return pooled
+
+    def forward(self, image: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
+
+        height, width = torch._shape_as_tensor(image)[2], torch._shape_as_tensor(image)[3]
+        feats = self.detector.extract_feat(image)
+        proposals = self._proposals(feats, height, width)
+
+        roi = self.detector.roi_head
+        cls_score, bbox_pred = roi.bbox_head(self._pool(roi.bbox_roi_extractor, feats,
+                                                        proposals))
+        coder = roi.bbox_head.bbox_coder
+        num_classes = roi.bbox_head.num_classes
+        boxes = _decode(proposals, bbox_pred, coder.means, coder.stds, height,
+                        width).reshape(-1, 4)
+        scores = cls_score.softmax(-1)[:, :num_classes].reshape(-1)
+        labels = torch.arange(num_classes).repeat(proposals.shape[0])
+        valid = (scores > self.rcnn_cfg.score_thr).nonzero()[:, 0]
+        boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
+        keep = torchvision.ops.batched_nms(boxes, scores, labels,
+                                           self.rcnn_cfg.nms.iou_threshold)
+        keep = keep[:self.rcnn_cfg.max_per_img]
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+
+        mask_pred = roi.mask_head(self._pool(roi.mask_roi_extractor, feats, boxes))
+        mask_pred = mask_pred.gather(
+            1, labels.view(-1, 1, 1, 1).expand(-1, 1, *mask_pred.shape[2:])).sigmoid()
+        masks, _ = _do_paste_mask(mask_pred, boxes, height, width, skip_empty=False)
+        masks = masks >= self.rcnn_cfg.mask_thr_binary
+        return boxes, scores, labels, masks
+
+
+def export_detector_onnx(detector: nn.Module, path: str,
+                         shape: Tuple[int, int] = (800, 1344)) -> int:
+    """Export a Mask R-CNN (BN folded) with its post-processing to one ONNX file.
+
+    Uses the TorchScript exporter at opset 17 on every supported torch (the graph's NMS
+    and RoIAlign come from ``torchvision.ops``, whose symbolics that exporter has). The
+    file is written to a temporary name first, so a failed export leaves nothing behind.
+
+    Args:
+        detector (nn.Module): The eval-mode mmdet detector.
+        path (str): The ``.onnx`` file to write.
+        shape (tuple): Height and width to trace with (multiples of 32); the file takes
+            any size.
+
+    Returns:
+        int: The file size in bytes.
+    """
+    graph = DetectorGraph(detector).eval()
+    example = torch.zeros(1, 3, *shape)
+    kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
+    tmp = f'{path}.tmp'
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                graph, (example, ), tmp, opset_version=DETECTOR_OPSET,
+                input_names=['image'], output_names=['boxes', 'scores', 'labels', 'masks'],
+                dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
+                              'scores': {0: 'num'}, 'labels': {0: 'num'},
+                              'masks': {0: 'num', 1: 'height', 2: 'width'}}, **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return os.path.getsize(path)
