@@ -1,6 +1,7 @@
 """Evaluate a checkpoint with the metrics of an mmdet, mmseg or mmpretrain config.
 
     python tools/test.py configs/mask_rcnn_fasternet_s.py work_dirs/.../epoch_12.pth
+    python tools/test.py configs/mask_rcnn_fasternet_s.py s.onnx   # exported, in ONNX Runtime
 """
 import argparse
 
@@ -16,7 +17,8 @@ from mmfasternet.engine.visualization import enable_prediction_drawing
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or a detector exported to '
+                        '.onnx by tools/deployment/pytorch2onnx.py')
     parser.add_argument('--work-dir', help='where the metrics and logs go')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='draw predictions into this folder')
@@ -35,10 +37,19 @@ def main() -> None:
         enable_prediction_drawing(cfg, args.show_dir)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must be a .pkl file, got {args.out}')
-    runner = build_runner(cfg, ['test_dataloader'], args, checkpoints=[args.checkpoint])
+    exported = args.checkpoint.endswith('.onnx')
+    runner = build_runner(cfg, ['test_dataloader'], args,
+                          checkpoints=[] if exported else [args.checkpoint])
     with stops_with_a_message(cfg):
-        runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
-        if args.fuse_conv_bn:
+        if exported:
+            from mmfasternet.deploy.detector import onnx_test_model
+            try:
+                runner.model = onnx_test_model(runner.model, args.checkpoint)
+            except ValueError as error:
+                raise SystemExit(str(error)) from None
+        else:
+            runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
+        if args.fuse_conv_bn and not exported:
             switch_to_deploy(runner.model)
         if args.out:
             runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

@@ -16,11 +16,13 @@ coordinates, ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N
 """
 import math
 import os
-from typing import List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import torchvision
+from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmfasternet.compat import torch_at_least
@@ -198,13 +200,17 @@ class DetectorGraph(nn.Module):
         return boxes, scores, labels, masks
 
 
+OUTPUTS = ('boxes', 'scores', 'labels', 'masks')
+
+
 def export_detector_onnx(detector: nn.Module, path: str,
                          shape: Tuple[int, int] = (800, 1344)) -> int:
     """Export a Mask R-CNN (BN folded) with its post-processing to one ONNX file.
 
     Uses the TorchScript exporter at opset 17 on every supported torch (the graph's NMS
     and RoIAlign come from ``torchvision.ops``, whose symbolics that exporter has). The
-    file is written to a temporary name first, so a failed export leaves nothing behind.
+    file records the class count (metadata ``num_classes``) and is written under a
+    temporary name first, so a failed export leaves nothing behind.
 
     Args:
         detector (nn.Module): The eval-mode mmdet detector.
@@ -215,6 +221,8 @@ def export_detector_onnx(detector: nn.Module, path: str,
     Returns:
         int: The file size in bytes.
     """
+    import onnx
+
     graph = DetectorGraph(detector).eval()
     example = torch.zeros(1, 3, *shape)
     kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
@@ -223,12 +231,135 @@ def export_detector_onnx(detector: nn.Module, path: str,
         with torch.no_grad():
             torch.onnx.export(
                 graph, (example, ), tmp, opset_version=DETECTOR_OPSET,
-                input_names=['image'], output_names=['boxes', 'scores', 'labels', 'masks'],
+                input_names=['image'], output_names=list(OUTPUTS),
                 dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
                               'scores': {0: 'num'}, 'labels': {0: 'num'},
                               'masks': {0: 'num', 1: 'height', 2: 'width'}}, **kwargs)
+        model = onnx.load(tmp)
+        onnx.helper.set_model_props(model, dict(
+            num_classes=str(detector.roi_head.bbox_head.num_classes),
+            task='instance segmentation (mmdet Mask R-CNN)'))
+        onnx.save(model, tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return os.path.getsize(path)
+
+
+class OnnxDetector(BaseModel):
+    """An exported detector run by ONNX Runtime, in the place of the PyTorch model in
+    mmdet's test loop (``tools/test.py CONFIG model.onnx``): the config's own data
+    preprocessor feeds it, and its detections are rescaled to the original images as
+    ``predict(..., rescale=True)`` does.
+
+    Args:
+        path (str): The ``.onnx`` file written by :func:`export_detector_onnx`.
+        data_preprocessor (nn.Module): The config's data preprocessor.
+        num_classes (int): The config's class count, which the file must have.
+        threads (int): ONNX Runtime's intra-op threads. Defaults to 1.
+    """
+
+    def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int,
+                 threads: int = 1):
+        super().__init__(data_preprocessor=data_preprocessor)
+        from mmfasternet.runtime import onnxruntime_session
+        if not os.path.isfile(path):
+            raise ValueError(f'{path} does not exist')
+        try:
+            self.session = onnxruntime_session(path, threads)
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise ValueError(f'{path} is not a readable ONNX file: {error}') from None
+        inputs = [i.name for i in self.session.get_inputs()]
+        outputs = tuple(o.name for o in self.session.get_outputs())
+        if inputs != ['image'] or outputs != OUTPUTS:
+            raise ValueError(f'{path} is not an exported detector: it takes {inputs} and '
+                             f'returns {list(outputs)}, where a detector exported by '
+                             f'tools/deployment/pytorch2onnx.py takes [\'image\'] and returns '
+                             f'{list(OUTPUTS)}')
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get('num_classes') != str(num_classes):
+            raise ValueError(f'{path} was exported for {meta.get("num_classes")} classes, '
+                             f'but the config has {num_classes}: export it from this '
+                             f'config, or test it with the config it came from')
+
+    def run(self, image: Tensor) -> Dict[str, Tensor]:
+        """The file's outputs for one preprocessed (1, 3, H, W) image."""
+        outputs = self.session.run(None, {'image': image.detach().cpu().numpy()})
+        return {name: torch.from_numpy(out) for name, out in zip(OUTPUTS, outputs)}
+
+    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
+        from mmengine.structures import InstanceData
+
+        for image, sample in zip(inputs, data_samples):
+            out = self.run(image[None])
+            scale = out['boxes'].new_tensor(sample.scale_factor).repeat(2)
+            img_h, img_w = sample.img_shape[:2]
+            masks = out['masks'][:, :img_h, :img_w].float()[None]
+            masks = F.interpolate(masks, size=tuple(sample.ori_shape[:2]), mode='nearest')
+            sample.pred_instances = InstanceData(
+                bboxes=out['boxes'] / scale, scores=out['scores'], labels=out['labels'],
+                masks=masks[0] >= 0.5)
+        return data_samples
+
+
+def onnx_test_model(model: nn.Module, path: str) -> OnnxDetector:
+    """The ONNX Runtime stand-in for ``model`` (a config's built model) that runs the
+    exported ``path`` in the test loop; raises ``ValueError`` when they do not fit."""
+    if not hasattr(model, 'roi_head'):
+        raise ValueError(f'{path}: tools/test.py evaluates exported Mask R-CNN detectors; '
+                         f'this config builds a {type(model).__name__}')
+    return OnnxDetector(path, model.data_preprocessor, model.roi_head.bbox_head.num_classes)
+
+
+def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e-4,
+                     mask_iou: float = 0.99) -> List[str]:
+    """Compare an exported detector's outputs with mmdet's ``predict(rescale=False)``;
+    return what differs (empty when they agree).
+
+    Instances are paired by label and nearest box, so near-tied scores that come out in
+    another order still pair up. Each pair must agree on the box within ``box_tol`` pixels,
+    the score within ``score_tol`` and the mask IoU to at least ``mask_iou``.
+
+    Args:
+        expected: mmdet's ``pred_instances`` (``bboxes``, ``scores``, ``labels``,
+            ``masks``).
+        got (dict): The exported model's ``boxes``, ``scores``, ``labels``, ``masks``.
+    """
+    if len(expected) != len(got['boxes']):
+        return [f'{len(got["boxes"])} instances, where PyTorch finds {len(expected)}']
+    problems, unused = [], set(range(len(expected)))
+    height, width = expected.masks.shape[1:]
+    for i in range(len(got['boxes'])):
+        candidates = [j for j in unused if int(expected.labels[j]) == int(got['labels'][i])]
+        if not candidates:
+            problems.append(f'instance {i}: no PyTorch instance of label {int(got["labels"][i])}')
+            continue
+        j = min(candidates,
+                key=lambda j: float((expected.bboxes[j] - got['boxes'][i]).abs().max()))
+        unused.discard(j)
+        box = float((expected.bboxes[j] - got['boxes'][i]).abs().max())
+        score = float((expected.scores[j] - got['scores'][i]).abs())
+        mask, ref = got['masks'][i, :height, :width], expected.masks[j]
+        iou = float((mask & ref).sum()) / max(float((mask | ref).sum()), 1.0)
+        if box > box_tol or score > score_tol or iou < mask_iou:
+            problems.append(f'instance {i}: box off by {box:.2e} px, score by {score:.2e}, '
+                            f'mask IoU {iou:.4f}')
+    return problems
+
+
+def detector_parity(detector: nn.Module, onnx_model: OnnxDetector,
+                    batches: Sequence[dict]) -> Tuple[int, List[str]]:
+    """Run PyTorch and ONNX Runtime on ``batches`` (dataloader batches of one image);
+    return the instance count and every difference found (see :func:`match_detections`)."""
+    problems, count = [], 0
+    for k, batch in enumerate(batches):
+        with torch.no_grad():
+            data = detector.data_preprocessor(batch, False)
+            expected = detector.predict(data['inputs'], data['data_samples'],
+                                        rescale=False)[0].pred_instances
+        got = onnx_model.run(data['inputs'])
+        count += len(expected)
+        name = data['data_samples'][0].metainfo.get('img_path', f'image {k}')
+        problems += [f'{name}: {p}' for p in match_detections(expected, got)]
+    return count, problems

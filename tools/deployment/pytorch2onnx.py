@@ -1,10 +1,13 @@
-"""Export a FasterNet classifier, or a bare FasterNet backbone, to ONNX (BN folded).
+"""Export a FasterNet model to ONNX (BN folded): a Mask R-CNN with its post-processing, a
+classifier, or a bare backbone.
 
+    python tools/deployment/pytorch2onnx.py configs/mask_rcnn_fasternet_s.py s.onnx --checkpoint C --verify
     python tools/deployment/pytorch2onnx.py configs/fasternet_t0_in1k.py t0.onnx [--checkpoint C]
     python tools/deployment/pytorch2onnx.py backbone:t0 t0_backbone.onnx --verify
 """
 import argparse
 import copy
+import itertools
 
 import torch
 from mmengine.config import Config
@@ -18,22 +21,51 @@ from mmfasternet.engine.tool_config import stops_with_a_message
 from mmfasternet.runtime import OnnxRuntimeModel
 
 
+def verify_detector(cfg: Config, reference: torch.nn.Module, path: str, images: int) -> None:
+    """Compare ONNX Runtime with PyTorch on the first ``images`` test images of ``cfg``;
+    exit with status 1 when they differ."""
+    from mmengine.runner import Runner
+
+    from mmfasternet.deploy.detector import OnnxDetector, detector_parity
+    from mmfasternet.engine.data_check import check_data_exists
+
+    check_data_exists(cfg, ['test_dataloader'])
+    loader = Runner.build_dataloader(dict(cfg.test_dataloader, batch_size=1, num_workers=0,
+                                          persistent_workers=False))
+    onnx_model = OnnxDetector(path, reference.data_preprocessor,
+                              reference.roi_head.bbox_head.num_classes)
+    count, problems = detector_parity(reference, onnx_model,
+                                      itertools.islice(loader, images))
+    if problems:
+        raise SystemExit('ONNX Runtime differs from PyTorch:\n  ' + '\n  '.join(problems))
+    print(f'ONNX Runtime vs PyTorch on {images} test images: all {count} instances agree '
+          f'(boxes within 1e-2 px, scores within 1e-4, same labels, mask IoU >= 0.99)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('model', help='a classifier config, or backbone:<arch>')
+    parser.add_argument('model', help='a detector or classifier config, or backbone:<arch>')
     parser.add_argument('out', help='.onnx file to write')
     parser.add_argument('--checkpoint', help='weights to load strictly first: official, '
                         'timm or mmpretrain layout, a file or a URL')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help='input size: fixed for classifiers and backbones (default '
+                        '224 224); for detectors only the size traced with (default '
+                        '800 1344), the file takes any multiple of 32')
     parser.add_argument('--opset', type=int,
-                        help='ONNX opset: 20 on torch >= 2.6 (default), 17 before')
+                        help='ONNX opset of classifiers and backbones: 20 on torch >= 2.6 '
+                        '(default), 17 before; detectors use 17')
     parser.add_argument('--verify', action='store_true',
-                        help='run the file in ONNX Runtime and compare with PyTorch')
+                        help='run the file in ONNX Runtime and compare with PyTorch (a '
+                        'detector on the first --verify-images test images of its config)')
+    parser.add_argument('--verify-images', type=int, default=4)
     args = parser.parse_args()
+    cfg = None
     if args.model.startswith('backbone:'):
         model, kwargs = FasterNet(args.model.split(':', 1)[1]), {}
     else:
-        model, kwargs = build_model(Config.fromfile(args.model)), dict(mode='tensor')
+        cfg = Config.fromfile(args.model)
+        model, kwargs = build_model(cfg), dict(mode='tensor')
     with stops_with_a_message():
         if args.checkpoint and isinstance(model, FasterNet):
             load_backbone_weights(model, args.checkpoint)
@@ -42,14 +74,25 @@ def main() -> None:
                                   strict=True)
     model.eval()
     reference = copy.deepcopy(model)
+    if cfg is not None and cfg.get('default_scope') == 'mmdet':
+        from mmfasternet.deploy.detector import NotExportable, export_detector_onnx
+        try:
+            size = export_detector_onnx(model, args.out, shape=tuple(args.shape or (800, 1344)))
+        except NotExportable as error:
+            raise SystemExit(f'pytorch2onnx: {error}; nothing was written') from None
+        print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
+        if args.verify:
+            with stops_with_a_message():
+                verify_detector(cfg, reference, args.out, args.verify_images)
+        return
     try:
-        size = export_onnx(model, args.out, shape=(1, 3, *args.shape), opset=args.opset,
-                           **kwargs)
+        size = export_onnx(model, args.out, shape=(1, 3, *(args.shape or (224, 224))),
+                           opset=args.opset, **kwargs)
     except NeedsNewerTorch as error:
         raise SystemExit(f'pytorch2onnx: {error}') from None
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
     if args.verify:
-        x = torch.randn(1, 3, *args.shape)
+        x = torch.randn(1, 3, *(args.shape or (224, 224)))
         with torch.no_grad():
             expected = reference(x, **kwargs)
         got = OnnxRuntimeModel(args.out)(x)
