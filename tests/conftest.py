@@ -1,6 +1,7 @@
 import json
 import os
 import os.path as osp
+import re
 import socket
 import subprocess
 import sys
@@ -159,6 +160,12 @@ def write_toy_det_config(tmp_path, data_root, max_epochs, val_interval=1, extra=
         default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=-1))
         """) + extra)
     return str(config)
+
+
+def coco_metrics(result):
+    """The COCO metrics a tool printed: ``{'coco/bbox_mAP': 0.1, ...}``."""
+    return {k: float(v) for k, v in re.findall(r'(coco/\w+): (-?[\d.]+)',
+                                               result.stdout + result.stderr)}
 
 
 def final_metrics(work_dir):

@@ -1,7 +1,6 @@
 """End-to-end training on a tiny generated toy COCO set through the real tools."""
 import os
 import pickle
-import re
 import signal
 import subprocess
 import sys
@@ -9,8 +8,8 @@ import time
 
 import torch
 
-from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, dist_train, final_metrics, run_tool,
-                      write_toy_det_config)
+from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, final_metrics,
+                      run_tool, write_toy_det_config)
 
 
 def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, tiny_toy_coco):
@@ -38,11 +37,6 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
         assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
     assert 'random_states' in b
     assert final_metrics(straight) == final_metrics(resumed)
-
-
-def coco_metrics(result):
-    return {k: float(v) for k, v in re.findall(r'(coco/\w+): ([\d.]+)',
-                                               result.stdout + result.stderr)}
 
 
 def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco):

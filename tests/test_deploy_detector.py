@@ -1,0 +1,99 @@
+"""A whole Mask R-CNN exported to one ONNX file of standard operators: parity with mmdet's
+own predict at any input size, --verify, evaluation through tools/test.py, bad input."""
+import os.path as osp
+import textwrap
+
+import onnx
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+
+from conftest import (REPO, TEST, TRAIN, coco_metrics, randomize_norms, run_tool,
+                      write_toy_det_config)
+from mmfasternet.deploy.detector import OnnxDetector, export_detector_onnx, match_detections
+
+EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
+
+
+def nodes(graph):
+    """Every node of an ONNX graph, those inside ``If`` branches too."""
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from nodes(attribute.g)
+def test_exported_detector_matches_mmdet_at_two_image_sizes(tmp_path):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
+    cfg.model.test_cfg.rcnn.update(score_thr=0.2)  # keep the scores apart from near ties
+    torch.manual_seed(0)
+    model = randomize_norms(MODELS.build(cfg.model)).eval()
+    reference = MODELS.build(cfg.model).eval()
+    reference.load_state_dict(model.state_dict())
+    path = str(tmp_path / 'det.onnx')
+    export_detector_onnx(model, path, shape=(128, 128))
+    graph = list(nodes(onnx.load(path).graph))
+    assert {node.domain for node in graph} == {''}  # ONNX's own operators only
+    assert {'NonMaxSuppression', 'RoiAlign', 'GridSample'} <= {node.op_type for node in graph}
+    onnx_model = OnnxDetector(path, reference.data_preprocessor, num_classes=4)
+    for shape in [(3, 256, 256), (3, 192, 320)]:
+        packed = demo_mm_inputs(batch_size=1, image_shapes=[shape], num_items=[2],
+                                num_classes=4, with_mask=True)
+        packed['data_samples'][0].set_metainfo(
+            dict(scale_factor=(1.0, 1.0), ori_shape=shape[1:], img_shape=shape[1:]))
+        with torch.no_grad():
+            data = reference.data_preprocessor(packed, False)
+            expected = reference.predict(data['inputs'], data['data_samples'],
+                                         rescale=False)[0].pred_instances
+        got = onnx_model.run(data['inputs'])
+        assert len(expected) > 20
+        assert got['masks'].shape[1:] == shape[1:]
+        assert match_detections(expected, got) == []
+
+
+def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    work = tmp_path / 'work'
+    run_tool(TRAIN, config, '--work-dir', str(work))
+    checkpoint, exported = str(work / 'epoch_1.pth'), str(tmp_path / 'toy.onnx')
+    result = run_tool(EXPORT, config, exported, '--checkpoint', checkpoint, '--shape', '256',
+                      '256', '--verify')
+    assert 'ONNX Runtime vs PyTorch on 4 test images: all ' in result.stdout
+    assert ' instances agree (boxes within 1e-2 px, scores within 1e-4, same labels, mask ' \
+           'IoU >= 0.99)' in result.stdout
+
+    pytorch = coco_metrics(run_tool(TEST, config, checkpoint, '--work-dir', str(work)))
+    onnxruntime = coco_metrics(run_tool(TEST, config, exported, '--work-dir', str(work)))
+    for metric in ('coco/bbox_mAP', 'coco/segm_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP_50'):
+        assert abs(onnxruntime[metric] - pytorch[metric]) <= 0.01, metric
+
+    other = tmp_path / 'three_classes.py'
+    other.write_text(textwrap.dedent(f"""\
+        _base_ = [{config!r}]
+        model = dict(roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
+        metainfo = dict(classes=('sun', 'tile', 'leaf'))
+        test_dataloader = dict(dataset=dict(metainfo=metainfo))
+        val_dataloader = test_dataloader
+        """))
+    result = run_tool(TEST, str(other), exported, '--work-dir', str(work), check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'{exported} was exported for 4 classes, but the config has 3: export it from this '
+        f'config, or test it with the config it came from')
+
+
+def test_a_detector_without_an_onnx_path_is_refused_before_writing(tmp_path):
+    config = tmp_path / 'retinanet.py'
+    config.write_text(textwrap.dedent("""\
+        _base_ = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py']
+        model = dict(backbone=dict(init_cfg=None))
+        """))
+    out = tmp_path / 'retinanet.onnx'
+    result = run_tool(EXPORT, str(config), str(out), '--shape', '128', '128', check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        'pytorch2onnx: cannot export RetinaNet to ONNX: only two-stage detectors (an RPN and '
+        'RoI heads) are supported; nothing was written')
+    assert not out.exists() and not (tmp_path / 'retinanet.onnx.tmp').exists()
