@@ -32,6 +32,17 @@ def onnxruntime_session(model: Union[str, bytes], threads: int = 1,
     return ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
 
 
+def open_onnx_file(path: str, threads: int = 1):
+    """:func:`onnxruntime_session` for a file a user names, with a ``ValueError`` that
+    says what is wrong when it is missing or not a readable ONNX file."""
+    if not os.path.isfile(path):
+        raise ValueError(f'{path} does not exist')
+    try:
+        return onnxruntime_session(path, threads)
+    except Exception as error:  # onnxruntime raises its own exception types
+        raise ValueError(f'{path} is not a readable ONNX file: {error}') from None
+
+
 class OnnxRuntimeModel:
     """An ONNX file run by ONNX Runtime's CPU provider, called like the PyTorch model.
 

@@ -17,8 +17,8 @@ from mmfasternet.engine.visualization import enable_prediction_drawing
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file, or a detector exported to '
-                        '.onnx by tools/deployment/pytorch2onnx.py')
+    parser.add_argument('checkpoint', help='checkpoint file, or a detector or segmentor '
+                        'exported to .onnx by tools/deployment/pytorch2onnx.py')
     parser.add_argument('--work-dir', help='where the metrics and logs go')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='draw predictions into this folder')
@@ -42,7 +42,7 @@ def main() -> None:
                           checkpoints=[] if exported else [args.checkpoint])
     with stops_with_a_message(cfg):
         if exported:
-            from mmfasternet.deploy.detector import onnx_test_model
+            from mmfasternet.deploy.evaluation import onnx_test_model
             try:
                 runner.model = onnx_test_model(runner.model, args.checkpoint)
             except ValueError as error:

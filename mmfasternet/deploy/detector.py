@@ -26,22 +26,13 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmfasternet.compat import torch_at_least
-from .export import switch_to_deploy
+from .export import require_exportable, switch_to_deploy
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 DETECTOR_OPSET = 17
 # The largest log-ratio of a decoded box's size to its prior's: mmdet's ``wh_ratio_clip``
 # of 16 / 1000, which its RPN and box heads decode with.
 MAX_RATIO = abs(math.log(16 / 1000))
-
-
-class NotExportable(ValueError):
-    """A model with a part that has no ONNX path here; the message names the part."""
-
-
-def _require(condition: bool, part: str, why: str) -> None:
-    if not condition:
-        raise NotExportable(f'cannot export {part} to ONNX: {why}')
 
 
 def _decode(priors: Tensor, deltas: Tensor, means, stds, height: Tensor,
@@ -93,33 +84,34 @@ class DetectorGraph(nn.Module):
         from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
         from mmdet.models.task_modules.prior_generators import AnchorGenerator
 
+        need = require_exportable
         name = type(detector).__name__
-        _require(hasattr(detector, 'rpn_head') and hasattr(detector, 'roi_head'), name,
-                 'only two-stage detectors (an RPN and RoI heads) are supported')
+        need(hasattr(detector, 'rpn_head') and hasattr(detector, 'roi_head'), name,
+             'only two-stage detectors (an RPN and RoI heads) are supported')
         rpn, roi = detector.rpn_head, detector.roi_head
-        _require(type(rpn) is RPNHead, f'rpn_head ({type(rpn).__name__})',
-                 'only mmdet\'s RPNHead is supported')
-        _require(type(rpn.prior_generator) is AnchorGenerator,
-                 f'rpn_head.prior_generator ({type(rpn.prior_generator).__name__})',
-                 'only AnchorGenerator is supported')
-        _require(type(roi) is StandardRoIHead, f'roi_head ({type(roi).__name__})',
-                 'only StandardRoIHead is supported (no cascades)')
+        need(type(rpn) is RPNHead, f'rpn_head ({type(rpn).__name__})',
+             'only mmdet\'s RPNHead is supported')
+        need(type(rpn.prior_generator) is AnchorGenerator,
+             f'rpn_head.prior_generator ({type(rpn.prior_generator).__name__})',
+             'only AnchorGenerator is supported')
+        need(type(roi) is StandardRoIHead, f'roi_head ({type(roi).__name__})',
+             'only StandardRoIHead is supported (no cascades)')
         for part, head in (('rpn_head', rpn), ('roi_head.bbox_head', roi.bbox_head)):
-            _require(type(head.bbox_coder) is DeltaXYWHBBoxCoder and
-                     not head.bbox_coder.add_ctr_clamp and head.bbox_coder.clip_border,
-                     f'{part}.bbox_coder', 'only DeltaXYWHBBoxCoder without ctr clamp is '
-                     'supported')
-        _require(not roi.bbox_head.reg_class_agnostic and not roi.bbox_head.custom_activation,
-                 'roi_head.bbox_head', 'class-agnostic or custom-activation box heads are '
-                 'not supported')
-        _require(roi.with_mask and type(roi.mask_head) is FCNMaskHead,
-                 f'roi_head.mask_head ({type(getattr(roi, "mask_head", None)).__name__})',
-                 'an FCNMaskHead is required')
+            coder = head.bbox_coder
+            need(type(coder) is DeltaXYWHBBoxCoder and not coder.add_ctr_clamp and
+                 coder.clip_border, f'{part}.bbox_coder',
+                 'only DeltaXYWHBBoxCoder without ctr clamp is supported')
+        need(not roi.bbox_head.reg_class_agnostic and not roi.bbox_head.custom_activation,
+             'roi_head.bbox_head', 'class-agnostic or custom-activation box heads are not '
+             'supported')
+        need(roi.with_mask and type(roi.mask_head) is FCNMaskHead,
+             f'roi_head.mask_head ({type(getattr(roi, "mask_head", None)).__name__})',
+             'an FCNMaskHead is required')
         for part in ('bbox_roi_extractor', 'mask_roi_extractor'):
             for layer in getattr(roi, part).roi_layers:
-                _require(type(layer).__name__ == 'RoIAlign' and layer.aligned and
-                         layer.pool_mode == 'avg', f'roi_head.{part}',
-                         'only aligned average RoIAlign is supported')
+                need(type(layer).__name__ == 'RoIAlign' and layer.aligned and
+                     layer.pool_mode == 'avg', f'roi_head.{part}',
+                     'only aligned average RoIAlign is supported')
 
     def _anchors(self, level: int, height: Tensor, width: Tensor) -> Tensor:
         generator = self.detector.rpn_head.prior_generator
@@ -263,13 +255,8 @@ class OnnxDetector(BaseModel):
     def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int,
                  threads: int = 1):
         super().__init__(data_preprocessor=data_preprocessor)
-        from mmfasternet.runtime import onnxruntime_session
-        if not os.path.isfile(path):
-            raise ValueError(f'{path} does not exist')
-        try:
-            self.session = onnxruntime_session(path, threads)
-        except Exception as error:  # onnxruntime raises its own exception types
-            raise ValueError(f'{path} is not a readable ONNX file: {error}') from None
+        from mmfasternet.runtime import open_onnx_file
+        self.session = open_onnx_file(path, threads)
         inputs = [i.name for i in self.session.get_inputs()]
         outputs = tuple(o.name for o in self.session.get_outputs())
         if inputs != ['image'] or outputs != OUTPUTS:
@@ -301,15 +288,6 @@ class OnnxDetector(BaseModel):
                 bboxes=out['boxes'] / scale, scores=out['scores'], labels=out['labels'],
                 masks=masks[0] >= 0.5)
         return data_samples
-
-
-def onnx_test_model(model: nn.Module, path: str) -> OnnxDetector:
-    """The ONNX Runtime stand-in for ``model`` (a config's built model) that runs the
-    exported ``path`` in the test loop; raises ``ValueError`` when they do not fit."""
-    if not hasattr(model, 'roi_head'):
-        raise ValueError(f'{path}: tools/test.py evaluates exported Mask R-CNN detectors; '
-                         f'this config builds a {type(model).__name__}')
-    return OnnxDetector(path, model.data_preprocessor, model.roi_head.bbox_head.num_classes)
 
 
 def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e-4,

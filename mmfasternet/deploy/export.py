@@ -13,6 +13,16 @@ DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
 
 
+class NotExportable(ValueError):
+    """A model with a part that has no ONNX path here; the message names the part."""
+
+
+def require_exportable(condition: bool, part: str, why: str) -> None:
+    """Raise :class:`NotExportable` naming ``part`` and why, unless ``condition``."""
+    if not condition:
+        raise NotExportable(f'cannot export {part} to ONNX: {why}')
+
+
 @torch.no_grad()
 def fuse_conv_bn(conv: nn.Conv2d, bn: _BatchNorm) -> nn.Conv2d:
     """Return a conv that computes ``bn(conv(x))`` of the eval-mode BN.
