@@ -68,12 +68,13 @@ class TensorForward(torch.nn.Module):
         return self.model(x, **self.forward_kwargs)
 
 
-def tensor_model(cfg: Config, shape: Tuple[int, int]) -> TensorForward:
-    """The eval-mode model of ``cfg`` with its ``mode='tensor'`` forward for ``shape``
-    (height, width) inputs: backbone, neck and heads, no post-processing."""
+def tensor_model(cfg: Config, shape: Tuple[int, int], mode: str = 'tensor') -> TensorForward:
+    """The eval-mode model of ``cfg`` as a one-input module for ``shape`` (height, width)
+    inputs: with ``mode='tensor'`` backbone, neck and heads, no post-processing; with
+    ``mode='predict'`` the whole inference of a detector or segmentor (NMS, masks, class
+    maps), as its ``predict`` runs it."""
     samples = _data_samples(cfg.get('default_scope'), shape)
-    kwargs = dict(mode='tensor') if samples is None else dict(data_samples=samples,
-                                                              mode='tensor')
+    kwargs = dict(mode=mode) if samples is None else dict(data_samples=samples, mode=mode)
     return TensorForward(build_model(cfg), **kwargs)
 
 

@@ -5,9 +5,8 @@ mmdet's own ``predict`` is followed step by step, with mmdet's modules and param
 what does not trace into a graph of dynamic size is written here: anchors for any feature
 size, a top-k whose k follows the number of anchors, box decoding clipped to the input's
 own size, NMS through ``torchvision.ops`` (ONNX ``NonMaxSuppression``) and RoIAlign through
-``torchvision.ops`` (ONNX ``RoiAlign``; mmcv's aligned average RoIAlign computes the same).
-Every RoI is pooled from all four FPN levels and the one mmdet would pick is kept, which
-gives mmdet's features without a data-dependent branch.
+``torchvision.ops`` (ONNX ``RoiAlign``; mmcv's aligned average RoIAlign computes the same),
+each RoI from the FPN level mmdet assigns to it.
 
 The graph takes one image as mmdet's data preprocessor makes it (normalised, RGB, padded
 to a multiple of 32; batch 1, any height and width) and returns, in that image's
@@ -148,18 +147,18 @@ class DetectorGraph(nn.Module):
 
     @staticmethod
     def _pool(extractor: nn.Module, feats: List[Tensor], boxes: Tensor) -> Tensor:
-        """``SingleRoIExtractor`` through ONNX RoiAlign: every box from every level, then
-        the level mmdet assigns to it."""
+        """``SingleRoIExtractor`` through ONNX RoiAlign: each box pooled from the level
+        mmdet assigns to it, the results put back in the boxes' order."""
         rois = torch.cat([torch.zeros_like(boxes[:, :1]), boxes], dim=1)
         levels = extractor.map_roi_levels(rois, extractor.num_inputs)
-        pooled = None
+        pooled, order = [], []
         for level, layer in enumerate(extractor.roi_layers):
-            level_feats = torchvision.ops.roi_align(
-                feats[level], rois, layer.output_size, layer.spatial_scale,
-                layer.sampling_ratio, aligned=True)
-            chosen = (levels == level).to(level_feats).view(-1, 1, 1, 1)
-            pooled = level_feats * chosen if pooled is None else pooled + level_feats * chosen
-        return pooled
+            index = (levels == level).nonzero()[:, 0]
+            pooled.append(torchvision.ops.roi_align(
+                feats[level], rois[index], layer.output_size, layer.spatial_scale,
+                layer.sampling_ratio, aligned=True))
+            order.append(index)
+        return torch.cat(pooled)[torch.cat(order).argsort()]
 
     def forward(self, image: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask

@@ -7,6 +7,7 @@ UperNet. Writes benchmarks.md and a latency-vs-accuracy plot like the paper's Fi
     python tools/analysis/benchmark.py [--out work_dirs/benchmark]
 """
 import argparse
+import copy
 import os
 import os.path as osp
 import platform
@@ -22,6 +23,7 @@ from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa:
 from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS,  # noqa: E402
                                    MATMUL_SIZE, PAPER, build_classifier, inference_path,
                                    interleaved_latency_ms, matmul_call)
+from mmfasternet.runtime import onnxruntime_session  # noqa: E402
 from mmfasternet.utils import prepare_output_folder, write_text_atomically  # noqa: E402
 
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
@@ -128,26 +130,51 @@ def paths_table(args, workdir: str) -> list:
     return lines
 
 
-def dense_table(args) -> list:
-    """Mask R-CNN and UperNet with FasterNet-S against the same with ResNet-50."""
-    lines = ['| model | input | backbone | params (M) | GMACs | eval (ms) | folded (ms) |',
-             '|---|---|---|---|---|---|---|']
+def export_whole_model(cfg, model: torch.nn.Module, shape, path: str) -> None:
+    """Export a detector (with its post-processing) or a segmentor (to class maps)."""
+    if cfg.default_scope == 'mmdet':
+        from mmfasternet.deploy.detector import export_detector_onnx
+        export_detector_onnx(copy.deepcopy(model), path, shape=shape)
+    else:
+        from mmfasternet.deploy.segmentor import export_segmentor_onnx
+        export_segmentor_onnx(model, path, shape)
+
+
+def dense_table(args, workdir: str) -> list:
+    """Whole Mask R-CNN and UperNet inference with FasterNet-S against the same with
+    ResNet-50: PyTorch eval, PyTorch folded and ONNX Runtime, on one thread and on all
+    cores, each thread count timed round-robin."""
+    lines = ['| model | input | backbone | params (M) | GMACs | threads | eval (ms) | '
+             'folded (ms) | ONNX Runtime (ms) | ORT / eval |', '|---' * 10 + '|']
     for task, (ours, peer, shape) in DENSE_PAIRS.items():
         x = torch.randn(1, 3, *shape)
-        calls, sizes = {}, {}
+        models, sizes, files = {}, {}, {}
         for backbone, config in (('FasterNet-S', ours), ('ResNet-50', peer)):
-            model = tensor_model(load_config(config), shape)
-            for path in ('eval', 'folded'):
-                calls[backbone, path] = inference_path(model, path, x)
-            sizes[backbone] = count_model(calls[backbone, 'folded'][0], (x, ))
-        latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
-                                         warmup=1)
-        for backbone in sizes:
-            lines.append(f'| {task} | {shape[1]}x{shape[0]} | {backbone} | '
-                         f'{sizes[backbone]["params_m"]:.1f} | {sizes[backbone]["gflops"]:.1f}'
-                         f' | {latency[backbone, "eval"]:.0f} | '
-                         f'{latency[backbone, "folded"]:.0f} |')
-            print(lines[-1], flush=True)
+            cfg = load_config(config)  # building a segmentor changes its config: copy it
+            models[backbone] = tensor_model(copy.deepcopy(cfg), shape, mode='predict')
+            sizes[backbone] = count_model(tensor_model(copy.deepcopy(cfg), shape), (x, ))
+            files[backbone] = osp.join(workdir, f'{task}-{backbone}.onnx')
+            export_whole_model(cfg, models[backbone].model, shape, files[backbone])
+        for threads in (1, os.cpu_count()):
+            torch.set_num_threads(threads)
+            calls = {}
+            for backbone, model in models.items():
+                calls[backbone, 'eval'] = model, x
+                calls[backbone, 'folded'] = inference_path(model, 'folded', x)
+                session = onnxruntime_session(files[backbone], threads)
+                calls[backbone, 'onnxruntime'] = (
+                    lambda x, session=session: session.run(None, {'image': x.numpy()}), x)
+            latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
+                                             warmup=1)
+            for backbone in models:
+                eval_ms, ort_ms = latency[backbone, 'eval'], latency[backbone, 'onnxruntime']
+                lines.append(f'| {task} | {shape[1]}x{shape[0]} | {backbone} | '
+                             f'{sizes[backbone]["params_m"]:.1f} | '
+                             f'{sizes[backbone]["gflops"]:.1f} | {threads} | {eval_ms:.0f} | '
+                             f'{latency[backbone, "folded"]:.0f} | {ort_ms:.0f} | '
+                             f'{ort_ms / eval_ms:.2f} |')
+                print(lines[-1], flush=True)
+    torch.set_num_threads(args.threads)
     return lines
 
 
@@ -205,6 +232,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         table, rows, peaks = classifier_table(args, workdir)
         paths = paths_table(args, workdir) if args.paths else []
+        dense = dense_table(args, workdir) if args.dense else []
     lines = [
         '# CPU benchmark', '',
         f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
@@ -224,12 +252,13 @@ def main() -> None:
                   'round-robin in one run:', '']
         lines += [f'- `{path}`: {what}' for path, what in INFERENCE_PATHS.items()] + ['']
         lines += paths
-    if args.dense:
+    if dense:
         lines += ['', '## Detector and segmentor', '',
-                  f'Backbone, neck and heads (`mode=\'tensor\'`: for Mask R-CNN the RPN, the box '
-                  f'head on 1000 proposals and the mask head on 100), no weights, '
-                  f'{args.threads} thread(s), median of {args.dense_rounds} round-robin runs '
-                  f'after one warm-up.', ''] + dense_table(args)
+                  f'Whole inference of one image, no weights: Mask R-CNN with its RPN, box and '
+                  f'mask heads, NMS and pasted masks; UperNet to the class map. ONNX Runtime '
+                  f'runs the files of `tools/deployment/pytorch2onnx.py`. Median of '
+                  f'{args.dense_rounds} round-robin runs after one warm-up, per thread '
+                  f'count.', ''] + dense
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
     write_text_atomically(
         '\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n',
