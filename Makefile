@@ -7,7 +7,7 @@ COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 SETUP_INPUTS := tools/setup_env.sh requirements/tests.txt setup.py
 
-.PHONY: setup setup-compat demo demo-seg test test-compat clean
+.PHONY: setup setup-compat demo demo-seg test test-compat test-deploy clean
 
 setup: $(VENV)/.mmfasternet-setup
 setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
@@ -33,6 +33,10 @@ test: setup
 
 test-compat: setup-compat
 	$(COMPAT_PY) -m pytest tests
+
+# Long: train both toy demos, then export them and evaluate the ONNX files like checkpoints.
+test-deploy: demo demo-seg
+	$(PY) -m pytest tests -m long
 
 clean:
 	rm -rf work_dirs .pytest_cache

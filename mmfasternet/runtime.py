@@ -116,7 +116,7 @@ def profile_onnxruntime(path: str, x: torch.Tensor, runs: int = 10,
         kind, macs = event['args']['op_name'], 0.0
         inputs = [list(shape.values())[0] for shape in event['args']['input_type_shape']]
         out = list(event['args']['output_type_shape'][0].values())[0]
-        if kind in ('Gemm', 'MatMul'):
+        if kind in ('Gemm', 'FusedGemm', 'MatMul'):
             macs = math.prod(out) * inputs[0][-1]
         if kind == 'Conv':
             weight = inputs[1]

@@ -9,7 +9,7 @@
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops: about
-# half an hour on 2 cores against torch 2.14, 8 minutes against torch 2.1) is cached under
+# 6-7 minutes on 2 cores with -g0, against either torch) is cached under
 # $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
 # machine builds it. The build prints one line per compiled object, so it shows progress.
 set -euo pipefail
