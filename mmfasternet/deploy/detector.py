@@ -14,7 +14,6 @@ coordinates, ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N
 ``predict(..., rescale=False)`` would.
 """
 import math
-import os
 from typing import Dict, List, Sequence, Tuple
 
 import torch
@@ -24,8 +23,8 @@ import torchvision
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from mmfasternet.compat import torch_at_least
-from .export import require_exportable, switch_to_deploy
+from .export import (check_num_classes, export_graph_onnx, require_exportable,
+                     switch_to_deploy)
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 DETECTOR_OPSET = 17
@@ -200,8 +199,8 @@ def export_detector_onnx(detector: nn.Module, path: str,
 
     Uses the TorchScript exporter at opset 17 on every supported torch (the graph's NMS
     and RoIAlign come from ``torchvision.ops``, whose symbolics that exporter has). The
-    file records the class count (metadata ``num_classes``) and is written under a
-    temporary name first, so a failed export leaves nothing behind.
+    file records the class count (metadata ``num_classes``); a failed export leaves
+    nothing behind.
 
     Args:
         detector (nn.Module): The eval-mode mmdet detector.
@@ -212,30 +211,13 @@ def export_detector_onnx(detector: nn.Module, path: str,
     Returns:
         int: The file size in bytes.
     """
-    import onnx
-
-    graph = DetectorGraph(detector).eval()
-    example = torch.zeros(1, 3, *shape)
-    kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
-    tmp = f'{path}.tmp'
-    try:
-        with torch.no_grad():
-            torch.onnx.export(
-                graph, (example, ), tmp, opset_version=DETECTOR_OPSET,
-                input_names=['image'], output_names=list(OUTPUTS),
-                dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
-                              'scores': {0: 'num'}, 'labels': {0: 'num'},
-                              'masks': {0: 'num', 1: 'height', 2: 'width'}}, **kwargs)
-        model = onnx.load(tmp)
-        onnx.helper.set_model_props(model, dict(
-            num_classes=str(detector.roi_head.bbox_head.num_classes),
-            task='instance segmentation (mmdet Mask R-CNN)'))
-        onnx.save(model, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return os.path.getsize(path)
+    return export_graph_onnx(
+        DetectorGraph(detector).eval(), torch.zeros(1, 3, *shape), path, DETECTOR_OPSET,
+        list(OUTPUTS), dict(num_classes=detector.roi_head.bbox_head.num_classes,
+                            task='instance segmentation (mmdet Mask R-CNN)'),
+        dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
+                      'scores': {0: 'num'}, 'labels': {0: 'num'},
+                      'masks': {0: 'num', 1: 'height', 2: 'width'}})
 
 
 class OnnxDetector(BaseModel):
@@ -263,11 +245,7 @@ class OnnxDetector(BaseModel):
                              f'returns {list(outputs)}, where a detector exported by '
                              f'tools/deployment/pytorch2onnx.py takes [\'image\'] and returns '
                              f'{list(OUTPUTS)}')
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get('num_classes') != str(num_classes):
-            raise ValueError(f'{path} was exported for {meta.get("num_classes")} classes, '
-                             f'but the config has {num_classes}: export it from this '
-                             f'config, or test it with the config it came from')
+        check_num_classes(self.session, path, num_classes)
 
     def run(self, image: Tensor) -> Dict[str, Tensor]:
         """The file's outputs for one preprocessed (1, 3, H, W) image."""

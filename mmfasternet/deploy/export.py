@@ -91,3 +91,42 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
         torch.onnx.export(model, (example, forward_kwargs), path, opset_version=opset,
                           input_names=['image'])
     return os.path.getsize(path)
+
+
+def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset: int,
+                      output_names: list, metadata: dict, dynamic_axes: dict = None) -> int:
+    """Export ``graph`` with the TorchScript exporter (on every supported torch: the
+    dynamo exporter cannot trace the data-dependent sizes of post-processing), record
+    ``metadata`` in the file, and write it under a temporary name first, so a failed
+    export leaves nothing behind.
+
+    Returns:
+        int: The file size in bytes.
+    """
+    import onnx
+
+    kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
+    tmp = f'{path}.tmp'
+    try:
+        with torch.no_grad():
+            torch.onnx.export(graph, (example, ), tmp, opset_version=opset,
+                              input_names=['image'], output_names=output_names,
+                              dynamic_axes=dynamic_axes, **kwargs)
+        model = onnx.load(tmp)
+        onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
+        onnx.save(model, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return os.path.getsize(path)
+
+
+def check_num_classes(session, path: str, num_classes: int) -> None:
+    """Raise ``ValueError`` unless the exported ``path`` (an ONNX Runtime ``session`` of
+    it) records ``num_classes``, the class count of the config it is tested with."""
+    exported = session.get_modelmeta().custom_metadata_map.get('num_classes')
+    if exported != str(num_classes):
+        raise ValueError(f'{path} was exported for {exported} classes, but the config has '
+                         f'{num_classes}: export it from this config, or test it with the '
+                         f'config it came from')

@@ -12,7 +12,6 @@ model over each image as mmseg does.
 """
 import copy
 import math
-import os
 from types import SimpleNamespace
 from typing import Dict, List, Sequence, Tuple
 
@@ -22,8 +21,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from mmfasternet.compat import torch_at_least
-from .export import require_exportable, switch_to_deploy
+from .export import (check_num_classes, export_graph_onnx, require_exportable,
+                     switch_to_deploy)
 
 SEGMENTOR_OPSET = 17
 
@@ -90,8 +89,7 @@ def export_shape(cfg_test: dict, shape: Tuple[int, int]) -> Tuple[int, int]:
 def export_segmentor_onnx(segmentor: nn.Module, path: str, shape: Tuple[int, int],
                           with_logits: bool = False) -> int:
     """Export an mmseg segmentor (BN folded) to one ONNX file for ``shape`` inputs, with
-    the class count in its metadata; written under a temporary name first, so a failed
-    export leaves nothing behind.
+    the class count in its metadata; a failed export leaves nothing behind.
 
     Args:
         segmentor (nn.Module): The eval-mode segmentor (not changed).
@@ -103,27 +101,11 @@ def export_segmentor_onnx(segmentor: nn.Module, path: str, shape: Tuple[int, int
     Returns:
         int: The file size in bytes.
     """
-    import onnx
-
-    graph = SegmentorGraph(segmentor, with_logits).eval()
-    names = ['labels', 'logits'] if with_logits else ['labels']
-    kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
-    tmp = f'{path}.tmp'
-    try:
-        with torch.no_grad():
-            torch.onnx.export(graph, (torch.zeros(1, 3, *shape), ), tmp,
-                              opset_version=SEGMENTOR_OPSET, input_names=['image'],
-                              output_names=names, **kwargs)
-        model = onnx.load(tmp)
-        onnx.helper.set_model_props(model, dict(
-            num_classes=str(segmentor.decode_head.num_classes),
-            task='semantic segmentation (mmseg EncoderDecoder)'))
-        onnx.save(model, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return os.path.getsize(path)
+    return export_graph_onnx(
+        SegmentorGraph(segmentor, with_logits).eval(), torch.zeros(1, 3, *shape), path,
+        SEGMENTOR_OPSET, ['labels', 'logits'] if with_logits else ['labels'],
+        dict(num_classes=segmentor.decode_head.num_classes,
+             task='semantic segmentation (mmseg EncoderDecoder)'))
 
 
 class OnnxSegmentor(BaseModel):
@@ -146,12 +128,7 @@ class OnnxSegmentor(BaseModel):
         if outputs != ['labels', 'logits']:
             raise ValueError(f'{path} returns {outputs}; tools/test.py needs a segmentor '
                              f'exported with its logits (pytorch2onnx.py --seg-logits)')
-        num_classes = segmentor.decode_head.num_classes
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get('num_classes') != str(num_classes):
-            raise ValueError(f'{path} was exported for {meta.get("num_classes")} classes, '
-                             f'but the config has {num_classes}: export it from this '
-                             f'config, or test it with the config it came from')
+        check_num_classes(self.session, path, segmentor.decode_head.num_classes)
         self.input_shape = tuple(self.session.get_inputs()[0].shape[2:])
         self.test_cfg = segmentor.test_cfg
         self.align_corners = segmentor.align_corners
