@@ -124,7 +124,13 @@ class OnnxSegmentor(BaseModel):
         super().__init__(data_preprocessor=segmentor.data_preprocessor)
         from mmfasternet.runtime import open_onnx_file
         self.session = open_onnx_file(path, threads)
+        inputs = [i.name for i in self.session.get_inputs()]
         outputs = [o.name for o in self.session.get_outputs()]
+        if inputs != ['image'] or outputs not in (['labels'], ['labels', 'logits']):
+            raise ValueError(f'{path} is not an exported segmentor: it takes {inputs} and '
+                             f'returns {outputs}, where one exported by '
+                             f'tools/deployment/pytorch2onnx.py takes [\'image\'] and returns '
+                             f'[\'labels\', \'logits\']')
         if outputs != ['labels', 'logits']:
             raise ValueError(f'{path} returns {outputs}; tools/test.py needs a segmentor '
                              f'exported with its logits (pytorch2onnx.py --seg-logits)')
