@@ -296,7 +296,8 @@ def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e
         box = float((expected.bboxes[j] - got['boxes'][i]).abs().max())
         score = float((expected.scores[j] - got['scores'][i]).abs())
         mask, ref = got['masks'][i, :height, :width], expected.masks[j]
-        iou = float((mask & ref).sum()) / max(float((mask | ref).sum()), 1.0)
+        union = float((mask | ref).sum())
+        iou = float((mask & ref).sum()) / union if union else 1.0  # both empty: the same
         if box > box_tol or score > score_tol or iou < mask_iou:
             problems.append(f'instance {i}: box off by {box:.2e} px, score by {score:.2e}, '
                             f'mask IoU {iou:.4f}')
