@@ -259,11 +259,15 @@ class OnnxDetector(BaseModel):
             out = self.run(image[None])
             scale = out['boxes'].new_tensor(sample.scale_factor).repeat(2)
             img_h, img_w = sample.img_shape[:2]
-            masks = out['masks'][:, :img_h, :img_w].float()[None]
-            masks = F.interpolate(masks, size=tuple(sample.ori_shape[:2]), mode='nearest')
+            masks = out['masks'][:, :img_h, :img_w]
+            if len(masks):
+                masks = F.interpolate(masks.float()[None], size=tuple(sample.ori_shape[:2]),
+                                      mode='nearest')[0] >= 0.5
+            else:
+                masks = masks.new_zeros((0, *sample.ori_shape[:2]))
             sample.pred_instances = InstanceData(
                 bboxes=out['boxes'] / scale, scores=out['scores'], labels=out['labels'],
-                masks=masks[0] >= 0.5)
+                masks=masks)
         return data_samples
 
 
