@@ -13,6 +13,7 @@ to a multiple of 32; batch 1, any height and width) and returns, in that image's
 coordinates, ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N, H, W), as
 ``predict(..., rescale=False)`` would.
 """
+import copy
 import math
 from typing import Dict, List, Sequence, Tuple
 
@@ -61,7 +62,7 @@ class DetectorGraph(nn.Module):
     configs). BN is folded first.
 
     Args:
-        detector (nn.Module): The eval-mode mmdet ``TwoStageDetector``.
+        detector (nn.Module): The eval-mode mmdet ``TwoStageDetector``; a copy is exported.
 
     Raises:
         NotExportable: A part of the model has no ONNX path here; names it.
@@ -70,7 +71,7 @@ class DetectorGraph(nn.Module):
     def __init__(self, detector: nn.Module):
         super().__init__()
         self._check(detector)
-        self.detector = switch_to_deploy(detector)
+        self.detector = switch_to_deploy(copy.deepcopy(detector))
         self.rpn_cfg = detector.test_cfg.rpn
         self.rcnn_cfg = detector.test_cfg.rcnn
 
@@ -203,7 +204,7 @@ def export_detector_onnx(detector: nn.Module, path: str,
     nothing behind.
 
     Args:
-        detector (nn.Module): The eval-mode mmdet detector.
+        detector (nn.Module): The eval-mode mmdet detector (not changed).
         path (str): The ``.onnx`` file to write.
         shape (tuple): Height and width to trace with (multiples of 32); the file takes
             any size.

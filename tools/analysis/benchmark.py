@@ -134,7 +134,7 @@ def export_whole_model(cfg, model: torch.nn.Module, shape, path: str) -> None:
     """Export a detector (with its post-processing) or a segmentor (to class maps)."""
     if cfg.default_scope == 'mmdet':
         from mmfasternet.deploy.detector import export_detector_onnx
-        export_detector_onnx(copy.deepcopy(model), path, shape=shape)
+        export_detector_onnx(model, path, shape=shape)
     else:
         from mmfasternet.deploy.segmentor import export_segmentor_onnx
         export_segmentor_onnx(model, path, shape)
