@@ -1,17 +1,29 @@
-"""Small helpers shared across the package."""
+"""Writing outputs so that a failure leaves no half-written file behind."""
 import argparse
 import json
 import os
 import os.path as osp
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def replaced_atomically(path: str) -> Iterator[str]:
+    """Yield a temporary path beside ``path`` to write to; when the block succeeds it
+    replaces ``path`` in one step, when it raises it is removed and ``path`` is untouched."""
+    tmp = f'{path}.tmp'
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
 
 
 def write_text_atomically(text: str, path: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then replace ``path`` in one
-    step: a failure leaves no half-written file behind."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
+    """Write ``text`` to ``path`` in one step (see :func:`replaced_atomically`)."""
+    with replaced_atomically(path) as tmp, open(tmp, 'w') as f:
         f.write(text)
-    os.replace(tmp, path)
 
 
 def write_json_atomically(obj, path: str, **kwargs) -> None:

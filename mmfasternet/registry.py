@@ -16,7 +16,7 @@ from mmengine.registry import Registry
 MODELS = Registry(
     'model', parent=MMENGINE_MODELS, scope='mmfasternet', locations=['mmfasternet.models'])
 HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='mmfasternet', locations=['mmfasternet.engine'])
+    'hook', parent=MMENGINE_HOOKS, scope='mmfasternet', locations=['mmfasternet.engine.hooks'])
 
 TASK_LIBRARIES = ('mmdet', 'mmseg', 'mmpretrain')
 

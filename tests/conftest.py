@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,6 +18,15 @@ TRAIN = osp.join(REPO, 'tools', 'train.py')
 TEST = osp.join(REPO, 'tools', 'test.py')
 
 
+def import_tool(relative_path: str):
+    """A tool under ``tools/`` as a module, for the tables it owns (it is not run)."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(relative_path))[0], osp.join(REPO, 'tools', relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
     """Run ``python tools/...`` in a fresh process, as a user would."""
     result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
@@ -30,7 +40,7 @@ def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
 @pytest.fixture(scope='session')
 def tiny_toy_coco(tmp_path_factory):
     """A small generated toy COCO set: 8 training and 4 validation images of 128 px."""
-    from mmfasternet.datasets.toy_coco import generate_toy_coco
+    from mmfasternet.testing.toy_coco import generate_toy_coco
     root = tmp_path_factory.mktemp('toy_coco')
     generate_toy_coco(str(root), num_train=8, num_val=4, image_size=128, seed=1)
     return root
@@ -39,7 +49,7 @@ def tiny_toy_coco(tmp_path_factory):
 @pytest.fixture(scope='session')
 def tiny_toy_ade(tmp_path_factory):
     """A small generated toy ADE20K-format set: 8 training and 4 validation images of 128 px."""
-    from mmfasternet.datasets import generate_toy_ade
+    from mmfasternet.testing import generate_toy_ade
     root = tmp_path_factory.mktemp('toy_ade')
     generate_toy_ade(str(root), num_train=8, num_val=4, image_size=128, seed=2)
     return root
@@ -67,7 +77,7 @@ def tiny_image_folder(tmp_path_factory):
     """A small generated ImageNet-style set: ``train/`` and ``val/`` with one folder of
     64 px object crops per class (8 and 4 images)."""
     import cv2
-    from mmfasternet.datasets.toy_scenes import CLASSES, render_object_crops
+    from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
     root = tmp_path_factory.mktemp('image_folder')
     for split, num, seed in (('train', 8, 0), ('val', 4, 1)):
         images, labels = render_object_crops(num, size=64, seed=seed)

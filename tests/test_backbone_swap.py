@@ -8,7 +8,7 @@ from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 
 from conftest import train_step_then_predict
-from mmfasternet.backbone_swap import swap_in_fasternet
+from mmfasternet.models.backbone_swap import swap_in_fasternet
 
 MMDET_CONFIGS = {
     'retinanet/retinanet_r50_fpn_1x_coco.py': [40, 80, 160, 320],

@@ -2,13 +2,11 @@
 import pytest
 import torch
 
-from conftest import REPO, randomize_norms
+from conftest import import_tool, randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.analysis import TensorForward, load_config, tensor_model
-from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS, inference_path,
-                                   matmul_call)
-from mmfasternet.deploy import export_onnx
-from mmfasternet.runtime import OnnxRuntimeModel, profile_onnxruntime
+from mmfasternet.analysis import (INFERENCE_PATHS, TensorForward, inference_path, load_config,
+                                  matmul_call, profile_onnxruntime, tensor_model)
+from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
 
@@ -72,6 +70,9 @@ def test_matmul_of_both_backends_multiplies_the_same_matrices():
         matmul_call(n=8, backend='numpy')
 
 
+DENSE_PAIRS = import_tool('analysis/benchmark.py').DENSE_PAIRS
+
+
 @pytest.mark.parametrize('task', list(DENSE_PAIRS))
 def test_dense_benchmark_pairs_fold_to_the_same_outputs(task):
     """The detector and segmentor pairs of the benchmark build without weights, and their
@@ -80,8 +81,7 @@ def test_dense_benchmark_pairs_fold_to_the_same_outputs(task):
     x = torch.randn(1, 3, *shape)
     for config in DENSE_PAIRS[task][:2]:
         torch.manual_seed(0)
-        model = tensor_model(load_config(config if '::' in config else f'{REPO}/{config}'),
-                             shape)
+        model = tensor_model(load_config(config), shape)
         randomize_norms(model)
         with torch.no_grad():
             expected = torch.cat([t.flatten() for t in _tensors(compared(model, task, x))])

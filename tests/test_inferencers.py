@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
 from conftest import REPO, TRAIN, run_tool, write_toy_det_config, write_toy_seg_config
-from mmfasternet.datasets.toy_scenes import CLASSES, render_object_crops
+from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
 
 
 def image_folder(source, out):

@@ -17,8 +17,8 @@ from mmseg.structures import SegDataSample
 
 from conftest import REPO, run_tool, train_step_then_predict, write_toy_seg_config
 from mmfasternet import FasterNet
-from mmfasternet.backbone_swap import swap_in_fasternet
-from mmfasternet.datasets import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
+from mmfasternet.models.backbone_swap import swap_in_fasternet
+from mmfasternet.testing import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
 
 ARCHS = ('t0', 't1', 't2', 's', 'm', 'l')
 

@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from conftest import REPO
-from mmfasternet.datasets.toy_scenes import CLASSES, render_object_crops
+from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
 
 
 def batches(images, labels, batch_size):

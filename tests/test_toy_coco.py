@@ -5,7 +5,7 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from pycocotools.coco import COCO
 
-from mmfasternet.datasets.toy_coco import CLASSES, generate_toy_coco
+from mmfasternet.testing.toy_coco import CLASSES, generate_toy_coco
 
 
 def digest(root):

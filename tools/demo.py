@@ -15,11 +15,11 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfasternet.datasets import (generate_toy_ade, generate_toy_coco, toy_ade_exists,
-                                  toy_coco_exists)
-from mmfasternet.engine.curves import plot_losses
-from mmfasternet.engine.visualization import enable_prediction_drawing
-from mmfasternet.utils import write_json_atomically
+from mmfasternet.fileio import write_json_atomically
+from mmfasternet.testing import (generate_toy_ade, generate_toy_coco, toy_ade_exists,
+                                 toy_coco_exists)
+from mmfasternet.visualization import enable_prediction_drawing
+from mmfasternet.visualization.curves import plot_losses
 
 TASKS = {
     'det': dict(config='configs/toy/mask_rcnn_fasternet_t0_toy.py', work_dir='work_dirs/demo',

@@ -11,7 +11,7 @@ from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
                                             stops_with_a_message)
-from mmfasternet.engine.visualization import enable_prediction_drawing
+from mmfasternet.visualization import enable_prediction_drawing
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,56 +12,21 @@ from typing import Callable, Dict, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import fuse_conv_bn
-from mmengine.config import Config
 
-from mmfasternet.analysis import TensorForward, build_model
-from mmfasternet.deploy import switch_to_deploy
-from mmfasternet.runtime import OnnxRuntimeModel, onnxruntime_session
-
-# Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
-# mmpretrain gives the same architectures.
-PAPER = {
-    'fasternet_t0': (71.9, 9.2), 'fasternet_t1': (76.2, 17.7), 'fasternet_t2': (78.9, 33.5),
-    'fasternet_s': (81.3, 71.2), 'fasternet_m': (83.0, 129.5), 'fasternet_l': (83.5, 219.5),
-    'mobilenet-v2_8xb32_in1k': (72.0, 12.2),
-    'mobilevit-xxsmall_3rdparty_in1k': (69.0, 30.8),
-    'mobilevit-xsmall_3rdparty_in1k': (74.8, 40.8),
-    'mobilevit-small_3rdparty_in1k': (78.4, 56.7),
-    'edgenext-xxsmall_3rdparty_in1k': (71.2, 15.7),
-    'edgenext-xsmall_3rdparty_in1k': (75.0, 24.4),
-    'edgenext-small_3rdparty_in1k': (79.4, 39.2),
-    'poolformer-s12_3rdparty_32xb128_in1k': (77.2, 49.0),
-    'poolformer-s24_3rdparty_32xb128_in1k': (80.3, 92.8),
-    'poolformer-s36_3rdparty_32xb128_in1k': (81.4, 138.0),
-    'poolformer-m36_3rdparty_32xb128_in1k': (82.1, 215.0),
-    'poolformer-m48_3rdparty_32xb128_in1k': (82.5, 281.8),
-    'resnet50_8xb32_in1k': (78.8, 73.0),
-    'convnext-tiny_32xb128_in1k': (82.1, 86.3),
-    'convnext-small_32xb128_in1k': (83.1, 153.2),
-    'convnext-base_32xb128_in1k': (83.8, 257.1),
-    'swin-tiny_16xb64_in1k': (81.3, 122.2),
-    'swin-small_16xb64_in1k': (83.0, 224.2),
-    'swin-base_16xb64_in1k': (83.5, 349.2),
-}
+from mmfasternet.deploy import OnnxRuntimeModel, onnxruntime_session, switch_to_deploy
+from .complexity import TensorForward, build_model, load_config
 
 
-def build_classifier(name: str, repo_root: str = '.') -> TensorForward:
+def build_classifier(name: str) -> TensorForward:
     """An eval-mode classifier with its ``mode='tensor'`` forward, BN not folded:
-    ``fasternet_<arch>`` from this project's configs, anything else from mmpretrain's model
-    zoo (architecture only, no weights)."""
+    ``fasternet_<arch>`` from this package's configs (``mmfasternet::``), anything else from
+    mmpretrain's model zoo (architecture only, no weights)."""
     if name.startswith('fasternet_'):
-        model = build_model(Config.fromfile(f'{repo_root}/configs/{name}_in1k.py'))
+        model = build_model(load_config(f'mmfasternet::{name}_in1k.py'))
     else:
         import mmpretrain
         model = mmpretrain.get_model(name, pretrained=False)
     return TensorForward(model.eval(), mode='tensor')
-
-
-def fold_bn(model: nn.Module) -> nn.Module:
-    """Fold every BN into the conv before it: FasterNet's ``switch_to_deploy`` for its
-    backbones, mmcv's ``fuse_conv_bn`` for every other network."""
-    return fuse_conv_bn(switch_to_deploy(model))
 
 
 # Ways to run a model for inference on the CPU, each measured in docs/benchmarks.md.
@@ -95,7 +60,7 @@ def inference_path(model: nn.Module, path: str, x: torch.Tensor, onnx_file: str 
                          f'got {path!r}')
     if path == 'eval':
         return model, x
-    model = fold_bn(copy.deepcopy(model))
+    model = switch_to_deploy(copy.deepcopy(model))
     if path == 'folded':
         return model, x
     if path == 'channels_last':
@@ -135,6 +100,7 @@ def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], roun
 
 # Side of the square fp32 matmul whose rate stands for the machine's practical peak.
 MATMUL_SIZE = 1024
+MATMUL_MACS = MATMUL_SIZE**3
 
 
 def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
@@ -163,32 +129,3 @@ def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
         .SerializeToString(), threads)
     b_array = b.numpy()
     return (lambda x: session.run(None, dict(a=x.numpy(), b=b_array))), a
-
-
-# Detector and segmentor with FasterNet-S against the same with ResNet-50:
-# (FasterNet-S config, ResNet-50 config, input height and width).
-DENSE_PAIRS = {
-    'Mask R-CNN': ('configs/mask_rcnn_fasternet_s.py',
-                   'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', (800, 1333)),
-    'UperNet': ('configs/upernet_fasternet_s.py',
-                'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py', (512, 512)),
-}
-
-
-# Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.
-OPERATOR_FEATURE_MAPS = ((96, 56), (192, 28), (384, 14), (768, 7))
-
-
-def operator_stack(kind: str, channels: int, layers: int = 10) -> nn.Module:
-    """Ten stacked 3x3 layers of one operator kind, as in the paper's Tab. 1:
-    ``conv``, ``gconv`` (16 groups), ``dwconv`` or ``pconv`` (r = 1/4)."""
-    from mmfasternet.models.backbones.fasternet import PartialConv
-
-    def layer():
-        if kind == 'pconv':
-            return PartialConv(channels, 4)
-        groups = dict(conv=1, gconv=16, dwconv=channels)[kind]
-        return nn.Conv2d(channels, channels, 3, padding=1, groups=groups, bias=False)
-
-    return nn.Sequential(*[layer() for _ in range(layers)]).eval()
-

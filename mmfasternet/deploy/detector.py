@@ -24,8 +24,8 @@ import torchvision
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from .export import (check_num_classes, export_graph_onnx, require_exportable,
-                     switch_to_deploy)
+from .export import check_num_classes, export_graph_onnx, require_exportable
+from .folding import switch_to_deploy
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 DETECTOR_OPSET = 17
@@ -237,7 +237,7 @@ class OnnxDetector(BaseModel):
     def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int,
                  threads: int = 1):
         super().__init__(data_preprocessor=data_preprocessor)
-        from mmfasternet.runtime import open_onnx_file
+        from .onnxruntime import open_onnx_file
         self.session = open_onnx_file(path, threads)
         inputs = [i.name for i in self.session.get_inputs()]
         outputs = tuple(o.name for o in self.session.get_outputs())

@@ -1,13 +1,14 @@
-"""Inference-time re-parameterisation (fold each BatchNorm into the conv before it) and
-ONNX export of backbones and classifiers."""
+"""ONNX export: backbones and classifiers (:func:`export_onnx`), and the shared step of the
+detector and segmentor exports (:func:`export_graph_onnx`)."""
 import os
 from typing import Optional
 
 import torch
 import torch.nn as nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfasternet.compat import require_torch, torch_at_least
+from mmfasternet.fileio import replaced_atomically
+from .folding import switch_to_deploy
 
 DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
@@ -21,38 +22,6 @@ def require_exportable(condition: bool, part: str, why: str) -> None:
     """Raise :class:`NotExportable` naming ``part`` and why, unless ``condition``."""
     if not condition:
         raise NotExportable(f'cannot export {part} to ONNX: {why}')
-
-
-@torch.no_grad()
-def fuse_conv_bn(conv: nn.Conv2d, bn: _BatchNorm) -> nn.Conv2d:
-    """Return a conv that computes ``bn(conv(x))`` of the eval-mode BN.
-
-    Args:
-        conv (nn.Conv2d): The conv (with or without bias).
-        bn (_BatchNorm): The BN that follows it, with running statistics.
-    """
-    if not isinstance(bn, _BatchNorm) or not bn.track_running_stats:
-        raise TypeError(f'can only fold a BatchNorm with running statistics, got {bn}')
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps) if bn.affine else \
-        1 / torch.sqrt(bn.running_var + bn.eps)
-    shift = (bn.bias if bn.affine else 0) - bn.running_mean * scale
-    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                      conv.padding, conv.dilation, conv.groups, bias=True,
-                      padding_mode=conv.padding_mode).to(conv.weight)
-    fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(shift)
-    fused.bias.copy_(bias * scale + shift)
-    return fused
-
-
-def switch_to_deploy(model: nn.Module) -> nn.Module:
-    """Call ``switch_to_deploy()`` on every submodule that has it (a backbone inside a
-    detector, segmentor or classifier) and put the model in eval mode."""
-    model.eval()
-    for module in list(model.modules()):
-        if module is not model and hasattr(module, 'switch_to_deploy'):
-            module.switch_to_deploy()
-    return model
 
 
 def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Optional[int] = None,
@@ -106,8 +75,7 @@ def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset:
     import onnx
 
     kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
-    tmp = f'{path}.tmp'
-    try:
+    with replaced_atomically(path) as tmp:
         with torch.no_grad():
             torch.onnx.export(graph, (example, ), tmp, opset_version=opset,
                               input_names=['image'], output_names=output_names,
@@ -115,10 +83,6 @@ def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset:
         model = onnx.load(tmp)
         onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
         onnx.save(model, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return os.path.getsize(path)
 
 

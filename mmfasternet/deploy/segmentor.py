@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from .export import (check_num_classes, export_graph_onnx, require_exportable,
-                     switch_to_deploy)
+from .export import check_num_classes, export_graph_onnx, require_exportable
+from .folding import switch_to_deploy
 
 SEGMENTOR_OPSET = 17
 
@@ -122,7 +122,7 @@ class OnnxSegmentor(BaseModel):
 
     def __init__(self, path: str, segmentor: nn.Module, threads: int = 1):
         super().__init__(data_preprocessor=segmentor.data_preprocessor)
-        from mmfasternet.runtime import open_onnx_file
+        from .onnxruntime import open_onnx_file
         self.session = open_onnx_file(path, threads)
         inputs = [i.name for i in self.session.get_inputs()]
         outputs = [o.name for o in self.session.get_outputs()]
@@ -175,7 +175,7 @@ def segmentor_parity(segmentor: nn.Module, path: str,
         path (str): The exported file (with or without logits).
         batches: Dataloader batches of one image each.
     """
-    from mmfasternet.runtime import open_onnx_file
+    from .onnxruntime import open_onnx_file
     session = open_onnx_file(path)
     height, width = session.get_inputs()[0].shape[2:]
     problems, pixels = [], 0

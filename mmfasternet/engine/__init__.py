@@ -1,6 +1,8 @@
+"""What the tools share (config loading and overrides, data pre-flight checks, launchers)
+and the hooks the configs use (:mod:`.hooks`)."""
 from .data_check import DataCheckError, check_data, check_data_exists
+from .hooks import RandomStateHook
 from .launch import setup_cpu_distributed
-from .random_state_hook import RandomStateHook
 
 __all__ = [
     'DataCheckError', 'check_data', 'check_data_exists', 'setup_cpu_distributed',

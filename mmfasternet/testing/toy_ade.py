@@ -2,7 +2,7 @@
 
 Scenes are like ADE20K's: two "stuff" classes fill the background (a wall above a wavy
 horizon, the ground below), patches of unlabelled clutter are "other", and the objects of
-:mod:`mmfasternet.datasets.toy_scenes` stand in front. So a model has to find boundaries, not
+:mod:`mmfasternet.testing.toy_scenes` stand in front. So a model has to find boundaries, not
 only tell colours apart. The layout and conventions are ADE20K's:
 ``images/{training,validation}/*.jpg`` and ``annotations/{training,validation}/*.png`` label
 maps where 0 is "other" (ignored with ``reduce_zero_label=True``) and class ``k`` is stored

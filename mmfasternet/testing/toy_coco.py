@@ -1,6 +1,6 @@
 """A small, deterministic COCO-format instance segmentation set for demos and tests.
 
-The scenes come from :mod:`mmfasternet.datasets.toy_scenes`. Unoccluded objects are
+The scenes come from :mod:`mmfasternet.testing.toy_scenes`. Unoccluded objects are
 annotated with polygons, occluded ones with an RLE of their visible part, groups of small
 objects as one ``iscrowd`` RLE region, and some images are empty.
 """

@@ -19,18 +19,51 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import count_model, load_config, tensor_model  # noqa: E402
-from mmfasternet.benchmark import (DENSE_PAIRS, INFERENCE_PATHS,  # noqa: E402
-                                   MATMUL_SIZE, PAPER, build_classifier, inference_path,
-                                   interleaved_latency_ms, matmul_call)
-from mmfasternet.runtime import onnxruntime_session  # noqa: E402
-from mmfasternet.utils import prepare_output_folder, write_text_atomically  # noqa: E402
+from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
+                                  build_classifier, count_model, inference_path,
+                                  interleaved_latency_ms, load_config, matmul_call,
+                                  tensor_model)
+from mmfasternet.deploy import onnxruntime_session  # noqa: E402
+from mmfasternet.fileio import prepare_output_folder, write_text_atomically  # noqa: E402
 
+# Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
+# mmpretrain gives the same architectures.
+PAPER = {
+    'fasternet_t0': (71.9, 9.2), 'fasternet_t1': (76.2, 17.7), 'fasternet_t2': (78.9, 33.5),
+    'fasternet_s': (81.3, 71.2), 'fasternet_m': (83.0, 129.5), 'fasternet_l': (83.5, 219.5),
+    'mobilenet-v2_8xb32_in1k': (72.0, 12.2),
+    'mobilevit-xxsmall_3rdparty_in1k': (69.0, 30.8),
+    'mobilevit-xsmall_3rdparty_in1k': (74.8, 40.8),
+    'mobilevit-small_3rdparty_in1k': (78.4, 56.7),
+    'edgenext-xxsmall_3rdparty_in1k': (71.2, 15.7),
+    'edgenext-xsmall_3rdparty_in1k': (75.0, 24.4),
+    'edgenext-small_3rdparty_in1k': (79.4, 39.2),
+    'poolformer-s12_3rdparty_32xb128_in1k': (77.2, 49.0),
+    'poolformer-s24_3rdparty_32xb128_in1k': (80.3, 92.8),
+    'poolformer-s36_3rdparty_32xb128_in1k': (81.4, 138.0),
+    'poolformer-m36_3rdparty_32xb128_in1k': (82.1, 215.0),
+    'poolformer-m48_3rdparty_32xb128_in1k': (82.5, 281.8),
+    'resnet50_8xb32_in1k': (78.8, 73.0),
+    'convnext-tiny_32xb128_in1k': (82.1, 86.3),
+    'convnext-small_32xb128_in1k': (83.1, 153.2),
+    'convnext-base_32xb128_in1k': (83.8, 257.1),
+    'swin-tiny_16xb64_in1k': (81.3, 122.2),
+    'swin-small_16xb64_in1k': (83.0, 224.2),
+    'swin-base_16xb64_in1k': (83.5, 349.2),
+}
+
+# FasterNet against its peer on every inference path.
 PATH_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'))
 
-
-MATMUL_MACS = MATMUL_SIZE**3
+# Detector and segmentor with FasterNet-S against the same with ResNet-50:
+# (FasterNet-S config, ResNet-50 config, input height and width).
+DENSE_PAIRS = {
+    'Mask R-CNN': ('mmfasternet::mask_rcnn_fasternet_s.py',
+                   'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', (800, 1333)),
+    'UperNet': ('mmfasternet::upernet_fasternet_s.py',
+                'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py', (512, 512)),
+}
 
 
 def add_matmuls(calls: dict, threads: int) -> None:
@@ -70,10 +103,11 @@ def classifier_table(args, workdir: str) -> tuple:
         throughput = {name: args.throughput_batch / ms * 1e3 for name, ms in seconds.items()}
         torch.set_num_threads(args.threads)
 
+    batch_column = f' batch-{args.throughput_batch} img/s |' if throughput else ''
     lines = [
         '| model | params (M) | GMACs | PyTorch (ms) | GMAC/s | ONNX Runtime (ms) | GMAC/s '
-        f'| % of matmul | batch-{args.throughput_batch} img/s | paper top-1 '
-        '| paper i9 latency (ms) |', '|---|---|---|---|---|---|---|---|---|---|---|']
+        f'| % of matmul |{batch_column} paper top-1 | paper i9 latency (ms) |',
+        '|---' * (10 + bool(throughput)) + '|']
     rows = []
     for name in args.models:
         gmacs = sizes[name]['gflops']
@@ -84,8 +118,8 @@ def classifier_table(args, workdir: str) -> tuple:
         lines.append(
             f'| {name} | {sizes[name]["params_m"]:.1f} | {gmacs:.2f} | {torch_ms:.1f} | '
             f'{gmacs / torch_ms * 1e3:.1f} | {ort_ms:.1f} | {gmacs / ort_ms * 1e3:.1f} | '
-            f'{100 * best_rate / peak:.0f}% | {throughput.get(name, float("nan")):.1f} | '
-            f'{top1} | {paper_ms} |')
+            f'{100 * best_rate / peak:.0f}% |'
+            + (f' {throughput[name]:.1f} |' if throughput else '') + f' {top1} | {paper_ms} |')
         print(lines[-1], flush=True)
     return lines, rows, peaks
 
@@ -238,14 +272,15 @@ def main() -> None:
         f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
         f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
         f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
-        f'batch 1, 224x224, BN folded (FasterNet: `switch_to_deploy`; peers: mmcv '
-        f'`fuse_conv_bn`). Median of {args.rounds} runs per model and backend, taken '
+        f'batch 1, 224x224, BN folded (`mmfasternet.deploy.switch_to_deploy`: FasterNet by '
+        f'its own method, peers by mmcv `fuse_conv_bn`). Median of {args.rounds} runs per model and backend, taken '
         f'round-robin (one run of each in turn), so the ratios are side by side. Peers are '
         f'mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul, timed in the same '
         f'round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in PyTorch and '
         f'{peaks["onnxruntime"]:.1f} GMAC/s in ONNX Runtime; "% of matmul" is the faster '
-        f'backend\'s rate over the higher of the two. Throughput: PyTorch, BN folded, '
-        f'all cores.', ''] + table
+        f'backend\'s rate over the higher of the two.'
+        + (' Throughput: PyTorch, BN folded, all cores.' if args.throughput_batch else ''),
+        ''] + table
     if paths:
         lines += ['', '## Inference paths', '',
                   'Latency (ms) of each path, and its ratio to plain eval mode, measured '

@@ -21,7 +21,7 @@ from mmengine.config import Config
 
 import mmfasternet  # noqa: F401  registers FasterNet
 from mmfasternet.engine import check_data
-from mmfasternet.utils import prepare_output_folder, write_text_atomically
+from mmfasternet.fileio import prepare_output_folder, write_text_atomically
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -14,12 +14,14 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import count_model  # noqa: E402
-from mmfasternet.benchmark import (MATMUL_SIZE, OPERATOR_FEATURE_MAPS,  # noqa: E402
-                                   interleaved_latency_ms, matmul_call, operator_stack)
-from mmfasternet.utils import prepare_output_folder, write_text_atomically  # noqa: E402
+from mmfasternet.analysis import (MATMUL_MACS, OPERATOR_KINDS,  # noqa: E402
+                                  count_model, interleaved_latency_ms, matmul_call,
+                                  operator_stack)
+from mmfasternet.fileio import prepare_output_folder, write_text_atomically  # noqa: E402
 
-KINDS = ('conv', 'gconv', 'dwconv', 'pconv')
+KINDS = OPERATOR_KINDS
+# Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.
+OPERATOR_FEATURE_MAPS = ((96, 56), (192, 28), (384, 14), (768, 7))
 
 
 def main() -> None:
@@ -42,7 +44,7 @@ def main() -> None:
         macs = {kind: count_model(calls[kind][0], (x, ))['gflops'] * 1e9 for kind in KINDS}
         calls['matmul'] = matmul_call()
         latency = interleaved_latency_ms(calls, rounds=args.rounds)
-        matmul_rates.append(MATMUL_SIZE**3 / latency['matmul'] / 1e6)
+        matmul_rates.append(MATMUL_MACS / latency['matmul'] / 1e6)
         for kind in KINDS:
             rates[kind].append(macs[kind] / latency[kind] / 1e6)
             rows[kind].append(f'| {kind} | {channels}x{size}x{size} | {macs[kind] / 1e6:.1f} | '

@@ -10,9 +10,9 @@ import tempfile
 
 import torch
 
-from mmfasternet.benchmark import build_classifier, inference_path
-from mmfasternet.runtime import profile_onnxruntime
-from mmfasternet.utils import prepare_output_folder, write_text_atomically
+from mmfasternet.analysis import build_classifier, inference_path
+from mmfasternet.analysis import profile_onnxruntime
+from mmfasternet.fileio import prepare_output_folder, write_text_atomically
 
 
 def main() -> None:

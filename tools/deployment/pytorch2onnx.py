@@ -19,7 +19,7 @@ from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm
 from mmfasternet.compat import NeedsNewerTorch
 from mmfasternet.deploy import export_onnx
 from mmfasternet.engine.tool_config import stops_with_a_message
-from mmfasternet.runtime import OnnxRuntimeModel
+from mmfasternet.deploy import OnnxRuntimeModel
 
 
 def test_batches(cfg: Config, images: int):

@@ -15,6 +15,7 @@ import torch
 
 from mmfasternet.checkpoint import detect_layout, read_checkpoint, to_mm_state_dict
 from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.fileio import replaced_atomically
 
 
 def main() -> None:
@@ -27,10 +28,9 @@ def main() -> None:
         layout = detect_layout(checkpoint)
         state_dict = to_mm_state_dict(checkpoint)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    tmp = f'{args.dst}.tmp'
-    torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout),
-                    state_dict=state_dict), tmp)
-    os.replace(tmp, args.dst)
+    with replaced_atomically(args.dst) as tmp:
+        torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout),
+                        state_dict=state_dict), tmp)
     kind = 'classifier' if any(k.startswith('head.') for k in state_dict) else 'detector'
     print(f'{args.src} ({layout} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')
 

@@ -15,12 +15,21 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
 from mmfasternet.checkpoint import load_backbone_weights
-from mmfasternet import deploy as deploy_utils
-from mmfasternet.deploy import fuse_conv_bn
 from mmfasternet.registry import register_model
 
 PCONV_FORWARDS = ('split_cat', 'slicing')
+
+
+def fold_norm(parent: nn.Module, conv_name: str, norm_name: str) -> None:
+    """Replace ``parent``'s conv ``conv_name`` by one that also computes the eval-mode BN
+    ``norm_name`` after it (torch's fusion), and the BN by an identity; other norms stay."""
+    norm = getattr(parent, norm_name)
+    if isinstance(norm, _BatchNorm):
+        setattr(parent, conv_name, fuse_conv_bn_eval(getattr(parent, conv_name), norm))
+        setattr(parent, norm_name, nn.Identity())
 
 
 class PartialConv(nn.Module):
@@ -99,12 +108,6 @@ class FasterNetBlock(nn.Module):
             self.layer_scale = None
         self.with_cp = with_cp
 
-    def switch_to_deploy(self) -> None:
-        """Fold the MLP's BN into the 1x1 conv before it."""
-        if isinstance(self.mlp[1], _BatchNorm):
-            self.mlp[0] = fuse_conv_bn(self.mlp[0], self.mlp[1])
-            self.mlp[1] = nn.Identity()
-
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         y = self.mlp(self.spatial_mixing(x))
         if self.layer_scale is not None:
@@ -141,12 +144,6 @@ class PatchEmbed(nn.Module):
             in_channels, embed_dims, patch_size, stride=stride, bias=False)
         self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
 
-    def switch_to_deploy(self) -> None:
-        """Fold the norm into the conv."""
-        if isinstance(self.norm, _BatchNorm):
-            self.proj = fuse_conv_bn(self.proj, self.norm)
-            self.norm = nn.Identity()
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.proj(x))
 
@@ -159,12 +156,6 @@ class PatchMerging(nn.Module):
         self.reduction = nn.Conv2d(
             dim, 2 * dim, patch_size, stride=stride, bias=False)
         self.norm = build_norm_layer(norm_cfg, 2 * dim)[1]
-
-    def switch_to_deploy(self) -> None:
-        """Fold the norm into the conv."""
-        if isinstance(self.norm, _BatchNorm):
-            self.reduction = fuse_conv_bn(self.reduction, self.norm)
-            self.norm = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.reduction(x))
@@ -390,10 +381,15 @@ class FasterNet(BaseModule):
         forward: both forwards time the same on CPU, in PyTorch and in ONNX Runtime, but
         ``split_cat`` exports to the lighter ONNX graph (Split and Concat rather than
         Slice, ScatterND and Transposes; docs/speed.md). The output norms follow a residual
-        sum and stay. Eval mode only; there is no way back."""
-        deploy_utils.switch_to_deploy(self)
-        for module in self.modules():
-            if isinstance(module, PartialConv):
+        sum and stay. Leaves the model in eval mode; there is no way back."""
+        self.eval()
+        fold_norm(self.patch_embed, 'proj', 'norm')
+        for module in self.stages.modules():
+            if isinstance(module, PatchMerging):
+                fold_norm(module, 'reduction', 'norm')
+            elif isinstance(module, FasterNetBlock):
+                fold_norm(module.mlp, '0', '1')
+            elif isinstance(module, PartialConv):
                 module.forward_type = 'split_cat'
         self.deploy = True
 
