@@ -74,3 +74,19 @@ def test_fused_classifier_flops_match_tab8(arch):
     cfg = Config.fromfile(f'{REPO}/configs/fasternet_{arch}_in1k.py')
     result = complexity(cfg, (224, 224), deploy=True)
     assert result['gflops'] == pytest.approx(TAB8_GFLOPS[arch], abs=0.005)
+
+
+def test_one_folding_for_peers_too():
+    """``switch_to_deploy`` folds a peer's conv-BN pairs (mmcv's fusion), so FLOP counts and
+    benchmarks fold FasterNet and ResNet alike."""
+    import mmpretrain
+    torch.manual_seed(0)
+    model = randomize_norms(mmpretrain.get_model('resnet18_8xb32_in1k', pretrained=False))
+    model.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x, mode='tensor')
+        assert switch_to_deploy(model) is model
+        got = model(x, mode='tensor')
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    assert relative_error(got, expected) < 1e-5

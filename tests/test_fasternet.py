@@ -1,12 +1,15 @@
+import os.path as osp
+
 import pytest
 import timm
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from conftest import randomize_norms
+from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import official_to_timm
 from mmfasternet.models.backbones import fasternet as fasternet_module
@@ -312,3 +315,35 @@ def test_init_weights_follows_the_official_scheme():
 def test_bad_arguments_name_the_problem(kwargs, error, match):
     with pytest.raises(error, match=match):
         FasterNet(**kwargs)
+
+
+def test_layer_depth_counts_blocks_in_forward_order():
+    model = FasterNet('t0')  # depths 1, 2, 8, 2: 13 blocks, so 15 depths
+    depth = {name: model.get_layer_depth(f'backbone.{name}', 'backbone.')
+             for name, _ in model.named_parameters()}
+    assert set(n for _, n in depth.values()) == {15}
+    assert depth['patch_embed.proj.weight'] == (0, 15)
+    assert depth['stages.0.blocks.0.mlp.0.weight'] == (1, 15)
+    assert depth['stages.1.reduction.weight'] == (2, 15)  # with the next stage's first block
+    assert depth['stages.2.blocks.1.spatial_mixing.partial_conv3.weight'] == (3, 15)
+    assert depth['stages.4.blocks.7.mlp.3.weight'] == (11, 15)
+    assert depth['norm4.weight'] == (11, 15)  # with the last block of its stage
+    assert depth['stages.6.blocks.1.mlp.1.bias'] == depth['norm6.bias'] == (13, 15)
+    assert model.get_layer_depth('head.fc.weight', 'backbone.') == (14, 15)
+
+
+def test_layer_wise_lr_decay_of_mmpretrain_uses_the_block_depths():
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'))
+    model = MMPRETRAIN_MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, dict(
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+        constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
+        paramwise_cfg=dict(layer_decay_rate=0.5)))
+    lr = {group['param_name']: group['lr'] for group in wrapper.optimizer.param_groups}
+    assert len(lr) == len(list(model.parameters()))
+    assert lr['head.fc.weight'] == pytest.approx(1e-3)
+    assert lr['backbone.stages.6.blocks.1.mlp.3.weight'] == pytest.approx(1e-3 * 0.5)
+    assert lr['backbone.patch_embed.proj.weight'] == pytest.approx(1e-3 * 0.5**14)

@@ -57,7 +57,12 @@ def count_model(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Dic
 
 class TensorForward(torch.nn.Module):
     """``model(x, **forward_kwargs)`` as a module with one input, as tracing, export, the
-    FLOP counter and the timing loop need (e.g. ``mode='tensor'`` and ``data_samples``)."""
+    FLOP counter and the timing loop need.
+
+    Args:
+        model (nn.Module): The model to call.
+        **forward_kwargs: Passed on every call, e.g. ``mode='tensor'`` and ``data_samples``.
+    """
 
     def __init__(self, model: torch.nn.Module, **forward_kwargs):
         super().__init__()

@@ -36,8 +36,7 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
         path (str): The ``.onnx`` file to write; weights are embedded, not external.
         shape (tuple): Input shape (batch, channels, height, width).
         opset (int, optional): ONNX opset, at least 17. Defaults to 20 on torch >= 2.6, the
-            first with a native ``Gelu`` op (T0/T1 run about 13% faster in ONNX Runtime
-            than with GELU spelled out as ``Erf``, ``Mul`` and ``Add``), else 17.
+            first with a native ``Gelu`` op (why it matters: docs/speed.md), else 17.
         **forward_kwargs: Passed to ``model.forward``, e.g. ``mode='tensor'``.
 
     Returns:

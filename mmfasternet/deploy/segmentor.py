@@ -29,7 +29,11 @@ SEGMENTOR_OPSET = 17
 
 class BinAveragePool(nn.Module):
     """``nn.AdaptiveAvgPool2d`` written out bin by bin (PyTorch's bin edges), so that it
-    exports to ONNX for output sizes that do not divide the input size."""
+    exports to ONNX for output sizes that do not divide the input size.
+
+    Args:
+        output_size (int | tuple[int, int]): Output height and width.
+    """
 
     def __init__(self, output_size):
         super().__init__()

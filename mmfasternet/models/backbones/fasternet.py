@@ -1,9 +1,16 @@
-"""FasterNet backbone (Chen et al., "Run, Don't Walk: Chasing Higher FLOPS for Faster Neural
-Networks", CVPR 2023).
+"""FasterNet backbone.
 
-Parameter names follow the official release, so its ImageNet and Mask R-CNN weights load
-without renaming: ``patch_embed.{proj,norm}``, one flat ``stages`` sequence (stage, merge,
-stage, merge, stage, merge, stage) and the output norms ``norm0/norm2/norm4/norm6``.
+Paper: Jierun Chen et al., "Run, Don't Walk: Chasing Higher FLOPS for Faster Neural
+Networks", CVPR 2023 (arXiv:2303.03667). Official code and weights:
+https://github.com/JierunChen/FasterNet.
+
+This is the official network, numerically: the same layers in the same order, with the
+official parameter names, so its ImageNet and Mask R-CNN weights load strictly without
+renaming: ``patch_embed.{proj,norm}``, one flat ``stages`` sequence (stage, merge, stage,
+merge, stage, merge, stage), ``blocks.{j}.spatial_mixing.partial_conv3`` and ``mlp.{0,1,3}``
+inside a stage, and the detection backbone's output norms ``norm0/norm2/norm4/norm6``.
+The tests check it against timm's independent ``fasternet_*`` models: the same weights, moved
+through the official-to-timm key map, give the same outputs for every variant (T0-L).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -121,7 +128,13 @@ class FasterNetBlock(nn.Module):
 
 
 class FasterNetStage(nn.Module):
-    """A sequence of FasterNet blocks at one resolution (official name: ``BasicStage``)."""
+    """A sequence of FasterNet blocks at one resolution (official name: ``BasicStage``).
+
+    Args:
+        depth (int): Number of blocks.
+        drop_paths (Sequence[float]): Stochastic depth rate of each block.
+        **block_kwargs: The other arguments of :class:`FasterNetBlock`.
+    """
 
     def __init__(self, depth: int, drop_paths: Sequence[float], **block_kwargs):
         super().__init__()
@@ -135,7 +148,15 @@ class FasterNetStage(nn.Module):
 
 
 class PatchEmbed(nn.Module):
-    """Embedding: a strided conv without bias followed by a norm."""
+    """Embedding: a strided conv without bias followed by a norm.
+
+    Args:
+        in_channels (int): Number of image channels.
+        embed_dims (int): Output channels (the stage-1 width).
+        patch_size (int): Kernel size of the conv.
+        stride (int): Stride of the conv.
+        norm_cfg (dict): Norm layer config.
+    """
 
     def __init__(self, in_channels: int, embed_dims: int, patch_size: int,
                  stride: int, norm_cfg: dict):
@@ -149,7 +170,14 @@ class PatchEmbed(nn.Module):
 
 
 class PatchMerging(nn.Module):
-    """Merging layer: a strided conv that doubles the channels, then a norm."""
+    """Merging layer: a strided conv that doubles the channels, then a norm.
+
+    Args:
+        dim (int): Number of input channels.
+        patch_size (int): Kernel size of the conv.
+        stride (int): Stride of the conv.
+        norm_cfg (dict): Norm layer config.
+    """
 
     def __init__(self, dim: int, patch_size: int, stride: int, norm_cfg: dict):
         super().__init__()
@@ -375,13 +403,46 @@ class FasterNet(BaseModule):
                 outs.append(getattr(self, f'norm{i}')(x))
         return tuple(outs)
 
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
+        """The layer-wise depth of a parameter, for mmpretrain's
+        ``LearningRateDecayOptimWrapperConstructor`` (layer-wise learning-rate decay).
+
+        Each block is one layer, in forward order: the embedding is layer 0, the ``k``-th
+        block (counted from 1 over all stages) is layer ``k``, a merging layer shares the
+        depth of the block after it and an output norm that of the block before it.
+        Parameters outside the backbone (``param_name`` without ``prefix``: the neck and
+        heads) come last and keep the base learning rate.
+
+        Args:
+            param_name (str): The parameter's name in the model.
+            prefix (str): The backbone's prefix in the model, e.g. ``'backbone.'``.
+                Defaults to ``''``.
+
+        Returns:
+            tuple[int, int]: The parameter's depth and the number of depths.
+        """
+        num_layers = sum(self.depths) + 2
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        name = param_name[len(prefix):]
+        if name.startswith('patch_embed.'):
+            return 0, num_layers
+        if name.startswith('stages.'):
+            fields = name.split('.')
+            index = int(fields[1])
+            blocks_before = sum(self.depths[:(index + 1) // 2])
+            if index % 2:  # a merging layer: with the first block of the next stage
+                return blocks_before + 1, num_layers
+            return blocks_before + int(fields[3]) + 1, num_layers
+        stage = int(name.split('.')[0][len('norm'):]) // 2  # an output norm normN
+        return sum(self.depths[:stage + 1]), num_layers
+
     def switch_to_deploy(self) -> None:
         """Re-parameterise for inference: fold every BN that follows a conv (embedding,
         merging layers, block MLPs) into it, and run every PConv with the ``split_cat``
-        forward: both forwards time the same on CPU, in PyTorch and in ONNX Runtime, but
-        ``split_cat`` exports to the lighter ONNX graph (Split and Concat rather than
-        Slice, ScatterND and Transposes; docs/speed.md). The output norms follow a residual
-        sum and stay. Leaves the model in eval mode; there is no way back."""
+        forward, which exports to the lighter ONNX graph (docs/speed.md compares the two).
+        The output norms follow a residual sum and stay. Leaves the model in eval mode;
+        there is no way back."""
         self.eval()
         fold_norm(self.patch_embed, 'proj', 'norm')
         for module in self.stages.modules():
