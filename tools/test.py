@@ -24,7 +24,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--show-dir', help='draw predictions into this folder')
     parser.add_argument(
         '--fuse-conv-bn', action='store_true',
-        help='fold BatchNorms into convs (FasterNet.switch_to_deploy) for faster inference')
+        help='fold BatchNorms into convs (mmfasternet.deploy.switch_to_deploy) for faster '
+        'inference')
     add_launch_arguments(parser, 'test_dataloader.batch_size=4')
     return parse_tool_args(parser)
 
