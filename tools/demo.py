@@ -21,10 +21,11 @@ from mmfasternet.testing import (generate_toy_ade, generate_toy_coco, toy_ade_ex
 from mmfasternet.visualization import enable_prediction_drawing
 from mmfasternet.visualization.curves import plot_losses
 
+TOY_CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'toy')
 TASKS = {
-    'det': dict(config='configs/toy/mask_rcnn_fasternet_t0_toy.py', work_dir='work_dirs/demo',
-                exists=toy_coco_exists, generate=generate_toy_coco),
-    'seg': dict(config='configs/toy/upernet_fasternet_t0_toy.py',
+    'det': dict(config=osp.join(TOY_CONFIGS, 'mask_rcnn_fasternet_t0_toy.py'),
+                work_dir='work_dirs/demo', exists=toy_coco_exists, generate=generate_toy_coco),
+    'seg': dict(config=osp.join(TOY_CONFIGS, 'upernet_fasternet_t0_toy.py'),
                 work_dir='work_dirs/demo-seg', exists=toy_ade_exists,
                 generate=generate_toy_ade),
 }

@@ -236,5 +236,8 @@ def backbone_pair() -> Dict[str, nn.Module]:
     from mmpretrain.models import ResNet
 
     from mmfasternet.models import FasterNet
-    return {'FasterNet-S': FasterNet('s', out_indices=(0, 1, 2, 3)).eval(),
-            'ResNet-50': ResNet(depth=50, out_indices=(0, 1, 2, 3)).eval()}
+    backbones = {'FasterNet-S': FasterNet('s', out_indices=(0, 1, 2, 3)),
+                 'ResNet-50': ResNet(depth=50, out_indices=(0, 1, 2, 3))}
+    for backbone in backbones.values():
+        backbone.eval()  # mmpretrain's ResNet.train returns None: no chaining
+    return backbones

@@ -14,7 +14,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from ..utils import write_json_atomically
+from mmfasternet.fileio import write_json_atomically
 from .toy_scenes import CLASSES as OBJECT_CLASSES
 from .toy_scenes import PALETTE as OBJECT_PALETTE
 from .toy_scenes import background_noise, render_scene

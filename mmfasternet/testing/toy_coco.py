@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ..utils import write_json_atomically
+from mmfasternet.fileio import write_json_atomically
 from .toy_scenes import CLASSES, Instance, render_scene
 
 

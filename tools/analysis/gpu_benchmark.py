@@ -1,0 +1,274 @@
+"""GPU throughput of FasterNet and its peers, the paper's way (batch 32, 224x224, BN folded,
+warm-up, CUDA events, round-robin), in fp32, fp16 and bf16 autocast, contiguous and
+channels_last; FasterNet-S against ResNet-50 as detection backbones (batch 1, 800x1333) and
+as classifiers in AMP training. Writes gpu_benchmarks.md into --out.
+
+    python tools/analysis/gpu_benchmark.py [--out work_dirs/gpu_benchmark]
+"""
+import argparse
+import os.path as osp
+import platform
+import shlex
+import sys
+from typing import Dict, List, Tuple
+
+import torch
+
+from mmfasternet.analysis import build_classifier
+from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
+                                             backbone_pair, in_precision,
+                                             interleaved_throughput, prepare,
+                                             train_step_rates)
+from mmfasternet.fileio import prepare_output_folder, write_text_atomically
+
+# Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives
+# the same architectures.
+PAPER_GPU = {
+    'fasternet_t0': 6807, 'fasternet_t1': 3782, 'fasternet_t2': 1991, 'fasternet_s': 1029,
+    'fasternet_m': 500, 'fasternet_l': 323,
+    'mobilenet-v2_8xb32_in1k': 4198,
+    'resnet50_8xb32_in1k': 959,
+    'convnext-tiny_32xb128_in1k': 657, 'convnext-small_32xb128_in1k': 377,
+    'convnext-base_32xb128_in1k': 253,
+    'swin-tiny_16xb64_in1k': 609, 'swin-small_16xb64_in1k': 348,
+    'swin-base_16xb64_in1k': 237,
+    'poolformer-s12_3rdparty_32xb128_in1k': 1439,
+    'poolformer-s24_3rdparty_32xb128_in1k': 748,
+    'poolformer-s36_3rdparty_32xb128_in1k': 507,
+    'poolformer-m36_3rdparty_32xb128_in1k': 320,
+    'poolformer-m48_3rdparty_32xb128_in1k': 242,
+}
+
+# FasterNet against the peers that the paper compares it with on the GPU; the paper's ratio
+# of each pair is PAPER_GPU[ours] / PAPER_GPU[peer].
+RATIO_PAIRS = (('fasternet_s', 'resnet50_8xb32_in1k'),
+               ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'),
+               ('fasternet_l', 'swin-base_16xb64_in1k'),
+               ('fasternet_l', 'convnext-base_32xb128_in1k'))
+
+# Classifiers of the AMP training row: FasterNet-S and ResNet-50.
+TRAIN_PAIR = ('fasternet_s', 'resnet50_8xb32_in1k')
+
+MEMORY_FORMATS = ('contiguous', 'channels_last')
+
+Setting = Tuple[str, str]  # (precision, memory format)
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'must be positive, got {value}')
+    return value
+
+
+def non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'must be 0 or more, got {value}')
+    return value
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--device', default='cuda',
+                        help='cuda (or cuda:N) for the measurement; cpu for a smoke run')
+    parser.add_argument('--models', nargs='+', default=list(PAPER_GPU),
+                        choices=list(PAPER_GPU), metavar='MODEL',
+                        help=f'any of: {", ".join(PAPER_GPU)}')
+    parser.add_argument('--batch', type=positive, default=32)
+    parser.add_argument('--shape', type=positive, nargs=2, default=[224, 224],
+                        metavar=('H', 'W'))
+    parser.add_argument('--precisions', nargs='+', choices=PRECISIONS,
+                        help='autocast precisions; default fp32 fp16 bf16 on CUDA, fp32 bf16 '
+                        'on the CPU')
+    parser.add_argument('--memory-formats', nargs='+', choices=MEMORY_FORMATS,
+                        default=list(MEMORY_FORMATS))
+    parser.add_argument('--rounds', type=positive, default=20,
+                        help='timed round-robin rounds, one run of every model each')
+    parser.add_argument('--warmup', type=non_negative, default=5,
+                        help='untimed runs of every model first')
+    parser.add_argument('--detection-shape', type=non_negative, nargs='+',
+                        default=list(DETECTION_SHAPE), metavar='N',
+                        help='H W of the backbone latency rows (batch 1); 0 skips them')
+    parser.add_argument('--train-batch', type=non_negative, default=64,
+                        help='batch of the AMP training row; 0 skips it')
+    parser.add_argument('--out', default=osp.join('work_dirs', 'gpu_benchmark'),
+                        help='folder for gpu_benchmarks.md (created if needed)')
+    args = parser.parse_args()
+
+    try:
+        args.device = torch.device(args.device)
+    except RuntimeError:
+        parser.error(f'--device {args.device}: not a device; give cuda, cuda:N or cpu')
+    if args.device.type not in ('cpu', 'cuda'):
+        parser.error(f'--device {args.device}: give cuda, cuda:N or cpu')
+    if args.device.type == 'cuda' and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: CUDA is not available on this machine '
+                     f'(torch {torch.__version__}, built for CUDA '
+                     f'{torch.version.cuda or "none"}); run on a machine with an NVIDIA GPU '
+                     f'and a CUDA build of torch, or give --device cpu for a smoke run')
+    if args.device.type == 'cuda' and (args.device.index or 0) >= torch.cuda.device_count():
+        parser.error(f'--device {args.device}: this machine has '
+                     f'{torch.cuda.device_count()} GPU(s)')
+    on_cuda = args.device.type == 'cuda'
+    args.precisions = args.precisions or (list(PRECISIONS) if on_cuda else ['fp32', 'bf16'])
+    args.train_precision = 'fp16' if on_cuda else 'bf16'
+    for precision in {*args.precisions, args.train_precision}:
+        try:
+            autocast_context(precision, args.device)
+        except ValueError as error:
+            parser.error(f'--precisions {precision}: {error}')
+    if args.detection_shape == [0]:
+        args.detection_shape = None
+    elif len(args.detection_shape) != 2 or 0 in args.detection_shape:
+        parser.error(f'--detection-shape: give H W (both positive) or 0 to skip, got '
+                     f'{" ".join(map(str, args.detection_shape))}')
+    prepare_output_folder(parser, args.out)
+    return args
+
+
+def rate_text(rate: float) -> str:
+    """Whole images/s, with 3 significant digits below 100 (CPU smoke runs)."""
+    return f'{rate:.0f}' if rate >= 100 else f'{rate:.3g}'
+
+
+def setting_name(setting: Setting) -> str:
+    return ' '.join(setting)
+
+
+def markdown_table(header: List[str], rows: List[List[str]]) -> List[str]:
+    """Markdown lines of a table, printed as they are made."""
+    lines = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    print('\n'.join(lines), flush=True)
+    return lines
+
+
+def round_robin(models: Dict[str, torch.nn.Module], x: torch.Tensor, args,
+                settings: List[Setting]) -> Dict[Tuple[str, str, str], float]:
+    """Images/s of every model in every setting: one round-robin per setting over all
+    models, so that the ratios within a setting are side by side."""
+    prepared = {(name, fmt): prepare(model, x, args.device, fmt == 'channels_last')
+                for name, model in models.items() for fmt in args.memory_formats}
+    rates = {}
+    for precision, fmt in settings:
+        calls = {}
+        for name in models:
+            model, inputs = prepared[name, fmt]
+            calls[name] = in_precision(model, precision, args.device), inputs
+        measured = interleaved_throughput(calls, x.shape[0], args.rounds, args.warmup,
+                                          args.device)
+        print(f'{precision} {fmt}: ' + ', '.join(f'{name} {rate_text(rate)} img/s'
+                                                 for name, rate in measured.items()),
+              flush=True)
+        rates.update({(name, precision, fmt): rate for name, rate in measured.items()})
+    return rates
+
+
+def classifier_tables(args, settings: List[Setting]) -> List[str]:
+    """Throughput of every model in every setting, and FasterNet's ratios to its peers."""
+    x = torch.randn(args.batch, 3, *args.shape)
+    rates = round_robin({name: build_classifier(name) for name in args.models}, x, args,
+                        settings)
+    best = {name: max(rates[(name, *s)] for s in settings) for name in args.models}
+    lines = markdown_table(
+        ['model'] + [f'{setting_name(s)} (img/s)' for s in settings]
+        + ['best (img/s)', 'paper 2080Ti (img/s)'],
+        [[name] + [rate_text(rates[(name, *s)]) for s in settings]
+         + [rate_text(best[name]), str(PAPER_GPU[name])] for name in args.models])
+    pairs = [(ours, peer) for ours, peer in RATIO_PAIRS
+             if ours in args.models and peer in args.models]
+    if not pairs:
+        return lines
+    rows = []
+    for ours, peer in pairs:
+        paper = PAPER_GPU[ours] / PAPER_GPU[peer]
+        rows.append([f'{ours} / {peer}']
+                    + [f'{rates[(ours, *s)] / rates[(peer, *s)]:.2f}' for s in settings]
+                    + [f'{best[ours] / best[peer]:.2f}', f'{paper:.2f}',
+                       'yes' if best[ours] / best[peer] >= paper else 'no'])
+    lines += ['', 'FasterNet\'s throughput over its peer\'s, per setting and with each model '
+              'in its fastest setting ("best"), against the paper\'s 2080Ti ratio:', '']
+    lines += markdown_table(['pair'] + [setting_name(s) for s in settings]
+                            + ['best', 'paper', 'paper ratio reached'], rows)
+    return lines
+
+
+def backbone_table(args, settings: List[Setting]) -> List[str]:
+    """Batch-1 latency of the FasterNet-S and ResNet-50 backbones at the detection shape."""
+    backbones = backbone_pair()
+    x = torch.randn(1, 3, *args.detection_shape)
+    latency = {key: 1e3 / rate
+               for key, rate in round_robin(backbones, x, args, settings).items()}
+    h, w = args.detection_shape
+    rows = [[name, f'{w}x{h}'] + [f'{latency[(name, *s)]:.2f}' for s in settings]
+            for name in backbones]
+    rows.append(['FasterNet-S / ResNet-50', f'{w}x{h}'] + [
+        f'{latency[("FasterNet-S", *s)] / latency[("ResNet-50", *s)]:.2f}'
+        for s in settings])
+    return markdown_table(['backbone', 'input'] + [f'{setting_name(s)} (ms)'
+                                                   for s in settings], rows)
+
+
+def training_table(args) -> List[str]:
+    """Training images/s of the FasterNet-S and ResNet-50 classifiers in AMP."""
+    rates = train_step_rates({name: build_classifier(name).model for name in TRAIN_PAIR},
+                             args.train_batch, tuple(args.shape), args.device,
+                             args.train_precision, args.rounds, args.warmup)
+    ours, peer = TRAIN_PAIR
+    rows = [[name, str(args.train_batch), args.train_precision, rate_text(rate)]
+            for name, rate in rates.items()]
+    rows.append([f'{ours} / {peer}', str(args.train_batch), args.train_precision,
+                 f'{rates[ours] / rates[peer]:.2f}'])
+    return markdown_table(['classifier', 'batch', 'autocast', 'train img/s'], rows)
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    return f'CPU {platform.processor() or platform.machine()}'
+
+
+def main() -> None:
+    args = parse_args()
+    on_cuda = args.device.type == 'cuda'
+    if on_cuda:
+        torch.backends.cudnn.benchmark = True  # tuned during the warm-up runs
+    settings = [(p, f) for p in args.precisions for f in args.memory_formats]
+    h, w = args.shape
+    command = shlex.join(['python', 'tools/analysis/gpu_benchmark.py', *sys.argv[1:]])
+    lines = [
+        '# GPU benchmark', '',
+        f'`{command}`', '',
+        f'- device: {device_name(args.device)}',
+        f'- torch {torch.__version__}, cuDNN {torch.backends.cudnn.version() or "none"}'
+        + (f', cudnn.benchmark on, TF32 convs {torch.backends.cudnn.allow_tf32}, TF32 '
+           f'matmuls {torch.backends.cuda.matmul.allow_tf32}' if on_cuda else ''),
+        f'- batch {args.batch}, {w}x{h}, BN folded (`mmfasternet.deploy.switch_to_deploy`), '
+        f'{args.warmup} warm-up runs per model, then the median of {args.rounds} runs taken '
+        f'round-robin (one run of each model in turn) per setting, timed with '
+        + ('CUDA events' if on_cuda else '`time.perf_counter`'),
+        '- settings: autocast precision (fp32 = none) and memory format of weights and '
+        'input; peers are mmpretrain architectures without weights',
+        '', '## Classifiers', ''] + classifier_tables(args, settings)
+    if args.detection_shape:
+        dh, dw = args.detection_shape
+        lines += ['', '## Detection backbones', '',
+                  f'Batch-1 latency (ms) of the backbones alone at {dw}x{dh}, all four stage '
+                  f'outputs (paper Tab. 4 compares whole Mask R-CNNs), BN folded, '
+                  f'round-robin per setting:', ''] + backbone_table(args, settings)
+    if args.train_batch:
+        lines += ['', '## AMP training', '',
+                  f'Training steps (forward, cross-entropy on random labels, backward, SGD; '
+                  f'BN not folded, contiguous) of the classifiers at batch {args.train_batch}, '
+                  f'{w}x{h}, {args.train_precision} autocast'
+                  + (' with a gradient scaler' if args.train_precision == 'fp16' else '')
+                  + f', median of {args.rounds} round-robin steps after {args.warmup} '
+                  f'warm-up steps:', ''] + training_table(args)
+    path = osp.join(args.out, 'gpu_benchmarks.md')
+    write_text_atomically('\n'.join(lines) + '\n', path)
+    print(f'wrote {path}')
+
+
+if __name__ == '__main__':
+    main()
