@@ -1,0 +1,156 @@
+"""The GPU benchmark tool and its timer run on the CPU (no timing is asserted)."""
+import os
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from conftest import REPO, randomize_norms, run_tool
+from mmfasternet.analysis import build_classifier
+from mmfasternet.analysis.throughput import (autocast_context, in_precision,
+                                             interleaved_throughput, prepare,
+                                             train_step_rates)
+
+GPU_BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'gpu_benchmark.py')
+# One thread: two threads on a shared 2-core machine stall each other.
+ONE_THREAD = dict(os.environ, OMP_NUM_THREADS='1')
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_tool_writes_every_table_on_the_cpu(tmp_path):
+    out = tmp_path / 'new' / 'folder'
+    run_tool(GPU_BENCHMARK, '--device', 'cpu', '--models', 'fasternet_t0',
+             'mobilenet-v2_8xb32_in1k', '--batch', '2', '--shape', '64', '64',
+             '--precisions', 'fp32', 'bf16', '--rounds', '1', '--warmup', '1',
+             '--detection-shape', '64', '96', '--train-batch', '2', '--out', str(out),
+             env=ONE_THREAD)
+    assert sorted(p.name for p in out.iterdir()) == ['gpu_benchmarks.md']
+    table = (out / 'gpu_benchmarks.md').read_text()
+    assert '`python tools/analysis/gpu_benchmark.py --device cpu --models fasternet_t0' in table
+    assert '- device: CPU ' in table and f'- torch {torch.__version__}, cuDNN ' in table
+    assert '- batch 2, 64x64, BN folded' in table
+    settings = ['fp32 contiguous', 'fp32 channels_last', 'bf16 contiguous',
+                'bf16 channels_last']
+    assert ('| model | ' + ' | '.join(f'{s} (img/s)' for s in settings)
+            + ' | best (img/s) | paper 2080Ti (img/s) |') in table
+    rows = {cells[0]: cells for cells in (
+        [cell.strip() for cell in line.strip('|').split('|')]
+        for line in table.splitlines() if line.startswith('| '))}
+    n = len(settings)
+    for model, paper in (('fasternet_t0', '6807'), ('mobilenet-v2_8xb32_in1k', '4198')):
+        assert len(rows[model]) == 1 + n + 2 and rows[model][-1] == paper
+        assert all(float(rate) > 0 for rate in rows[model][1:-1])
+    ratios = rows['fasternet_t0 / mobilenet-v2_8xb32_in1k']
+    assert len(ratios) == 1 + n + 3 and ratios[-2:] in (['1.62', 'yes'], ['1.62', 'no'])
+    for backbone in ('FasterNet-S', 'ResNet-50', 'FasterNet-S / ResNet-50'):
+        assert len(rows[backbone]) == 2 + n and rows[backbone][1] == '96x64'
+        assert all(float(ms) > 0 for ms in rows[backbone][2:])
+    for classifier in ('fasternet_s', 'resnet50_8xb32_in1k',
+                       'fasternet_s / resnet50_8xb32_in1k'):
+        assert rows[classifier][1:3] == ['2', 'bf16'] and float(rows[classifier][3]) > 0
+    assert 'nan' not in table and ' inf ' not in table
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has CUDA')
+def test_tool_refuses_cuda_without_a_gpu_before_writing(tmp_path):
+    result = run_tool(GPU_BENCHMARK, '--models', 'fasternet_t0', '--out',
+                      str(tmp_path / 'out'), check=False)
+    assert result.returncode == 2
+    assert '--device cuda: CUDA is not available on this machine' in result.stderr
+    assert '--device cpu for a smoke run' in result.stderr
+    assert 'Traceback' not in result.stderr and not (tmp_path / 'out').exists()
+
+
+def test_tool_refuses_fp16_on_the_cpu_before_writing(tmp_path):
+    result = run_tool(GPU_BENCHMARK, '--device', 'cpu', '--precisions', 'fp32', 'fp16',
+                      '--out', str(tmp_path / 'out'), check=False)
+    assert result.returncode == 2
+    assert '--precisions fp16: fp16 autocast needs a CUDA device' in result.stderr
+    assert 'Traceback' not in result.stderr and not (tmp_path / 'out').exists()
+
+
+def test_interleaved_throughput_warms_up_then_runs_round_robin():
+    order = []
+
+    def counting(name):
+        return lambda x: order.append(name)
+
+    calls = {('a', 'fp32'): (counting('a'), None), ('b', 'fp32'): (counting('b'), None)}
+    rates = interleaved_throughput(calls, batch=4, rounds=3, warmup=2, device='cpu')
+    assert order == ['a', 'a', 'b', 'b'] + ['a', 'b'] * 3
+    assert set(rates) == set(calls)
+    assert all(0 < rate < float('inf') for rate in rates.values())
+
+
+def test_interleaved_throughput_runs_without_autograd_unless_asked():
+    layer = nn.Linear(3, 3)
+    outputs = []
+
+    def record(x):
+        outputs.append(layer(x))
+
+    interleaved_throughput({'a': (record, torch.ones(1, 3))}, 1, 1, 0, 'cpu')
+    interleaved_throughput({'a': (record, torch.ones(1, 3))}, 1, 1, 0, 'cpu', grad=True)
+    assert [out.requires_grad for out in outputs] == [False, True]
+
+
+def test_precisions():
+    with pytest.raises(ValueError, match='fp16 autocast needs a CUDA device'):
+        autocast_context('fp16', 'cpu')
+    with pytest.raises(ValueError, match="precision must be one of .* got 'fp8'"):
+        autocast_context('fp8', 'cpu')
+    with pytest.raises(ValueError, match='fp16 autocast needs a CUDA device'):
+        in_precision(nn.Identity(), 'fp16', 'cpu')  # at wrapping, not at the first call
+    layer, x = nn.Linear(3, 3), torch.ones(2, 3)
+    assert in_precision(layer, 'bf16', 'cpu')(x).dtype == torch.bfloat16
+    assert in_precision(layer, 'fp32', 'cpu')(x).dtype == torch.float32
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_prepared_copy_is_folded_and_gives_the_eval_output(channels_last):
+    model = build_classifier('fasternet_t0')
+    randomize_norms(model)
+    x = torch.randn(2, 3, 64, 64)
+    folded, inputs = prepare(model, x, 'cpu', channels_last)
+    assert any(isinstance(m, _BatchNorm) for m in model.modules())  # copied, not changed
+    assert not any(isinstance(m, _BatchNorm) for m in folded.modules())
+    assert inputs.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert torch.equal(inputs, x)
+    with torch.no_grad():
+        expected, got = model(x), folded(inputs)
+    assert expected.abs().max() > 0.1
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+
+
+class TinyClassifier(nn.Module):
+    """``model(x, mode='tensor')`` gives logits, as an mmpretrain classifier's does."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn, self.fc = nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Linear(4, 1000)
+
+    def forward(self, x, mode):
+        assert mode == 'tensor'
+        return self.fc(self.bn(self.conv(x)).mean((2, 3)))
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_train_steps_train_the_model(precision):
+    models = {'a': TinyClassifier().eval(), 'b': TinyClassifier().eval()}
+    before = {name: model.fc.weight.detach().clone() for name, model in models.items()}
+    rates = train_step_rates(models, batch=2, shape=(8, 8), device='cpu', precision=precision,
+                             steps=2, warmup=1)
+    assert set(rates) == {'a', 'b'} and all(rate > 0 for rate in rates.values())
+    for name, model in models.items():
+        assert model.training
+        assert not torch.equal(model.fc.weight, before[name])
+        assert model.bn.num_batches_tracked == 3  # 1 warm-up and 2 timed steps
