@@ -8,7 +8,7 @@ import copy
 import statistics
 import time
 from functools import partial
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Hashable, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -79,23 +79,53 @@ def inference_path(model: nn.Module, path: str, x: torch.Tensor, onnx_file: str 
     return OnnxRuntimeModel.from_model(model, onnx_file, tuple(x.shape), threads), x
 
 
-@torch.no_grad()
-def interleaved_latency_ms(calls: Dict[str, Tuple[Callable, torch.Tensor]], rounds: int = 5,
-                           per_round: int = 4, warmup: int = 3) -> Dict[str, float]:
-    """Median wall time (ms) of each ``fn(x)``, measured round-robin so that a slow patch
-    of the machine (turbo, a busy neighbour) hits every model alike and ratios between
-    them stay fair."""
+def wall_seconds(fn: Callable, x: torch.Tensor) -> float:
+    """Seconds that one ``fn(x)`` takes on the host clock."""
+    start = time.perf_counter()
+    fn(x)
+    return time.perf_counter() - start
+
+
+def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], rounds: int,
+                        per_round: int = 1, warmup: int = 3,
+                        timer: Callable[[Callable, torch.Tensor], float] = wall_seconds
+                        ) -> Dict[Hashable, List[float]]:
+    """The seconds of every timed run of each ``fn(x)``, taken round-robin.
+
+    Every call first runs ``warmup`` times; then each of ``rounds`` rounds runs every call
+    ``per_round`` times in turn, so that a slow patch of the machine (turbo, a busy
+    neighbour) hits every model alike and ratios between them stay fair.
+
+    Args:
+        calls (dict): Maps a name to a callable and its input.
+        rounds (int): Round-robin rounds.
+        per_round (int): Consecutive runs of each call per round. Defaults to 1.
+        warmup (int): Untimed runs of each call first. Defaults to 3.
+        timer (Callable): Runs ``fn(x)`` once and returns its seconds. Defaults to
+            :func:`wall_seconds`.
+
+    Returns:
+        dict: ``rounds * per_round`` durations (s) of each name.
+    """
     for fn, x in calls.values():
         for _ in range(warmup):
             fn(x)
-    times = {name: [] for name in calls}
+    seconds = {name: [] for name in calls}
     for _ in range(rounds):
         for name, (fn, x) in calls.items():
             for _ in range(per_round):
-                start = time.perf_counter()
-                fn(x)
-                times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(values) for name, values in times.items()}
+                seconds[name].append(timer(fn, x))
+    return seconds
+
+
+@torch.no_grad()
+def interleaved_latency_ms(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]],
+                           rounds: int = 5, per_round: int = 4,
+                           warmup: int = 3) -> Dict[Hashable, float]:
+    """Median wall time (ms) of each ``fn(x)``, measured round-robin (see
+    :func:`round_robin_seconds`)."""
+    seconds = round_robin_seconds(calls, rounds, per_round, warmup)
+    return {name: statistics.median(values) * 1e3 for name, values in seconds.items()}
 
 
 # Side of the square fp32 matmul whose rate stands for the machine's practical peak.

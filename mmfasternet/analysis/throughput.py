@@ -8,7 +8,6 @@ the median run gives images per second.
 """
 import copy
 import statistics
-import time
 from contextlib import nullcontext
 from typing import Callable, ContextManager, Dict, Hashable, Tuple, Union
 
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 
 from mmfasternet.compat import torch_at_least
 from mmfasternet.deploy import switch_to_deploy
+from .latency import round_robin_seconds, wall_seconds
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
 
@@ -96,13 +96,8 @@ def prepare(model: nn.Module, x: torch.Tensor, device: Device,
             x.to(device, memory_format=memory_format))
 
 
-def _time_call(fn: Callable, x: torch.Tensor, device: torch.device) -> float:
-    """Seconds that one ``fn(x)`` takes: on CUDA between two events, on the CPU by
-    ``time.perf_counter``."""
-    if device.type != 'cuda':
-        start = time.perf_counter()
-        fn(x)
-        return time.perf_counter() - start
+def cuda_seconds(fn: Callable, x: torch.Tensor) -> float:
+    """Seconds that one ``fn(x)`` takes on the GPU, between two CUDA events."""
     start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
     start.record()
     fn(x)
@@ -117,9 +112,9 @@ def interleaved_throughput(calls: Calls, batch: int, rounds: int = 20, warmup: i
     """Images per second of each ``fn(x)``, timed round-robin.
 
     Every call first runs ``warmup`` times (cuDNN autotuning, allocator, caches); then each
-    of ``rounds`` rounds runs every call once in turn, so that a slow patch of the machine
-    (clocks, a busy neighbour) hits every model alike and the ratios stay fair. The median
-    run of each call gives its rate.
+    of ``rounds`` rounds runs every call once in turn (see
+    :func:`~mmfasternet.analysis.latency.round_robin_seconds`). The median run of each call
+    gives its rate.
 
     Args:
         calls (dict): Maps a name (any hashable) to a callable and its input.
@@ -135,18 +130,11 @@ def interleaved_throughput(calls: Calls, batch: int, rounds: int = 20, warmup: i
         dict: Images per second of each name.
     """
     device = torch.device(device)
+    on_cuda = device.type == 'cuda'
     grad_mode = torch.enable_grad() if grad else torch.inference_mode()
-    on_device = torch.cuda.device(device) if device.type == 'cuda' else nullcontext()
-    with grad_mode, on_device:
-        for fn, x in calls.values():
-            for _ in range(warmup):
-                fn(x)
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        seconds = {name: [] for name in calls}
-        for _ in range(rounds):
-            for name, (fn, x) in calls.items():
-                seconds[name].append(_time_call(fn, x, device))
+    with grad_mode, torch.cuda.device(device) if on_cuda else nullcontext():
+        seconds = round_robin_seconds(calls, rounds, warmup=warmup,
+                                      timer=cuda_seconds if on_cuda else wall_seconds)
     return {name: batch / statistics.median(values) for name, values in seconds.items()}
 
 
