@@ -10,7 +10,8 @@ from .onnxruntime_profile import profile_onnxruntime
 from .operators import OPERATOR_KINDS, operator_stack
 
 __all__ = [
-    'INFERENCE_PATHS', 'MATMUL_MACS', 'MATMUL_SIZE', 'OPERATOR_KINDS', 'TensorForward', 'build_classifier',
-    'build_model', 'complexity', 'count_model', 'inference_path', 'interleaved_latency_ms',
-    'load_config', 'matmul_call', 'operator_stack', 'profile_onnxruntime', 'tensor_model'
+    'INFERENCE_PATHS', 'MATMUL_MACS', 'MATMUL_SIZE', 'OPERATOR_KINDS', 'TensorForward',
+    'build_classifier', 'build_model', 'complexity', 'count_model', 'inference_path',
+    'interleaved_latency_ms', 'load_config', 'matmul_call', 'operator_stack',
+    'profile_onnxruntime', 'tensor_model'
 ]

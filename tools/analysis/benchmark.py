@@ -273,12 +273,12 @@ def main() -> None:
         f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
         f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
         f'batch 1, 224x224, BN folded (`mmfasternet.deploy.switch_to_deploy`: FasterNet by '
-        f'its own method, peers by mmcv `fuse_conv_bn`). Median of {args.rounds} runs per model and backend, taken '
-        f'round-robin (one run of each in turn), so the ratios are side by side. Peers are '
-        f'mmpretrain 1.2.0 architectures. A 1024x1024 fp32 matmul, timed in the same '
-        f'round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in PyTorch and '
-        f'{peaks["onnxruntime"]:.1f} GMAC/s in ONNX Runtime; "% of matmul" is the faster '
-        f'backend\'s rate over the higher of the two.'
+        f'its own method, peers by mmcv `fuse_conv_bn`). Median of {args.rounds} runs per '
+        f'model and backend, taken round-robin (one run of each in turn), so the ratios '
+        f'are side by side. Peers are mmpretrain 1.2.0 architectures. A 1024x1024 fp32 '
+        f'matmul, timed in the same round-robin, reaches {peaks["pytorch"]:.1f} GMAC/s in '
+        f'PyTorch and {peaks["onnxruntime"]:.1f} GMAC/s in ONNX Runtime; "% of matmul" is '
+        f'the faster backend\'s rate over the higher of the two.'
         + (' Throughput: PyTorch, BN folded, all cores.' if args.throughput_batch else ''),
         ''] + table
     if paths:

@@ -17,9 +17,8 @@ from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
 from mmfasternet.compat import NeedsNewerTorch
-from mmfasternet.deploy import export_onnx
+from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
 from mmfasternet.engine.tool_config import stops_with_a_message
-from mmfasternet.deploy import OnnxRuntimeModel
 
 
 def test_batches(cfg: Config, images: int):

@@ -21,7 +21,6 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
-
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from mmfasternet.checkpoint import load_backbone_weights
