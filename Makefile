@@ -14,8 +14,9 @@ setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
 
 # Rerun the setup script whenever what it installs changes; it is idempotent and reuses
 # the cached mmcv wheel, so a rerun takes seconds once the first one has built mmcv.
-$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt
-	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt requirements/tests.txt
+$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt requirements/deploy.txt
+	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt requirements/tests.txt \
+		requirements/deploy.txt
 	touch $@
 
 $(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt

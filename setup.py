@@ -61,7 +61,11 @@ setup(
         'det': ['mmdet>=3.0.0,<4.0', 'pycocotools'],
         'seg': ['mmsegmentation>=1.0.0,<2.0', 'ftfy', 'regex'],
         'cls': ['mmpretrain>=1.0.0,<2.0'],
-        'deploy': ['onnx', 'onnxruntime'],
+        # onnxscript: torch >= 2.6 exports with the dynamo exporter, which needs it.
+        'deploy': ['onnx', 'onnxruntime', 'onnxscript'],
+        # int8: NNCF quantises the exported files (tools/deployment/quantize.py).
+        'int8': ['onnx', 'onnxruntime', 'nncf'],
+        'openvino': ['openvino'],
         'tests': ['pytest', 'openmim'],
     },
 )

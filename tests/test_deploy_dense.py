@@ -30,7 +30,10 @@ def nodes(graph):
         for attribute in node.attribute:
             if attribute.type == onnx.AttributeProto.GRAPH:
                 yield from nodes(attribute.g)
-def test_exported_detector_matches_mmdet_at_two_image_sizes(tmp_path):
+def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
+    """Boxes and masks come out in the original image, as mmdet's ``predict(rescale=True)``
+    pastes them: two test scales that are not 1:1 (one keeping the aspect ratio, one not),
+    each padded to a multiple of 32."""
     init_default_scope('mmdet')
     cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
     cfg.model.test_cfg.rcnn.update(score_thr=0.2)  # keep the scores apart from near ties
@@ -44,18 +47,21 @@ def test_exported_detector_matches_mmdet_at_two_image_sizes(tmp_path):
     assert {node.domain for node in graph} == {''}  # ONNX's own operators only
     assert {'NonMaxSuppression', 'RoiAlign', 'GridSample'} <= {node.op_type for node in graph}
     onnx_model = OnnxDetector(path, reference.data_preprocessor, num_classes=4)
-    for shape in [(3, 256, 256), (3, 192, 320)]:
-        packed = demo_mm_inputs(batch_size=1, image_shapes=[shape], num_items=[2],
+    # (resized image, original image): 333x333 from 250x250, and 1.6x keeping the ratio.
+    for img_shape, ori_shape in [((333, 333), (250, 250)), ((192, 312), (120, 195))]:
+        packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, *img_shape)], num_items=[2],
                                 num_classes=4, with_mask=True)
+        scale_factor = (img_shape[1] / ori_shape[1], img_shape[0] / ori_shape[0])
         packed['data_samples'][0].set_metainfo(
-            dict(scale_factor=(1.0, 1.0), ori_shape=shape[1:], img_shape=shape[1:]))
+            dict(scale_factor=scale_factor, ori_shape=ori_shape, img_shape=img_shape))
         with torch.no_grad():
             data = reference.data_preprocessor(packed, False)
+            assert data['inputs'].shape[2] % 32 == 0 and data['inputs'].shape[2:] != img_shape
             expected = reference.predict(data['inputs'], data['data_samples'],
-                                         rescale=False)[0].pred_instances
-        got = onnx_model.run(data['inputs'])
+                                         rescale=True)[0].pred_instances
+        got = onnx_model.run(data['inputs'], data['data_samples'][0].metainfo)
         assert len(expected) > 20
-        assert got['masks'].shape[1:] == shape[1:]
+        assert got['masks'].shape[1:] == ori_shape
         assert match_detections(expected, got) == []
 
 

@@ -2,12 +2,14 @@
 
     python tools/test.py configs/mask_rcnn_fasternet_s.py work_dirs/.../epoch_12.pth
     python tools/test.py configs/mask_rcnn_fasternet_s.py s.onnx   # exported, in ONNX Runtime
+    python tools/test.py configs/mask_rcnn_fasternet_s.py s_int8.onnx --backend openvino
+    python tools/test.py configs/mask_rcnn_fasternet_s.py s.onnx --backend openvino --precision bf16
 """
 import argparse
 
 from mmengine.evaluator import DumpResults
 
-from mmfasternet.deploy import switch_to_deploy
+from mmfasternet.deploy import BACKENDS, PRECISIONS, DeployError, switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
                                             stops_with_a_message)
@@ -17,8 +19,9 @@ from mmfasternet.visualization import enable_prediction_drawing
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file, or a detector or segmentor '
-                        'exported to .onnx by tools/deployment/pytorch2onnx.py')
+    parser.add_argument('checkpoint', help='checkpoint file, or a model exported to .onnx by '
+                        'tools/deployment/pytorch2onnx.py, or quantised by quantize.py (.onnx, '
+                        'or .xml: OpenVINO IR)')
     parser.add_argument('--work-dir', help='where the metrics and logs go')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='draw predictions into this folder')
@@ -26,6 +29,13 @@ def parse_args() -> argparse.Namespace:
         '--fuse-conv-bn', action='store_true',
         help='fold BatchNorms into convs (mmfasternet.deploy.switch_to_deploy) for faster '
         'inference')
+    parser.add_argument('--backend', choices=list(BACKENDS), default='onnxruntime',
+                        help='runtime of an exported model (default onnxruntime)')
+    parser.add_argument('--precision', choices=list(PRECISIONS), default='fp32',
+                        help='OpenVINO\'s inference precision for the fp32 ops (bf16 needs '
+                        'a CPU with bf16; int8 is a quantised file)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='intra-op threads of the runtime (default 1)')
     add_launch_arguments(parser, 'test_dataloader.batch_size=4')
     return parse_tool_args(parser)
 
@@ -38,15 +48,21 @@ def main() -> None:
         enable_prediction_drawing(cfg, args.show_dir)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must be a .pkl file, got {args.out}')
-    exported = args.checkpoint.endswith('.onnx')
+    exported = args.checkpoint.endswith(('.onnx', '.xml'))
+    if not exported and (args.backend != 'onnxruntime' or args.precision != 'fp32'):
+        args.parser.error('--backend and --precision apply to .onnx files; a checkpoint runs '
+                          'in PyTorch')
     runner = build_runner(cfg, ['test_dataloader'], args,
                           checkpoints=[] if exported else [args.checkpoint])
     with stops_with_a_message(cfg):
         if exported:
-            from mmfasternet.deploy.evaluation import onnx_test_model
+            from mmfasternet.deploy.evaluation import runtime_test_model
             try:
-                runner.model = onnx_test_model(runner.model, args.checkpoint)
-            except ValueError as error:
+                runner.model = runtime_test_model(runner.model, args.checkpoint,
+                                                  backend=args.backend,
+                                                  precision=args.precision,
+                                                  threads=args.threads)
+            except DeployError as error:
                 raise SystemExit(str(error)) from None
         else:
             runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)

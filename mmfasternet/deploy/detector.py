@@ -8,24 +8,28 @@ own size, NMS through ``torchvision.ops`` (ONNX ``NonMaxSuppression``) and RoIAl
 ``torchvision.ops`` (ONNX ``RoiAlign``; mmcv's aligned average RoIAlign computes the same),
 each RoI from the FPN level mmdet assigns to it.
 
-The graph takes one image as mmdet's data preprocessor makes it (normalised, RGB, padded
-to a multiple of 32; batch 1, any height and width) and returns, in that image's
-coordinates, ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N, H, W), as
-``predict(..., rescale=False)`` would.
+The graph takes one image as mmdet's data preprocessor makes it (``image``: normalised,
+RGB, padded to a multiple of 32; batch 1, any height and width) and three entries of its
+metainfo: ``img_shape`` (height and width before padding, int64), ``scale_factor`` (the
+test ``Resize``'s width and height factors, float32) and ``ori_shape`` (the original image's
+height and width, int64). It returns, in the original image's coordinates, ``boxes``
+(N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N, H, W) pasted at the original
+image's size, as ``predict(..., rescale=True)`` does.
 """
 import copy
 import math
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 import torchvision
 from mmengine.model import BaseModel
 from torch import Tensor
 
 from .export import check_num_classes, export_graph_onnx, require_exportable
 from .folding import switch_to_deploy
+from .runtimes import open_runtime
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 DETECTOR_OPSET = 17
@@ -160,10 +164,11 @@ class DetectorGraph(nn.Module):
             order.append(index)
         return torch.cat(pooled)[torch.cat(order).argsort()]
 
-    def forward(self, image: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward(self, image: Tensor, img_shape: Tensor, scale_factor: Tensor,
+                ori_shape: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 
-        height, width = torch._shape_as_tensor(image)[2], torch._shape_as_tensor(image)[3]
+        height, width = img_shape[0], img_shape[1]
         feats = self.detector.extract_feat(image)
         proposals = self._proposals(feats, height, width)
 
@@ -186,12 +191,24 @@ class DetectorGraph(nn.Module):
         mask_pred = roi.mask_head(self._pool(roi.mask_roi_extractor, feats, boxes))
         mask_pred = mask_pred.gather(
             1, labels.view(-1, 1, 1, 1).expand(-1, 1, *mask_pred.shape[2:])).sigmoid()
-        masks, _ = _do_paste_mask(mask_pred, boxes, height, width, skip_empty=False)
+        boxes = boxes / scale_factor.repeat(2)
+        masks, _ = _do_paste_mask(mask_pred, boxes, ori_shape[0], ori_shape[1],
+                                  skip_empty=False)
         masks = masks >= self.rcnn_cfg.mask_thr_binary
         return boxes, scores, labels, masks
 
 
+INPUTS = ('image', 'img_shape', 'scale_factor', 'ori_shape')
 OUTPUTS = ('boxes', 'scores', 'labels', 'masks')
+
+
+def detector_feeds(image: Tensor, metainfo: dict) -> Dict[str, np.ndarray]:
+    """The exported detector's inputs for one preprocessed (1, 3, H, W) ``image`` and its
+    data sample's ``metainfo``."""
+    return dict(image=image.detach().cpu().numpy(),
+                img_shape=np.array(metainfo['img_shape'][:2], dtype=np.int64),
+                scale_factor=np.array(metainfo['scale_factor'][:2], dtype=np.float32),
+                ori_shape=np.array(metainfo['ori_shape'][:2], dtype=np.int64))
 
 
 def export_detector_onnx(detector: nn.Module, path: str,
@@ -212,69 +229,57 @@ def export_detector_onnx(detector: nn.Module, path: str,
     Returns:
         int: The file size in bytes.
     """
+    example = (torch.zeros(1, 3, *shape), torch.tensor(shape), torch.ones(2),
+               torch.tensor(shape))
     return export_graph_onnx(
-        DetectorGraph(detector).eval(), torch.zeros(1, 3, *shape), path, DETECTOR_OPSET,
+        DetectorGraph(detector).eval(), example, path, DETECTOR_OPSET, list(INPUTS),
         list(OUTPUTS), dict(num_classes=detector.roi_head.bbox_head.num_classes,
                             task='instance segmentation (mmdet Mask R-CNN)'),
         dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
                       'scores': {0: 'num'}, 'labels': {0: 'num'},
-                      'masks': {0: 'num', 1: 'height', 2: 'width'}})
+                      'masks': {0: 'num', 1: 'ori_height', 2: 'ori_width'}})
 
 
 class OnnxDetector(BaseModel):
-    """An exported detector run by ONNX Runtime, in the place of the PyTorch model in
-    mmdet's test loop (``tools/test.py CONFIG model.onnx``): the config's own data
-    preprocessor feeds it, and its detections are rescaled to the original images as
+    """An exported detector run by ONNX Runtime or OpenVINO, in the place of the PyTorch
+    model in mmdet's test loop (``tools/test.py CONFIG model.onnx``): the config's own data
+    preprocessor feeds it, and it returns detections in the original images, as
     ``predict(..., rescale=True)`` does.
 
     Args:
-        path (str): The ``.onnx`` file written by :func:`export_detector_onnx`.
+        path (str): The ``.onnx`` file written by :func:`export_detector_onnx`, or its
+            int8 form from ``tools/deployment/quantize.py``.
         data_preprocessor (nn.Module): The config's data preprocessor.
         num_classes (int): The config's class count, which the file must have.
-        threads (int): ONNX Runtime's intra-op threads. Defaults to 1.
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
     """
 
-    def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int,
-                 threads: int = 1):
+    def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int, **runtime):
         super().__init__(data_preprocessor=data_preprocessor)
-        from .onnxruntime import open_onnx_file
-        self.session = open_onnx_file(path, threads)
-        inputs = [i.name for i in self.session.get_inputs()]
-        outputs = tuple(o.name for o in self.session.get_outputs())
-        if inputs != ['image'] or outputs != OUTPUTS:
-            raise ValueError(f'{path} is not an exported detector: it takes {inputs} and '
-                             f'returns {list(outputs)}, where a detector exported by '
-                             f'tools/deployment/pytorch2onnx.py takes [\'image\'] and returns '
-                             f'{list(OUTPUTS)}')
-        check_num_classes(self.session, path, num_classes)
+        self.runtime = open_runtime(path, inputs=INPUTS, outputs=OUTPUTS,
+                                    what='an exported detector', **runtime)
+        check_num_classes(self.runtime, path, num_classes)
 
-    def run(self, image: Tensor) -> Dict[str, Tensor]:
-        """The file's outputs for one preprocessed (1, 3, H, W) image."""
-        outputs = self.session.run(None, {'image': image.detach().cpu().numpy()})
+    def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
+        """The file's outputs for one preprocessed (1, 3, H, W) image and its metainfo."""
+        outputs = self.runtime.run(detector_feeds(image, metainfo))
         return {name: torch.from_numpy(out) for name, out in zip(OUTPUTS, outputs)}
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
         from mmengine.structures import InstanceData
 
         for image, sample in zip(inputs, data_samples):
-            out = self.run(image[None])
-            scale = out['boxes'].new_tensor(sample.scale_factor).repeat(2)
-            img_h, img_w = sample.img_shape[:2]
-            masks = out['masks'][:, :img_h, :img_w]
-            if len(masks):
-                masks = F.interpolate(masks.float()[None], size=tuple(sample.ori_shape[:2]),
-                                      mode='nearest')[0] >= 0.5
-            else:
-                masks = masks.new_zeros((0, *sample.ori_shape[:2]))
+            out = self.run(image[None], sample.metainfo)
             sample.pred_instances = InstanceData(
-                bboxes=out['boxes'] / scale, scores=out['scores'], labels=out['labels'],
-                masks=masks)
+                bboxes=out['boxes'], scores=out['scores'], labels=out['labels'],
+                masks=out['masks'])
         return data_samples
 
 
 def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e-4,
                      mask_iou: float = 0.99) -> List[str]:
-    """Compare an exported detector's outputs with mmdet's ``predict(rescale=False)``;
+    """Compare an exported detector's outputs with mmdet's ``predict(rescale=True)``;
     return what differs (empty when they agree).
 
     Instances are paired by label and nearest box, so near-tied scores that come out in
@@ -288,8 +293,10 @@ def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e
     """
     if len(expected) != len(got['boxes']):
         return [f'{len(got["boxes"])} instances, where PyTorch finds {len(expected)}']
+    if tuple(got['masks'].shape[1:]) != tuple(expected.masks.shape[1:]):
+        return [f'masks of {tuple(got["masks"].shape[1:])} pixels, where PyTorch pastes them '
+                f'at {tuple(expected.masks.shape[1:])}']
     problems, unused = [], set(range(len(expected)))
-    height, width = expected.masks.shape[1:]
     for i in range(len(got['boxes'])):
         candidates = [j for j in unused if int(expected.labels[j]) == int(got['labels'][i])]
         if not candidates:
@@ -300,7 +307,7 @@ def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e
         unused.discard(j)
         box = float((expected.bboxes[j] - got['boxes'][i]).abs().max())
         score = float((expected.scores[j] - got['scores'][i]).abs())
-        mask, ref = got['masks'][i, :height, :width], expected.masks[j]
+        mask, ref = got['masks'][i], expected.masks[j]
         union = float((mask | ref).sum())
         iou = float((mask & ref).sum()) / union if union else 1.0  # both empty: the same
         if box > box_tol or score > score_tol or iou < mask_iou:
@@ -311,15 +318,16 @@ def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e
 
 def detector_parity(detector: nn.Module, onnx_model: OnnxDetector,
                     batches: Sequence[dict]) -> Tuple[int, List[str]]:
-    """Run PyTorch and ONNX Runtime on ``batches`` (dataloader batches of one image);
-    return the instance count and every difference found (see :func:`match_detections`)."""
+    """Run PyTorch and the exported file on ``batches`` (dataloader batches of one image,
+    through the config's test pipeline, so at its test scale); return the instance count
+    and every difference found (see :func:`match_detections`)."""
     problems, count = [], 0
     for k, batch in enumerate(batches):
         with torch.no_grad():
             data = detector.data_preprocessor(batch, False)
             expected = detector.predict(data['inputs'], data['data_samples'],
-                                        rescale=False)[0].pred_instances
-        got = onnx_model.run(data['inputs'])
+                                        rescale=True)[0].pred_instances
+        got = onnx_model.run(data['inputs'], data['data_samples'][0].metainfo)
         count += len(expected)
         name = data['data_samples'][0].metainfo.get('img_path', f'image {k}')
         problems += [f'{name}: {p}' for p in match_detections(expected, got)]

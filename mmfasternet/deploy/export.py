@@ -9,12 +9,13 @@ import torch.nn as nn
 from mmfasternet.compat import require_torch, torch_at_least
 from mmfasternet.fileio import replaced_atomically
 from .folding import switch_to_deploy
+from .runtimes import DeployError
 
 DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
 
 
-class NotExportable(ValueError):
+class NotExportable(DeployError):
     """A model with a part that has no ONNX path here; the message names the part."""
 
 
@@ -46,7 +47,7 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
     if opset is None:
         opset = 20 if dynamo else TORCHSCRIPT_EXPORTER_MAX_OPSET
     if opset < 17:
-        raise ValueError(f'opset must be at least 17 (LayerNorm needs it), got {opset}')
+        raise DeployError(f'opset must be at least 17 (LayerNorm needs it), got {opset}')
     if opset > TORCHSCRIPT_EXPORTER_MAX_OPSET:
         require_torch(*DYNAMO_EXPORTER_TORCH, f'ONNX opset {opset} (the dynamo exporter)')
     switch_to_deploy(model)
@@ -61,9 +62,10 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
     return os.path.getsize(path)
 
 
-def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset: int,
-                      output_names: list, metadata: dict, dynamic_axes: dict = None) -> int:
-    """Export ``graph`` with the TorchScript exporter (on every supported torch: the
+def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
+                      input_names: list, output_names: list, metadata: dict,
+                      dynamic_axes: dict = None) -> int:
+    """Export ``graph`` (called with the tensors of ``example``) with the TorchScript exporter (on every supported torch: the
     dynamo exporter cannot trace the data-dependent sizes of post-processing), record
     ``metadata`` in the file, and write it under a temporary name first, so a failed
     export leaves nothing behind.
@@ -76,8 +78,8 @@ def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset:
     kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
     with replaced_atomically(path) as tmp:
         with torch.no_grad():
-            torch.onnx.export(graph, (example, ), tmp, opset_version=opset,
-                              input_names=['image'], output_names=output_names,
+            torch.onnx.export(graph, example, tmp, opset_version=opset,
+                              input_names=input_names, output_names=output_names,
                               dynamic_axes=dynamic_axes, **kwargs)
         model = onnx.load(tmp)
         onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
@@ -85,11 +87,12 @@ def export_graph_onnx(graph: nn.Module, example: torch.Tensor, path: str, opset:
     return os.path.getsize(path)
 
 
-def check_num_classes(session, path: str, num_classes: int) -> None:
-    """Raise ``ValueError`` unless the exported ``path`` (an ONNX Runtime ``session`` of
-    it) records ``num_classes``, the class count of the config it is tested with."""
-    exported = session.get_modelmeta().custom_metadata_map.get('num_classes')
+def check_num_classes(runtime, path: str, num_classes: int) -> None:
+    """Raise :class:`.runtimes.DeployError` unless the exported ``path`` (a
+    :class:`.runtimes.RuntimeModel` of it) records ``num_classes``, the class count of the
+    config it is tested with."""
+    exported = runtime.metadata.get('num_classes')
     if exported != str(num_classes):
-        raise ValueError(f'{path} was exported for {exported} classes, but the config has '
+        raise DeployError(f'{path} was exported for {exported} classes, but the config has '
                          f'{num_classes}: export it from this config, or test it with the '
                          f'config it came from')

@@ -1,6 +1,5 @@
 """Run an exported model in ONNX Runtime: the fastest CPU inference path we measured for
 FasterNet (docs/speed.md)."""
-import os
 from typing import Optional, Tuple, Union
 
 import torch
@@ -27,17 +26,6 @@ def onnxruntime_session(model: Union[str, bytes], threads: int = 1,
         options.enable_profiling = True
         options.profile_file_prefix = profile_prefix
     return ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
-
-
-def open_onnx_file(path: str, threads: int = 1):
-    """:func:`onnxruntime_session` for a file a user names, with a ``ValueError`` that
-    says what is wrong when it is missing or not a readable ONNX file."""
-    if not os.path.isfile(path):
-        raise ValueError(f'{path} does not exist')
-    try:
-        return onnxruntime_session(path, threads)
-    except Exception as error:  # onnxruntime raises its own exception types
-        raise ValueError(f'{path} is not a readable ONNX file: {error}') from None
 
 
 class OnnxRuntimeModel:

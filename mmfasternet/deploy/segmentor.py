@@ -23,6 +23,7 @@ from torch import Tensor
 
 from .export import check_num_classes, export_graph_onnx, require_exportable
 from .folding import switch_to_deploy
+from .runtimes import DeployError, open_runtime
 
 SEGMENTOR_OPSET = 17
 
@@ -106,40 +107,46 @@ def export_segmentor_onnx(segmentor: nn.Module, path: str, shape: Tuple[int, int
         int: The file size in bytes.
     """
     return export_graph_onnx(
-        SegmentorGraph(segmentor, with_logits).eval(), torch.zeros(1, 3, *shape), path,
-        SEGMENTOR_OPSET, ['labels', 'logits'] if with_logits else ['labels'],
+        SegmentorGraph(segmentor, with_logits).eval(), (torch.zeros(1, 3, *shape), ), path,
+        SEGMENTOR_OPSET, ['image'], ['labels', 'logits'] if with_logits else ['labels'],
         dict(num_classes=segmentor.decode_head.num_classes,
              task='semantic segmentation (mmseg EncoderDecoder)'))
 
 
+def open_segmentor_file(path: str, need_logits: bool, **runtime):
+    """The exported segmentor ``path`` opened with :func:`.runtimes.open_runtime`; a
+    :class:`.runtimes.DeployError` when it is not one, or has no logits where
+    ``need_logits``."""
+    model = open_runtime(path, inputs=['image'], what='an exported segmentor', **runtime)
+    if model.output_names not in (['labels'], ['labels', 'logits']):
+        raise DeployError(f'{path} is not an exported segmentor: it returns '
+                         f'{model.output_names}, where one exported by '
+                         f'tools/deployment/pytorch2onnx.py returns [\'labels\', \'logits\']')
+    if need_logits and model.output_names != ['labels', 'logits']:
+        raise DeployError(f'{path} returns {model.output_names}; tools/test.py needs a '
+                         f'segmentor exported with its logits (pytorch2onnx.py --seg-logits)')
+    return model
+
+
 class OnnxSegmentor(BaseModel):
-    """An exported segmentor run by ONNX Runtime in mmseg's test loop, with the config's
-    data preprocessor and test mode (whole or slide): mmseg's own sliding and
+    """An exported segmentor run by ONNX Runtime or OpenVINO in mmseg's test loop, with the
+    config's data preprocessor and test mode (whole or slide): mmseg's own sliding and
     post-processing run around the exported crop model.
 
     Args:
-        path (str): A file from :func:`export_segmentor_onnx` with logits.
+        path (str): A file from :func:`export_segmentor_onnx` with logits, or its int8
+            form from ``tools/deployment/quantize.py``.
         segmentor (nn.Module): The config's built segmentor (for its preprocessor, test
             config and class count).
-        threads (int): ONNX Runtime's intra-op threads. Defaults to 1.
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
     """
 
-    def __init__(self, path: str, segmentor: nn.Module, threads: int = 1):
+    def __init__(self, path: str, segmentor: nn.Module, **runtime):
         super().__init__(data_preprocessor=segmentor.data_preprocessor)
-        from .onnxruntime import open_onnx_file
-        self.session = open_onnx_file(path, threads)
-        inputs = [i.name for i in self.session.get_inputs()]
-        outputs = [o.name for o in self.session.get_outputs()]
-        if inputs != ['image'] or outputs not in (['labels'], ['labels', 'logits']):
-            raise ValueError(f'{path} is not an exported segmentor: it takes {inputs} and '
-                             f'returns {outputs}, where one exported by '
-                             f'tools/deployment/pytorch2onnx.py takes [\'image\'] and returns '
-                             f'[\'labels\', \'logits\']')
-        if outputs != ['labels', 'logits']:
-            raise ValueError(f'{path} returns {outputs}; tools/test.py needs a segmentor '
-                             f'exported with its logits (pytorch2onnx.py --seg-logits)')
-        check_num_classes(self.session, path, segmentor.decode_head.num_classes)
-        self.input_shape = tuple(self.session.get_inputs()[0].shape[2:])
+        self.runtime = open_segmentor_file(path, need_logits=True, **runtime)
+        check_num_classes(self.runtime, path, segmentor.decode_head.num_classes)
+        self.input_shape = self.runtime.input_shapes['image'][2:]
         self.test_cfg = segmentor.test_cfg
         self.align_corners = segmentor.align_corners
         self.out_channels = segmentor.out_channels
@@ -148,10 +155,10 @@ class OnnxSegmentor(BaseModel):
     def run(self, image: Tensor) -> Dict[str, Tensor]:
         """The file's outputs for one preprocessed (1, 3, H, W) image of its size."""
         if tuple(image.shape[2:]) != self.input_shape:
-            raise ValueError(f'the exported segmentor takes {self.input_shape} inputs, got '
+            raise DeployError(f'the exported segmentor takes {self.input_shape} inputs, got '
                              f'{tuple(image.shape[2:])}: export it at the size the test '
                              f'pipeline makes (--shape), or use a slide-mode config')
-        outputs = self.session.run(None, {'image': image.detach().cpu().numpy()})
+        outputs = self.runtime.run({'image': image.detach().cpu().numpy()})
         return dict(labels=torch.from_numpy(outputs[0]), logits=torch.from_numpy(outputs[1]))
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
@@ -168,9 +175,9 @@ class OnnxSegmentor(BaseModel):
         return BaseSegmentor.postprocess_result(self, logits, data_samples)
 
 
-def segmentor_parity(segmentor: nn.Module, path: str,
-                     batches: Sequence[dict]) -> Tuple[int, List[str]]:
-    """Run PyTorch and ONNX Runtime on the top-left export-sized crop of each of
+def segmentor_parity(segmentor: nn.Module, path: str, batches: Sequence[dict],
+                     **runtime) -> Tuple[int, List[str]]:
+    """Run PyTorch and the exported file on the top-left export-sized crop of each of
     ``batches`` (dataloader batches of one image); return the pixel count and what
     differs: the class maps must agree on at least 99.9% of pixels.
 
@@ -178,21 +185,22 @@ def segmentor_parity(segmentor: nn.Module, path: str,
         segmentor (nn.Module): The eval-mode PyTorch segmentor, BN not folded.
         path (str): The exported file (with or without logits).
         batches: Dataloader batches of one image each.
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
     """
-    from .onnxruntime import open_onnx_file
-    session = open_onnx_file(path)
-    height, width = session.get_inputs()[0].shape[2:]
+    model = open_segmentor_file(path, need_logits=False, **runtime)
+    height, width = model.input_shapes['image'][2:]
     problems, pixels = [], 0
     for k, batch in enumerate(batches):
         with torch.no_grad():
             data = segmentor.data_preprocessor(batch, False)
             image = data['inputs'][:, :, :height, :width]
             if tuple(image.shape[2:]) != (height, width):
-                raise ValueError(f'test image {k} is {tuple(data["inputs"].shape[2:])}, '
+                raise DeployError(f'test image {k} is {tuple(data["inputs"].shape[2:])}, '
                                  f'smaller than the exported size {(height, width)}')
             meta = dict(data['data_samples'][0].metainfo, img_shape=image.shape[2:])
             expected = segmentor.encode_decode(image, [meta]).argmax(dim=1)
-        labels = torch.from_numpy(session.run(None, {'image': image.numpy()})[0])
+        labels = torch.from_numpy(model.run({'image': image.numpy()})[0])
         agree = float((labels == expected).float().mean())
         pixels += labels.numel()
         if agree < 0.999:

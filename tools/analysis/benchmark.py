@@ -1,13 +1,16 @@
 """Latency of FasterNet and its peers on this machine, the paper's way (batch 1, one thread,
 224x224, BN folded, median after warm-up), in PyTorch and in ONNX Runtime; batch-32
 throughput; FasterNet-S against ResNet-50 on every inference path and inside Mask R-CNN and
-UperNet. Writes benchmarks.md and a latency-vs-accuracy plot like the paper's Figure 1 into
---out (this project's own results are in docs/).
+UperNet; with --low-precision, every runtime and precision of the deploy path (ONNX Runtime
+fp32/int8, OpenVINO fp32/bf16/int8). Writes benchmarks.md, benchmarks.json and a
+latency-vs-accuracy plot like the paper's Figure 1 into --out (this project's own results
+are in docs/).
 
-    python tools/analysis/benchmark.py [--out work_dirs/benchmark]
+    python tools/analysis/benchmark.py [--out work_dirs/benchmark] [--low-precision]
 """
 import argparse
 import copy
+import json
 import os
 import os.path as osp
 import platform
@@ -23,8 +26,12 @@ from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
                                   build_classifier, count_model, inference_path,
                                   interleaved_latency_ms, load_config, matmul_call,
                                   tensor_model)
-from mmfasternet.deploy import onnxruntime_session  # noqa: E402
-from mmfasternet.fileio import prepare_output_folder, write_text_atomically  # noqa: E402
+from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
+                                                has_bf16, quantized_copies, runnable_rows,
+                                                runtime_calls)
+from mmfasternet.deploy import export_onnx, onnxruntime_session, switch_to_deploy  # noqa: E402
+from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
+                                write_text_atomically)
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
 # mmpretrain gives the same architectures.
@@ -212,6 +219,69 @@ def dense_table(args, workdir: str) -> list:
     return lines
 
 
+def dense_feeds(shape) -> dict:
+    """A random image for a whole exported detector or segmentor, at ``shape`` (height,
+    width; the detector's input padded to a multiple of 32)."""
+    import numpy as np
+    height, width = shape
+    padded = (-(-height // 32) * 32, -(-width // 32) * 32)
+    image = torch.randn(1, 3, *padded).numpy()
+    return dict(image=image, img_shape=np.array(shape, dtype=np.int64),
+                scale_factor=np.ones(2, dtype=np.float32),
+                ori_shape=np.array(shape, dtype=np.int64))
+
+
+def ratio_table(latency: dict, names: list, pairs: list, rows: list, threads: int) -> list:
+    """One line per (runtime, precision): each model's median ms and each pair's ratio."""
+    lines = ['| runtime | precision | ' + ' | '.join(names) + ' | '
+             + ' | '.join(f'{a} / {b}' for a, b in pairs) + ' |',
+             '|---|---|' + '---|' * (len(names) + len(pairs))]
+    for runtime, precision in rows:
+        ms = {n: latency[n, runtime, precision] for n in names}
+        lines.append(f'| {runtime} | {precision} | '
+                     + ' | '.join(f'{ms[n]:.2f}' for n in names) + ' | '
+                     + ' | '.join(f'{ms[a] / ms[b]:.2f}' for a, b in pairs) + ' |')
+    return lines
+
+
+def low_precision_tables(args, workdir: str) -> tuple:
+    """FasterNet T0 and S, MobileNetV2 and ResNet-50, then the whole Mask R-CNN S and R50,
+    in every runtime and precision, each set timed in one round-robin; int8 files are
+    quantised for each runtime as the deploy path does, on random images."""
+    rows = runnable_rows()
+    names = [n for pair in PATH_PAIRS for n in pair]
+    x = torch.randn(1, 3, 224, 224)
+    calls = {}
+    for name in names:
+        fp32 = osp.join(workdir, f'{name}_lowp.onnx')
+        export_onnx(switch_to_deploy(copy.deepcopy(build_classifier(name))), fp32,
+                    tuple(x.shape))
+        calibration = [dict(image=torch.randn(*x.shape).numpy()) for _ in range(8)]
+        calls.update(runtime_calls(name, fp32, quantized_copies(fp32, calibration),
+                                   dict(image=x.numpy()), args.threads, rows))
+    latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
+    lines = ratio_table(latency, names, list(PATH_PAIRS), rows, args.threads)
+    print('\n'.join(lines), flush=True)
+    if not args.dense:
+        return lines, [], latency
+    from mmfasternet.deploy.detector import export_detector_onnx
+    ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
+    dense_calls, dense_names = {}, []
+    for backbone, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
+        fp32 = osp.join(workdir, f'{backbone.replace(" ", "_")}.onnx')
+        export_detector_onnx(tensor_model(load_config(config), shape, mode='predict').model,
+                             fp32, shape=tuple(-(-s // 32) * 32 for s in shape))
+        feeds = dense_feeds(shape)
+        dense_calls.update(runtime_calls(backbone, fp32, quantized_copies(fp32, [feeds] * 2),
+                                         feeds, args.threads, rows))
+        dense_names.append(backbone)
+    dense_latency = interleaved_latency_ms(dense_calls, rounds=args.dense_rounds,
+                                           per_round=1, warmup=1)
+    dense = ratio_table(dense_latency, dense_names, [tuple(dense_names)], rows, args.threads)
+    print('\n'.join(dense), flush=True)
+    return lines, dense, {**latency, **dense_latency}
+
+
 def plot(rows: list, threads: int, path: str) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), dpi=100, sharey=True)
     for ax, column, title in ((axes[0], 1, 'PyTorch, BN folded'),
@@ -258,6 +328,9 @@ def main() -> None:
     parser.add_argument('--dense', action='store_true',
                         help='also time Mask R-CNN and UperNet, FasterNet-S vs ResNet-50')
     parser.add_argument('--dense-rounds', type=int, default=5)
+    parser.add_argument('--low-precision', action='store_true',
+                        help='also time every runtime and precision of the deploy path: T0, '
+                        'S and their peers (and with --dense the whole Mask R-CNN S and R50)')
     parser.add_argument('--out', default=osp.join('work_dirs', 'benchmark'),
                         help='folder for benchmarks.md and the plot (created if needed)')
     args = parser.parse_args()
@@ -267,8 +340,12 @@ def main() -> None:
         table, rows, peaks = classifier_table(args, workdir)
         paths = paths_table(args, workdir) if args.paths else []
         dense = dense_table(args, workdir) if args.dense else []
+        lowp = low_precision_tables(args, workdir) if args.low_precision else None
+    cpu, flags = cpu_name_and_flags()
     lines = [
         '# CPU benchmark', '',
+        f'CPU: {cpu}, {os.cpu_count()} cores; int8/bf16 instructions: '
+        f'{", ".join(flags) or "none of avx512_vnni, avx512_bf16, amx_int8, amx_bf16"}.', '',
         f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
         f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
         f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
@@ -294,6 +371,22 @@ def main() -> None:
                   f'runs the files of `tools/deployment/pytorch2onnx.py`. Median of '
                   f'{args.dense_rounds} round-robin runs after one warm-up, per thread '
                   f'count.', ''] + dense
+    if lowp:
+        classifiers, whole, lowp_latency = lowp
+        lines += ['', '## Runtimes and precisions', '',
+                  f'Median ms of {args.rounds} round-robin runs ({args.threads} thread(s), '
+                  f'batch 1, 224x224), every model in every row timed in one round-robin; '
+                  f'int8: the fp32 file quantised for each runtime by `mmfasternet.deploy.'
+                  f'quantization.quantize_model` on 8 random images (ONNX Runtime: its '
+                  f'`quantize_static`; OpenVINO: NNCF).'
+                  + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 '
+                     'instructions, so OpenVINO would run fp32.'), ''] + classifiers
+        if whole:
+            lines += ['', f'The whole Mask R-CNN at 1333x800, no weights, int8 calibrated on '
+                      f'2 random images; median of {args.dense_rounds} round-robin runs after '
+                      f'one warm-up:', ''] + whole
+        record = benchmark_record(lowp_latency, args.threads)
+        write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
     write_text_atomically(
         '\n'.join(lines) + '\n\n![latency vs accuracy](latency_vs_accuracy.png)\n',

@@ -17,7 +17,8 @@ from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
 from mmfasternet.compat import NeedsNewerTorch
-from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy import DeployError, OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.engine.tool_config import stops_with_a_message
 
 
@@ -36,7 +37,7 @@ def test_batches(cfg: Config, images: int):
 def verify(cfg: Config, reference: torch.nn.Module, path: str, images: int) -> None:
     """Compare ONNX Runtime with PyTorch on the first ``images`` test images of ``cfg``;
     exit with status 1 when they differ."""
-    if cfg.default_scope == 'mmdet':
+    if deploy_task(reference) == 'detector':
         from mmfasternet.deploy.detector import OnnxDetector, detector_parity
         onnx_model = OnnxDetector(path, reference.data_preprocessor,
                                   reference.roi_head.bbox_head.num_classes)
@@ -56,7 +57,7 @@ def export_dense(cfg: Config, model: torch.nn.Module, args: argparse.Namespace) 
     """Export a detector or segmentor; the size exported with."""
     from mmfasternet.deploy import NotExportable
     try:
-        if cfg.default_scope == 'mmdet':
+        if deploy_task(model) == 'detector':
             from mmfasternet.deploy.detector import export_detector_onnx
             return export_detector_onnx(model, args.out, shape=tuple(args.shape or (800, 1344)))
         from mmfasternet.deploy.segmentor import export_segmentor_onnx, export_shape
@@ -100,14 +101,14 @@ def main() -> None:
                                   strict=True)
     model.eval()
     reference = copy.deepcopy(model)
-    if cfg is not None and cfg.get('default_scope') in ('mmdet', 'mmseg'):
+    if cfg is not None and deploy_task(model) in ('detector', 'segmentor'):
         size = export_dense(cfg, model, args)
         print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
         if args.verify:
             with stops_with_a_message():
                 try:
                     verify(cfg, reference, args.out, args.verify_images)
-                except ValueError as error:
+                except DeployError as error:
                     raise SystemExit(f'pytorch2onnx: {error}') from None
         return
     try:

@@ -1,0 +1,59 @@
+"""Latency in every runtime and precision deployment offers (ONNX Runtime fp32 and int8,
+OpenVINO fp32, bf16 and int8), each model in each timed round-robin with the others, and
+the machine record that every such figure carries: the CPU and its int8/bf16 instructions.
+"""
+import os.path as osp
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from mmfasternet.deploy.quantization import QUANTIZERS, quantize_model
+from mmfasternet.deploy.runtimes import cpu_name_and_flags, open_runtime
+
+# (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
+RUNTIME_PRECISIONS = (('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
+                      ('openvino', 'bf16'), ('openvino', 'int8'))
+
+Feeds = Dict[str, np.ndarray]
+
+
+def has_bf16() -> bool:
+    """Whether this CPU has bf16 instructions OpenVINO runs bf16 with."""
+    return bool({'avx512_bf16', 'amx_bf16'} & set(cpu_name_and_flags()[1]))
+
+
+def runnable_rows() -> List[Tuple[str, str]]:
+    """:data:`RUNTIME_PRECISIONS` less bf16 on a CPU without it (OpenVINO would run fp32)."""
+    return [row for row in RUNTIME_PRECISIONS if row[1] != 'bf16' or has_bf16()]
+
+
+def quantized_copies(fp32_file: str, feeds: Sequence[Feeds]) -> Dict[str, str]:
+    """Quantise ``fp32_file`` on ``feeds`` for each runtime, beside it
+    (``<name>_int8.onnx``, ``<name>_int8.xml``); the int8 model of each runtime."""
+    models = {}
+    for runtime, (suffix, _, _) in QUANTIZERS.items():
+        models[runtime] = f'{osp.splitext(fp32_file)[0]}_int8{suffix}'
+        quantize_model(fp32_file, models[runtime], feeds, runtime)
+    return models
+
+
+def runtime_calls(name: str, fp32_file: str, int8_models: Dict[str, str], feeds: Feeds,
+                  threads: int, rows: Sequence[Tuple[str, str]]
+                  ) -> Dict[tuple, Tuple[Callable, Feeds]]:
+    """One call per ``(runtime, precision)`` of ``rows`` for a model, keyed
+    ``(name, runtime, precision)``, for :func:`~.latency.interleaved_latency_ms`."""
+    calls = {}
+    for runtime, precision in rows:
+        model = open_runtime(int8_models[runtime] if precision == 'int8' else fp32_file,
+                             runtime, 'bf16' if precision == 'bf16' else 'fp32', threads)
+        calls[name, runtime, precision] = model.run, feeds
+    return calls
+
+
+def benchmark_record(latency: Dict[tuple, float], threads: int) -> dict:
+    """The JSON record of a run: ``cpu``, ``flags`` and one row per timed call,
+    ``{model, runtime, precision, threads, median_ms}``."""
+    cpu, flags = cpu_name_and_flags()
+    return dict(cpu=cpu, flags=flags, rows=[
+        dict(model=model, runtime=runtime, precision=precision, threads=threads,
+             median_ms=round(ms, 3)) for (model, runtime, precision), ms in latency.items()])

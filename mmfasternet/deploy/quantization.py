@@ -1,0 +1,260 @@
+"""Post-training int8 quantisation of an exported fp32 model, calibrated on images that the
+config's own pipeline and data preprocessor make, with the quantiser that suits the runtime
+that will run it (measured side by side: docs/deploy.md):
+
+- OpenVINO: ``nncf.quantize`` on the OpenVINO model read from the ONNX file, saved as
+  OpenVINO IR (``.xml`` and ``.bin``). NNCF quantises the inputs of convolutions and matrix
+  products and leaves GELU, ReLU and the residual adds to OpenVINO's fused int8 kernels.
+  (NNCF's ONNX output is not used: OpenVINO 2026.4 computes FasterNet wrongly from it, and
+  ONNX Runtime runs it slower than fp32, since it fuses a conv into its int8 kernel only
+  when the conv's output is quantised too.)
+- ONNX Runtime: ``onnxruntime.quantization.quantize_static`` to an ONNX file with
+  QuantizeLinear/DequantizeLinear pairs (per-channel int8 weights, uint8 activations), which
+  OpenVINO runs too.
+
+Proposal top-k and NMS, box decoding, RoiAlign, mask pasting, resizing and softmax (the
+graph's own operators, outside any module) and the layers that make the heads' outputs (box
+deltas, class, mask and segmentation logits) stay fp32.
+"""
+import itertools
+import os
+import os.path as osp
+import shutil
+import tempfile
+from typing import Dict, Iterable, List, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+from mmfasternet.fileio import replaced_atomically
+from .evaluation import deploy_task
+from .runtimes import IR_METADATA, DeployError, RuntimeModel, import_runtime
+
+DEFAULT_CALIBRATION_IMAGES = 100
+# The layers whose outputs are a head's result: box deltas, class, mask and pixel logits.
+HEAD_OUTPUT_LAYERS = ('rpn_reg', 'rpn_cls', 'fc_reg', 'fc_cls', 'conv_logits', 'conv_seg')
+# What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
+# fold into the conv before them; Split and Concat keep their input's scale).
+ONNXRUNTIME_QUANTIZED_TYPES = ('Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Relu', 'Clip',
+                               'Add', 'Split', 'Concat', 'MaxPool')
+
+Feeds = Dict[str, np.ndarray]
+
+
+class CalibrationError(DeployError):
+    """The calibration images cannot be had; nothing was quantised."""
+
+
+def calibration_loader(cfg: Config) -> str:
+    """The dataloader key that calibration reads: ``val_dataloader``, as mmdeploy's
+    calibration does, else ``test_dataloader``."""
+    for key in ('val_dataloader', 'test_dataloader'):
+        if isinstance(cfg.get(key), dict) and cfg[key].get('dataset'):
+            return key
+    raise CalibrationError('the config has no val_dataloader or test_dataloader to take '
+                           'calibration images from')
+
+
+def model_feeds(model: nn.Module, task: str, data: dict,
+                input_shapes: Dict[str, tuple]) -> Feeds:
+    """The exported file's inputs for one preprocessed batch ``data`` of one image.
+
+    A segmentor file takes a static size: the image's top-left crop of that size, padded
+    with zeros (the mean, after normalisation) where the image is smaller.
+    """
+    image = data['inputs']
+    if task == 'detector':
+        from .detector import detector_feeds
+        return detector_feeds(image, data['data_samples'][0].metainfo)
+    size = input_shapes['image'][2:]
+    if task == 'segmentor' and None not in size:
+        crop = image.new_zeros(1, image.shape[1], *size)
+        height, width = min(size[0], image.shape[2]), min(size[1], image.shape[3])
+        crop[:, :, :height, :width] = image[:, :, :height, :width]
+        image = crop
+    return dict(image=image.detach().cpu().numpy())
+
+
+def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
+                 loader: str, images: int) -> List[Feeds]:
+    """The first ``images`` images of ``cfg``'s ``loader``, through its pipeline and
+    ``model``'s data preprocessor, as inputs of an exported file.
+
+    Raises:
+        CalibrationError: The dataset is empty, or an image cannot be read.
+    """
+    from mmengine.runner import Runner
+
+    from mmfasternet.engine.data_check import check_data
+
+    if images < 1:
+        raise CalibrationError(f'--calib-images must be at least 1, got {images}')
+    check_data(cfg, [loader])
+    dataloader = Runner.build_dataloader(dict(
+        cfg[loader], batch_size=1, num_workers=0, persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False)))
+    if len(dataloader.dataset) == 0:
+        raise CalibrationError(f'{loader} has no images to calibrate on')
+    task = deploy_task(model)
+    feeds = []
+    try:
+        for batch in itertools.islice(dataloader, images):
+            with torch.no_grad():
+                data = model.data_preprocessor(batch, False)
+            feeds.append(model_feeds(model, task, data, input_shapes))
+    except Exception as error:
+        raise CalibrationError(f'{loader}: image {len(feeds)} could not be read: '
+                               f'{error}') from None
+    return feeds
+
+
+def fp32_nodes(model) -> List[str]:
+    """The nodes of an exported ONNX ``model`` that stay fp32: the graph's own operators
+    outside any module (post-processing; the TorchScript exporter names the others after
+    their module, ``/detector/backbone/...``) and :data:`HEAD_OUTPUT_LAYERS`."""
+    names = []
+    for node in model.graph.node:
+        outside = node.name.startswith('/') and node.name.count('/') == 1
+        if outside or any(f'/{layer}/' in node.name for layer in HEAD_OUTPUT_LAYERS):
+            names.append(node.name)
+    return names
+
+
+def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], keep_fp32: List[str],
+                   metadata: Dict[str, str], out: str) -> None:
+    ov = import_runtime('openvino')
+    nncf = import_runtime('nncf')
+    model = ov.Core().read_model(fp32_path)
+    quantized = nncf.quantize(model, nncf.Dataset(list(feeds)), subset_size=len(feeds),
+                              preset=nncf.QuantizationPreset.PERFORMANCE,
+                              ignored_scope=nncf.IgnoredScope(names=keep_fp32, validate=False))
+    for key, value in metadata.items():
+        quantized.set_rt_info(value, [IR_METADATA, key])
+    folder = tempfile.mkdtemp(prefix='.quantize-', dir=osp.dirname(osp.abspath(out)))
+    try:
+        ov.save_model(quantized, osp.join(folder, 'model.xml'), compress_to_fp16=False)
+        os.replace(osp.join(folder, 'model.bin'), osp.splitext(out)[0] + '.bin')
+        os.replace(osp.join(folder, 'model.xml'), out)
+    finally:
+        shutil.rmtree(folder)
+
+
+def _onnxruntime_quantize(fp32_path: str, feeds: Sequence[Feeds], keep_fp32: List[str],
+                          metadata: Dict[str, str], out: str) -> None:
+    import onnx
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self.feeds = iter(feeds)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    with replaced_atomically(out) as tmp:
+        quantize_static(fp32_path, tmp, Reader(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(ONNXRUNTIME_QUANTIZED_TYPES),
+                        nodes_to_exclude=keep_fp32)
+        quantized = onnx.load(tmp)
+        del quantized.metadata_props[:]
+        onnx.helper.set_model_props(quantized, metadata)
+        onnx.save(quantized, tmp)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+    return f'{package} {version(package)}'
+
+
+# For each runtime: the file its int8 model is written to, how, and the quantiser's name.
+QUANTIZERS = {
+    'openvino': ('.xml', _nncf_quantize, lambda: _version('nncf')),
+    'onnxruntime': ('.onnx', _onnxruntime_quantize,
+                    lambda: f'{_version("onnxruntime")} quantize_static'),
+}
+
+
+def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
+                   backend: str = 'onnxruntime') -> int:
+    """Quantise the fp32 file ``fp32_path`` to int8 for ``backend``, calibrated on
+    ``feeds``; keep its metadata and write ``out`` in one step (a failure leaves no file).
+
+    Args:
+        fp32_path (str): An ``.onnx`` file written by ``tools/deployment/pytorch2onnx.py``.
+        out (str): The int8 model to write: an ``.onnx`` file for ONNX Runtime, OpenVINO IR
+            (``.xml``, with its ``.bin`` beside it) for OpenVINO.
+        feeds (Sequence[dict]): Calibration inputs, one dict of arrays per image.
+        backend (str): The runtime that will run the model, which picks the quantiser (see
+            the module's docstring): ``'onnxruntime'`` (default) or ``'openvino'``.
+
+    Returns:
+        int: The size in bytes (of both IR files).
+    """
+    import onnx
+
+    if backend not in QUANTIZERS:
+        raise DeployError(f'backend must be one of {list(QUANTIZERS)}, got {backend!r}')
+    suffix, quantize, quantizer = QUANTIZERS[backend]
+    if not out.endswith(suffix):
+        raise DeployError(f'{backend}\'s int8 model is a {suffix} file: name the output '
+                          f'{osp.splitext(out)[0]}{suffix}')
+    if not feeds:
+        raise CalibrationError('no calibration images')
+    import_runtime('onnxruntime')  # both quantisers collect statistics with it
+    model = onnx.load(fp32_path, load_external_data=False)
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    metadata.update(precision='int8', quantizer=quantizer(), runtime=backend,
+                    calibration_images=str(len(feeds)))
+    quantize(fp32_path, feeds, fp32_nodes(model), metadata, out)
+    size = os.path.getsize(out)
+    return size + os.path.getsize(osp.splitext(out)[0] + '.bin') if suffix == '.xml' else size
+
+
+def agreement(task: str, reference: RuntimeModel, model: RuntimeModel,
+              feeds: Iterable[Feeds]) -> str:
+    """How closely ``model`` (e.g. the int8 file) follows ``reference`` (the fp32 file) on
+    ``feeds``, in one line: top-1 agreement and logit error for a classifier, the share of
+    pixels of the same class for a segmentor, matched instances, box IoU and score error
+    for a detector."""
+    pairs = [(reference.run(f), model.run(f)) for f in feeds]
+    if task == 'classifier':
+        same = np.mean([np.argmax(a[0]) == np.argmax(b[0]) for a, b in pairs])
+        error = max(float(np.abs(a[0] - b[0]).max() / (np.abs(a[0]).max() + 1e-12))
+                    for a, b in pairs)
+        return (f'top-1 agrees on {100 * same:.1f}% of {len(pairs)} images; largest logit '
+                f'error {100 * error:.1f}% of the largest logit')
+    if task == 'segmentor':
+        same = np.mean([np.mean(a[0] == b[0]) for a, b in pairs])
+        return f'the class maps agree on {100 * same:.2f}% of pixels ({len(pairs)} images)'
+    return _detection_agreement(pairs)
+
+
+def _detection_agreement(pairs) -> str:
+    from torchvision.ops import box_iou
+    found = matched = 0
+    ious, score_errors = [], []
+    for (boxes, scores, labels, _), (boxes2, scores2, labels2, _) in pairs:
+        found += len(boxes)
+        if not len(boxes) or not len(boxes2):
+            continue
+        iou = box_iou(torch.from_numpy(boxes), torch.from_numpy(boxes2)).numpy()
+        iou[labels[:, None] != labels2[None, :]] = 0
+        for i in range(len(boxes)):
+            j = int(iou[i].argmax())
+            if iou[i, j] >= 0.5:
+                matched += 1
+                ious.append(iou[i, j])
+                score_errors.append(abs(float(scores[i] - scores2[j])))
+                iou[:, j] = 0
+    if not found:
+        return f'no detections in the reference on {len(pairs)} images'
+    return (f'{matched} of {found} reference detections found again (same label, box IoU '
+            f'>= 0.5) on {len(pairs)} images; mean IoU {np.mean(ious or [0]):.3f}, mean '
+            f'score difference {np.mean(score_errors or [0]):.3f}')
+

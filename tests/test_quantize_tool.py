@@ -1,0 +1,103 @@
+"""tools/deployment/quantize.py on the toy configs: calibrates on the config's own images,
+writes an int8 file that tools/test.py evaluates in ONNX Runtime and OpenVINO, and stops
+before any work, writing nothing, when the calibration images cannot be had."""
+import json
+import os.path as osp
+import re
+import shutil
+import textwrap
+
+import onnx
+
+from conftest import (REPO, TEST, coco_metrics, run_tool, write_toy_cls_config,
+                      write_toy_det_config)
+
+EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
+QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
+
+
+def test_quantized_detector_is_evaluated_in_both_runtimes(tmp_path, tiny_toy_coco):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    fp32, int8 = str(tmp_path / 'det.onnx'), str(tmp_path / 'det_int8.onnx')
+    run_tool(EXPORT, config, fp32, '--shape', '256', '256')
+    result = run_tool(QUANTIZE, config, fp32, int8, '--calib-images', '3', '--verify-images',
+                      '2')
+    assert 'calibrating on 3 images of val_dataloader' in result.stdout
+    assert f'wrote {int8}: ' in result.stdout
+    assert 'int8 vs fp32 in onnxruntime: ' in result.stdout
+    assert 'reference detections found again' in result.stdout \
+        or 'no detections in the reference on 2 images' in result.stdout
+    model = onnx.load(int8)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta['num_classes'] == '4' and meta['calibration_images'] == '3'
+    ops = {node.op_type for node in model.graph.node}
+    assert {'QuantizeLinear', 'DequantizeLinear', 'NonMaxSuppression', 'RoiAlign'} <= ops
+
+    metrics = {}
+    for backend in ('onnxruntime', 'openvino'):
+        out = run_tool(TEST, config, int8, '--backend', backend, '--work-dir',
+                       str(tmp_path / backend))
+        metrics[backend] = coco_metrics(out)
+        assert 'coco/bbox_mAP' in metrics[backend] and 'coco/segm_mAP' in metrics[backend]
+
+    result = run_tool(TEST, config, fp32, '--precision', 'bf16', '--work-dir', str(tmp_path),
+                      check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        'bf16 is an OpenVINO precision hint: add --backend openvino (ONNX Runtime runs fp32 '
+        'and int8 files)')
+
+
+def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, tiny_toy_coco):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    fp32 = str(tmp_path / 'det.onnx')
+    run_tool(EXPORT, config, fp32, '--shape', '128', '128')
+
+    empty = tmp_path / 'empty'
+    shutil.copytree(tiny_toy_coco, empty)
+    annotations = empty / 'annotations' / 'instances_val.json'
+    coco = json.loads(annotations.read_text())
+    annotations.write_text(json.dumps(dict(coco, images=[], annotations=[])))
+    empty_config = tmp_path / 'empty.py'
+    empty_config.write_text(textwrap.dedent(f"""\
+        _base_ = [{config!r}]
+        val_dataloader = dict(dataset=dict(data_root='{empty}/'))
+        """))
+    out = tmp_path / 'det_int8.onnx'
+    result = run_tool(QUANTIZE, str(empty_config), fp32, str(out), check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        'quantize: val_dataloader has no images to calibrate on')
+    assert not out.exists() and not osp.exists(f'{out}.tmp')
+
+    broken = tmp_path / 'broken'
+    shutil.copytree(tiny_toy_coco, broken)
+    first = json.loads((broken / 'annotations' / 'instances_val.json').read_text())['images'][0]
+    (broken / 'val' / first['file_name']).write_bytes(b'not an image')
+    broken_config = tmp_path / 'broken.py'
+    broken_config.write_text(textwrap.dedent(f"""\
+        _base_ = [{config!r}]
+        val_dataloader = dict(dataset=dict(data_root='{broken}/'))
+        """))
+    result = run_tool(QUANTIZE, str(broken_config), fp32, str(out), check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert 'quantize: val_dataloader: image 0 could not be read: ' in result.stderr
+    assert not out.exists() and not osp.exists(f'{out}.tmp')
+
+
+def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder):
+    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1)
+    fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.onnx')
+    run_tool(EXPORT, config, fp32)
+    result = run_tool(QUANTIZE, config, fp32, int8, '--calib-images', '4', '--backend',
+                      'openvino')
+    assert 'calibrating on 4 images of val_dataloader' in result.stdout
+    assert re.search(r'int8 vs fp32 in openvino: top-1 agrees on [\d.]+% of 4 images',
+                     result.stdout)
+
+    def top1(path, *args):
+        out = run_tool(TEST, config, path, '--work-dir', str(tmp_path), *args)
+        return float(re.findall(r'accuracy/top1: ([\d.]+)', out.stdout + out.stderr)[-1])
+
+    assert top1(fp32) == top1(fp32, '--backend', 'openvino')
+    assert 0 <= top1(int8, '--backend', 'openvino') <= 100

@@ -1,0 +1,195 @@
+"""Runtimes and int8: an exported model gives PyTorch's outputs in ONNX Runtime and OpenVINO,
+NNCF's int8 file runs in both and stays close to fp32, and every bad input is one clear
+error with nothing written."""
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from mmfasternet import FasterNet
+from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
+from mmfasternet.deploy import DeployError, MissingRuntime, export_onnx, open_runtime
+from mmfasternet.deploy.quantization import agreement, quantize_model
+
+from conftest import randomize_norms
+
+
+@pytest.fixture(scope='module')
+def backbone_file(tmp_path_factory):
+    """FasterNet-T0 (BN statistics randomised) exported at 1x3x96x96, and its PyTorch
+    reference."""
+    torch.manual_seed(0)
+    model = randomize_norms(FasterNet('t0', out_indices=(3, ))).eval()
+    path = str(tmp_path_factory.mktemp('runtimes') / 't0.onnx')
+    reference = FasterNet('t0', out_indices=(3, )).eval()
+    reference.load_state_dict(model.state_dict())
+    export_onnx(model, path, shape=(1, 3, 96, 96))
+    return path, reference
+
+
+def images(count, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return [dict(image=torch.randn(1, 3, 96, 96, generator=gen).numpy()) for _ in range(count)]
+
+
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
+def test_both_runtimes_give_pytorchs_output(backbone_file, backend):
+    path, reference = backbone_file
+    model = open_runtime(path, backend)
+    assert (model.backend, model.precision) == (backend, 'fp32')
+    assert model.input_shapes == {'image': (1, 3, 96, 96)}
+    x = images(1)[0]
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x['image']))[0].numpy()
+    got = model.run(x)[0]
+    assert got.shape == expected.shape == (1, 320, 3, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+
+
+def quantized_convs(path):
+    """Whether each conv of an int8 ONNX file takes int8 weights and inputs, and the file's
+    operator types and metadata."""
+    model = onnx.load(path)
+    producer = {output: node for node in model.graph.node for output in node.output}
+
+    def int8(tensor):  # dequantized, directly or through PConv's Split and Concat
+        node = producer.get(tensor)
+        if node is None or node.op_type not in ('DequantizeLinear', 'Split', 'Concat'):
+            return False
+        data = node.input[:1] if node.op_type == 'Split' else node.input  # not split sizes
+        return node.op_type == 'DequantizeLinear' or all(map(int8, data))
+
+    convs = [int8(n.input[0]) and int8(n.input[1]) for n in model.graph.node
+             if n.op_type == 'Conv']
+    return (convs, [n.op_type for n in model.graph.node],
+            {p.key: p.value for p in model.metadata_props})
+
+
+def cosines(reference, model, feeds):
+    out = []
+    for x in feeds:
+        a, b = reference.run(x)[0].ravel(), model.run(x)[0].ravel()
+        out.append(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+    return out
+
+
+def test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32(backbone_file, tmp_path):
+    path, _ = backbone_file
+    out = str(tmp_path / 't0_int8.onnx')
+    quantize_model(path, out, images(16, seed=1), backend='onnxruntime')
+    convs, ops, meta = quantized_convs(out)
+    # All 43 convs (embedding, 3 per block, 3 merging layers) take int8 weights and inputs.
+    assert len(convs) == 43 and all(convs)
+    assert ops.count('Gelu') == 13 and 'Erf' not in ops  # GELU stays one fp32 op
+    assert meta['precision'] == 'int8' and meta['calibration_images'] == '16'
+    assert meta['runtime'] == 'onnxruntime'
+    assert meta['quantizer'].startswith('onnxruntime ') and 'quantize_static' in meta['quantizer']
+    fp32 = open_runtime(path)
+    for backend in ('onnxruntime', 'openvino'):
+        assert min(cosines(fp32, open_runtime(out, backend), images(4, seed=2))) > 0.98
+
+
+def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
+    import openvino as ov
+    path, _ = backbone_file
+    out = str(tmp_path / 't0_int8.xml')
+    quantize_model(path, out, images(16, seed=1), backend='openvino')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['t0_int8.bin', 't0_int8.xml']
+    model = open_runtime(out, 'openvino')
+    assert model.metadata['precision'] == 'int8' and model.metadata['runtime'] == 'openvino'
+    assert model.metadata['quantizer'].startswith('nncf ')
+    fake_quantized = [op for op in ov.Core().read_model(out).get_ordered_ops()
+                      if op.get_type_name() == 'FakeQuantize']
+    assert len(fake_quantized) >= 43  # at least every conv's input
+    assert min(cosines(open_runtime(path), model, images(4, seed=2))) > 0.98
+    with pytest.raises(DeployError, match=r'is an OpenVINO IR model: add --backend openvino$'):
+        open_runtime(out)
+
+
+def test_agreement_reports_top1_and_pixels(backbone_file):
+    path, _ = backbone_file
+    fp32 = open_runtime(path)
+    line = agreement('classifier', fp32, fp32, images(3))
+    assert line == ('top-1 agrees on 100.0% of 3 images; largest logit error 0.0% of the '
+                    'largest logit')
+
+
+@pytest.mark.parametrize('backend,suffix', [('onnxruntime', '.onnx'), ('openvino', '.xml')])
+def test_a_failed_quantisation_leaves_no_file(backbone_file, tmp_path, backend, suffix):
+    path, _ = backbone_file
+    out = tmp_path / f'broken_int8{suffix}'
+    with pytest.raises(Exception):
+        quantize_model(path, str(out), [dict(wrong_name=np.zeros((1, 3, 96, 96), np.float32))],
+                       backend)
+    assert list(tmp_path.iterdir()) == []
+    other = '.xml' if suffix == '.onnx' else '.onnx'
+    with pytest.raises(DeployError, match=f"^{backend}'s int8 model is a \\{suffix} file: "
+                                          f"name the output .*broken_int8\\{suffix}$"):
+        quantize_model(path, str(tmp_path / f'broken_int8{other}'), images(1), backend)
+
+
+def test_bf16_runs_on_a_cpu_that_has_it_and_says_fp32_elsewhere(backbone_file):
+    path, _ = backbone_file
+    x = images(1)[0]
+    fp32 = open_runtime(path, 'openvino').run(x)[0]
+    if has_bf16():
+        model = open_runtime(path, 'openvino', 'bf16')
+        assert model.precision == 'bf16'
+        assert np.abs(model.run(x)[0] - fp32).max() <= 0.05 * np.abs(fp32).max()
+    else:
+        with pytest.warns(RuntimeWarning, match=r'has no bf16 instructions \(avx512_bf16 or '
+                                                r'amx_bf16\): OpenVINO runs fp32 instead of '
+                                                r'bf16$'):
+            model = open_runtime(path, 'openvino', 'bf16')
+        assert model.precision == 'fp32'
+        np.testing.assert_array_equal(model.run(x)[0], fp32)
+
+
+def test_bad_runtime_inputs_are_one_clear_error(backbone_file, tmp_path, monkeypatch):
+    path, _ = backbone_file
+    with pytest.raises(DeployError, match=r'^bf16 is an OpenVINO precision hint: add '
+                                          r'--backend openvino'):
+        open_runtime(path, 'onnxruntime', 'bf16')
+    with pytest.raises(DeployError, match=r"^precision must be one of \['fp32', 'bf16'\], "
+                                          r"got 'int8' \(int8 is a quantised file"):
+        open_runtime(path, 'openvino', 'int8')
+    with pytest.raises(DeployError, match=r"^backend must be one of \['onnxruntime', "
+                                          r"'openvino'\], got 'tensorrt'"):
+        open_runtime(path, 'tensorrt')
+    missing = str(tmp_path / 'missing.onnx')
+    with pytest.raises(DeployError, match=f'^{missing} does not exist$'):
+        open_runtime(missing, 'openvino')
+    garbage = tmp_path / 'garbage.onnx'
+    garbage.write_bytes(b'not a model')
+    for backend, package in (('onnxruntime', 'onnxruntime'), ('openvino', 'openvino')):
+        with pytest.raises(DeployError, match=f'^{garbage} is not a model file {package} '
+                                              f'can read: '):
+            open_runtime(str(garbage), backend)
+    with pytest.raises(DeployError, match=r"is not an exported detector: it takes \['image'\] "
+                                          r"and returns \["):
+        open_runtime(path, inputs=['image', 'img_shape'], what='an exported detector')
+    for package, extra in (('openvino', 'openvino'), ('onnxruntime', 'deploy')):
+        with monkeypatch.context() as patch:
+            patch.setitem(sys.modules, package, None)  # as if not installed
+            with pytest.raises(MissingRuntime, match=f'^{package} is not installed: pip '
+                                                     f'install "mmfasternet\\[{extra}\\]"$'):
+                open_runtime(path, package)
+    monkeypatch.setitem(sys.modules, 'nncf', None)
+    with pytest.raises(MissingRuntime, match=r'^nncf is not installed: pip install '
+                                             r'"mmfasternet\[int8\]"$'):
+        quantize_model(path, str(tmp_path / 'x.xml'), images(1), 'openvino')
+    assert not (tmp_path / 'x.xml').exists()
+
+
+def test_benchmark_record_names_the_cpu_and_its_flags():
+    record = benchmark_record({('fasternet_t0', 'openvino', 'int8'): 3.14159}, threads=1)
+    assert set(record) == {'cpu', 'flags', 'rows'} and record['cpu']
+    assert set(record['flags']) <= {'avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16'}
+    with open('/proc/cpuinfo') as f:
+        flags = set(next(line for line in f if line.startswith('flags')).split())
+    assert set(record['flags']) == flags & {'avx512_vnni', 'avx512_bf16', 'amx_int8',
+                                            'amx_bf16'}
+    assert record['rows'] == [dict(model='fasternet_t0', runtime='openvino', precision='int8',
+                                   threads=1, median_ms=3.142)]
