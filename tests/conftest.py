@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import onnx
 import pytest
 import torch
 import torch.nn as nn
@@ -231,3 +232,12 @@ def write_toy_cls_config(tmp_path, data_root, max_epochs, extra=''):
         default_hooks = dict(logger=dict(interval=1))
         """) + extra)
     return str(config)
+
+
+def onnx_nodes(graph):
+    """Every node of an ONNX graph, those inside ``If`` branches too."""
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from onnx_nodes(attribute.g)

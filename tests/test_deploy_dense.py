@@ -12,8 +12,8 @@ from mmengine.registry import init_default_scope
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 
-from conftest import (REPO, TEST, TRAIN, coco_metrics, randomize_norms, run_tool,
-                      write_toy_det_config, write_toy_seg_config)
+from conftest import (REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms,
+                      run_tool, write_toy_det_config, write_toy_seg_config)
 from mmfasternet.deploy.detector import OnnxDetector, export_detector_onnx, match_detections
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
@@ -23,13 +23,6 @@ def miou(result):
     return float(re.findall(r'mIoU: ([\d.]+)', result.stdout + result.stderr)[-1])
 
 
-def nodes(graph):
-    """Every node of an ONNX graph, those inside ``If`` branches too."""
-    for node in graph.node:
-        yield node
-        for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.GRAPH:
-                yield from nodes(attribute.g)
 def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
     """Boxes and masks come out in the original image, as mmdet's ``predict(rescale=True)``
     pastes them: two test scales that are not 1:1 (one keeping the aspect ratio, one not),
@@ -43,7 +36,7 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
     reference.load_state_dict(model.state_dict())
     path = str(tmp_path / 'det.onnx')
     export_detector_onnx(model, path, shape=(128, 128))
-    graph = list(nodes(onnx.load(path).graph))
+    graph = list(onnx_nodes(onnx.load(path).graph))
     assert {node.domain for node in graph} == {''}  # ONNX's own operators only
     assert {'NonMaxSuppression', 'RoiAlign', 'GridSample'} <= {node.op_type for node in graph}
     onnx_model = OnnxDetector(path, reference.data_preprocessor, num_classes=4)

@@ -9,8 +9,8 @@ import textwrap
 
 import onnx
 
-from conftest import (REPO, TEST, coco_metrics, run_tool, write_toy_cls_config,
-                      write_toy_det_config)
+from conftest import (REPO, TEST, coco_metrics, onnx_nodes, run_tool,
+                      write_toy_cls_config, write_toy_det_config)
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
@@ -30,7 +30,7 @@ def test_quantized_detector_is_evaluated_in_both_runtimes(tmp_path, tiny_toy_coc
     model = onnx.load(int8)
     meta = {p.key: p.value for p in model.metadata_props}
     assert meta['num_classes'] == '4' and meta['calibration_images'] == '3'
-    ops = {node.op_type for node in model.graph.node}
+    ops = {node.op_type for node in onnx_nodes(model.graph)}  # inside If branches too
     assert {'QuantizeLinear', 'DequantizeLinear', 'NonMaxSuppression', 'RoiAlign'} <= ops
 
     metrics = {}
@@ -87,8 +87,12 @@ def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, ti
 
 def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder):
     config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1)
-    fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.onnx')
+    fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.xml')
     run_tool(EXPORT, config, fp32)
+    result = run_tool(QUANTIZE, config, fp32, str(tmp_path / 'cls_int8.onnx'), '--backend',
+                      'openvino', check=False)
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(
+        f"error: openvino's int8 model is a .xml file: name the output {int8}")
     result = run_tool(QUANTIZE, config, fp32, int8, '--calib-images', '4', '--backend',
                       'openvino')
     assert 'calibrating on 4 images of val_dataloader' in result.stdout

@@ -92,8 +92,11 @@ def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
     if images < 1:
         raise CalibrationError(f'--calib-images must be at least 1, got {images}')
     check_data(cfg, [loader])
+    dataset = dict(cfg[loader]['dataset'])
+    if 'dataset' not in dataset and 'datasets' not in dataset:  # not a wrapper
+        dataset.update(serialize_data=False)  # mmengine cannot serialise an empty list
     dataloader = Runner.build_dataloader(dict(
-        cfg[loader], batch_size=1, num_workers=0, persistent_workers=False,
+        cfg[loader], dataset=dataset, batch_size=1, num_workers=0, persistent_workers=False,
         sampler=dict(type='DefaultSampler', shuffle=False)))
     if len(dataloader.dataset) == 0:
         raise CalibrationError(f'{loader} has no images to calibrate on')

@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
@@ -29,7 +30,7 @@ from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
 from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
                                                 has_bf16, quantized_copies, runnable_rows,
                                                 runtime_calls)
-from mmfasternet.deploy import export_onnx, onnxruntime_session, switch_to_deploy  # noqa: E402
+from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
                                 write_text_atomically)
 
@@ -202,9 +203,8 @@ def dense_table(args, workdir: str) -> list:
             for backbone, model in models.items():
                 calls[backbone, 'eval'] = model, x
                 calls[backbone, 'folded'] = inference_path(model, 'folded', x)
-                session = onnxruntime_session(files[backbone], threads)
-                calls[backbone, 'onnxruntime'] = (
-                    lambda x, session=session: session.run(None, {'image': x.numpy()}), x)
+                calls[backbone, 'onnxruntime'] = (open_runtime(files[backbone], threads=threads).run,
+                                                  whole_model_feeds(task, x))
             latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
                                              warmup=1)
             for backbone in models:
@@ -219,16 +219,17 @@ def dense_table(args, workdir: str) -> list:
     return lines
 
 
-def dense_feeds(shape) -> dict:
-    """A random image for a whole exported detector or segmentor, at ``shape`` (height,
-    width; the detector's input padded to a multiple of 32)."""
-    import numpy as np
-    height, width = shape
-    padded = (-(-height // 32) * 32, -(-width // 32) * 32)
-    image = torch.randn(1, 3, *padded).numpy()
-    return dict(image=image, img_shape=np.array(shape, dtype=np.int64),
-                scale_factor=np.ones(2, dtype=np.float32),
-                ori_shape=np.array(shape, dtype=np.int64))
+def whole_model_feeds(task: str, x: torch.Tensor) -> dict:
+    """The inputs of a whole exported ``task`` model (a key of :data:`DENSE_PAIRS`) for the
+    image ``x``: a detector takes it padded to a multiple of 32, with its metainfo."""
+    if task != 'Mask R-CNN':
+        return dict(image=x.numpy())
+    height, width = x.shape[2:]
+    image = x.new_zeros(1, 3, -(-height // 32) * 32, -(-width // 32) * 32)
+    image[:, :, :height, :width] = x
+    size = np.array([height, width], dtype=np.int64)
+    return dict(image=image.numpy(), img_shape=size, scale_factor=np.ones(2, np.float32),
+                ori_shape=size)
 
 
 def ratio_table(latency: dict, names: list, pairs: list, rows: list, threads: int) -> list:
@@ -269,9 +270,9 @@ def low_precision_tables(args, workdir: str) -> tuple:
     dense_calls, dense_names = {}, []
     for backbone, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
         fp32 = osp.join(workdir, f'{backbone.replace(" ", "_")}.onnx')
+        feeds = whole_model_feeds('Mask R-CNN', torch.randn(1, 3, *shape))
         export_detector_onnx(tensor_model(load_config(config), shape, mode='predict').model,
-                             fp32, shape=tuple(-(-s // 32) * 32 for s in shape))
-        feeds = dense_feeds(shape)
+                             fp32, shape=feeds['image'].shape[2:])
         dense_calls.update(runtime_calls(backbone, fp32, quantized_copies(fp32, [feeds] * 2),
                                          feeds, args.threads, rows))
         dense_names.append(backbone)

@@ -11,6 +11,7 @@ The int8 model is evaluated like a checkpoint: ``tools/test.py CONFIG s_int8.xml
 openvino`` or ``tools/test.py CONFIG seg_int8.onnx``; OpenVINO runs the ONNX Runtime file too.
 """
 import argparse
+import os.path as osp
 
 from mmengine.config import Config
 
@@ -41,6 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.out == args.model:
         parser.error('out must be another file than the fp32 model')
+    suffix = QUANTIZERS[args.backend][0]
+    if not args.out.endswith(suffix):
+        parser.error(f'{args.backend}\'s int8 model is a {suffix} file: name the output '
+                     f'{osp.splitext(args.out)[0]}{suffix}')
     cfg = Config.fromfile(args.config)
     model = build_model(cfg).eval()
     with stops_with_a_message():
