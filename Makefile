@@ -19,8 +19,9 @@ $(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt requirements/deploy
 		requirements/deploy.txt
 	touch $@
 
-$(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt
-	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt requirements/tests.txt
+$(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt requirements/deploy.txt
+	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt requirements/tests.txt \
+		requirements/deploy.txt
 	touch $@
 
 demo: setup

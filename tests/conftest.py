@@ -241,3 +241,43 @@ def onnx_nodes(graph):
         for attribute in node.attribute:
             if attribute.type == onnx.AttributeProto.GRAPH:
                 yield from onnx_nodes(attribute.g)
+
+
+def cls_batches(images, labels, batch_size):
+    """mmpretrain data batches of ``images`` (HWC uint8 arrays) and their labels."""
+    from mmpretrain.structures import DataSample
+    for start in range(0, len(images), batch_size):
+        chunk = slice(start, start + batch_size)
+        yield dict(inputs=[torch.from_numpy(image).permute(2, 0, 1) for image in images[chunk]],
+                   data_samples=[DataSample().set_gt_label(int(label))
+                                 for label in labels[chunk]])
+
+
+def train_toy_classifier():
+    """The FasterNet-T0 ImageNet classifier (4 classes) trained from scratch for 16 steps of
+    32 generated 64 px object crops; returned in eval mode."""
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
+
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'))
+    cfg.model.head.num_classes = len(CLASSES)
+    cfg.model.train_cfg = None  # no Mixup/CutMix for a 16-step run
+    cfg.model.data_preprocessor = dict(type='ClsDataPreprocessor', num_classes=len(CLASSES),
+                                       mean=[123.675, 116.28, 103.53],
+                                       std=[58.395, 57.12, 57.375])
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    images, labels = render_object_crops(256, size=64, seed=0)
+    optim_wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3,
+                                                   weight_decay=0.005))
+    model.train()
+    for _ in range(2):
+        for batch in cls_batches(images, labels, 32):
+            model.train_step(batch, optim_wrapper)
+    return model.eval()

@@ -1,6 +1,7 @@
 """The exported demo models score like their checkpoints on the toy sets' test splits:
 Mask R-CNN after `make demo` (bbox and segm mAP within 0.01), UperNet after `make demo-seg`
-(mIoU within 0.5). Long: `make test-deploy` trains both demos first."""
+(mIoU within 0.5), in fp32 and in int8 in both runtimes, bf16 in OpenVINO, at the test scale
+and rescaled. Long: `make test-deploy` trains both demos first."""
 import os.path as osp
 import re
 
@@ -71,21 +72,27 @@ def test_int8_and_bf16_demo_detector_score_like_its_checkpoint(tmp_path):
     rescaled = tmp_path / 'rescaled.py'
     rescaled.write_text(f'_base_ = [{config!r}]\n' + RESCALED_TEST)
     checkpoint = demo_checkpoint('work_dirs/demo', 'make demo')
-    fp32, int8 = str(tmp_path / 'demo.onnx'), str(tmp_path / 'demo_int8.onnx')
+    fp32 = str(tmp_path / 'demo.onnx')
+    int8 = dict(onnxruntime=str(tmp_path / 'demo_int8.onnx'),
+                openvino=str(tmp_path / 'demo_int8.xml'))
     run_tool(EXPORT, str(rescaled), fp32, '--checkpoint', checkpoint, '--verify')
-    result = run_tool(QUANTIZE, config, fp32, int8)
-    assert 'calibrating on 80 images of val_dataloader' in result.stdout
+    for backend, path in int8.items():
+        result = run_tool(QUANTIZE, config, fp32, path, '--backend', backend)
+        assert 'calibrating on 80 images of val_dataloader' in result.stdout
+        print(result.stdout.strip().splitlines()[-1])
 
     def metrics(cfg, path, *args):
         return coco_metrics(run_tool(TEST, cfg, path, '--work-dir', str(tmp_path), *args))
 
     for cfg in (config, str(rescaled)):
         pytorch = metrics(cfg, checkpoint)
-        runs = {('int8', 'onnxruntime'): (metrics(cfg, int8), 0.01),
-                ('int8', 'openvino'): (metrics(cfg, int8, '--backend', 'openvino'), 0.01),
+        runs = {('int8', 'onnxruntime'): (metrics(cfg, int8['onnxruntime']), 0.01),
+                ('int8', 'openvino'): (metrics(cfg, int8['openvino'], '--backend', 'openvino'),
+                                       0.01),
                 ('fp32', 'openvino'): (metrics(cfg, fp32, '--backend', 'openvino'), 0.01),
                 ('bf16', 'openvino'): (metrics(cfg, fp32, '--backend', 'openvino',
                                                '--precision', 'bf16'), 0.005)}
+        print(cfg, 'PyTorch', pytorch, {run: got for run, (got, _) in runs.items()})
         for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
             for run, (got, tolerance) in runs.items():
                 assert abs(got[metric] - pytorch[metric]) <= tolerance, (cfg, run, metric,
@@ -96,72 +103,60 @@ def test_int8_and_bf16_demo_segmentor_score_like_its_checkpoint(tmp_path):
     """int8 within 0.5 mIoU of the checkpoint in both runtimes, bf16 within 0.2."""
     config = osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')
     checkpoint = demo_checkpoint('work_dirs/demo-seg', 'make demo-seg')
-    fp32, int8 = str(tmp_path / 'seg.onnx'), str(tmp_path / 'seg_int8.onnx')
+    fp32 = str(tmp_path / 'seg.onnx')
+    int8 = dict(onnxruntime=str(tmp_path / 'seg_int8.onnx'),
+                openvino=str(tmp_path / 'seg_int8.xml'))
     run_tool(EXPORT, config, fp32, '--checkpoint', checkpoint, '--shape', '256', '256',
              '--seg-logits')
-    run_tool(QUANTIZE, config, fp32, int8)
+    for backend, path in int8.items():
+        run_tool(QUANTIZE, config, fp32, path, '--backend', backend)
 
     def miou(path, *args):
         result = run_tool(TEST, config, path, '--work-dir', str(tmp_path), *args)
         return float(re.findall(r'mIoU: ([\d.]+)', result.stdout + result.stderr)[-1])
 
     pytorch = miou(checkpoint)
-    for args, tolerance in ((['--backend', 'onnxruntime'], 0.5), (['--backend', 'openvino'], 0.5)):
-        assert abs(miou(int8, *args) - pytorch) <= tolerance, (args, pytorch)
+    for backend, path in int8.items():
+        got = miou(path, '--backend', backend)
+        print(f'{backend} int8 mIoU {got}, PyTorch {pytorch}')
+        assert abs(got - pytorch) <= 0.5, (backend, pytorch, got)
     bf16 = miou(fp32, '--backend', 'openvino', '--precision', 'bf16')
+    print(f'openvino bf16 mIoU {bf16}')
     assert abs(bf16 - pytorch) <= 0.2, (pytorch, bf16)
 
 
 def test_int8_toy_classifier_keeps_its_top1(tmp_path):
     """FasterNet-T0 trained on toy object crops (as in test_toy_classification), exported
-    and quantised on 64 training crops: int8 top-1 on 512 held-out crops within 1 point of
-    PyTorch's, in both runtimes."""
+    and quantised on 64 training crops for each runtime: int8 top-1 on 512 held-out crops
+    within 1 point of PyTorch's."""
     import torch
-    from mmengine.config import Config
-    from mmengine.optim import OptimWrapper
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
 
+    from conftest import cls_batches, train_toy_classifier
     from mmfasternet.deploy import export_onnx, open_runtime
     from mmfasternet.deploy.quantization import quantize_model
-    from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
-    from test_toy_classification import batches
+    from mmfasternet.testing.toy_scenes import render_object_crops
 
-    init_default_scope('mmpretrain')
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'))
-    cfg.model.head.num_classes = len(CLASSES)
-    cfg.model.train_cfg = None
-    cfg.model.data_preprocessor = dict(type='ClsDataPreprocessor', num_classes=len(CLASSES),
-                                       mean=[123.675, 116.28, 103.53],
-                                       std=[58.395, 57.12, 57.375])
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    train_images, train_labels = render_object_crops(256, size=64, seed=0)
+    model = train_toy_classifier()
+    train_images, train_labels = render_object_crops(64, size=64, seed=0)
     val_images, val_labels = render_object_crops(512, size=64, seed=1)
-    optim_wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3,
-                                                   weight_decay=0.005))
-    model.train()
-    for _ in range(2):
-        for batch in batches(train_images, train_labels, 32):
-            model.train_step(batch, optim_wrapper)
-    model.eval()
 
     def inputs(images, labels):
-        for batch in batches(images, labels, 1):
+        for batch in cls_batches(images, labels, 1):
             yield model.data_preprocessor(batch, False)['inputs']
 
     with torch.no_grad():
         pytorch = [int(model(x, mode='tensor').argmax()) for x in inputs(val_images, val_labels)]
-    fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.onnx')
-    export_onnx(model, fp32, shape=(1, 3, 64, 64), mode='tensor')
-    quantize_model(fp32, int8, [dict(image=x.numpy()) for x in
-                               inputs(train_images[:64], train_labels[:64])])
     accuracy = 100 * sum(p == y for p, y in zip(pytorch, val_labels)) / len(val_labels)
     assert accuracy >= 60  # trained
-    for backend in ('onnxruntime', 'openvino'):
+    fp32 = str(tmp_path / 'cls.onnx')
+    export_onnx(model, fp32, shape=(1, 3, 64, 64), mode='tensor')
+    calibration = [dict(image=x.numpy()) for x in inputs(train_images, train_labels)]
+    for backend, suffix in (('onnxruntime', '.onnx'), ('openvino', '.xml')):
+        int8 = str(tmp_path / f'cls_int8{suffix}')
+        quantize_model(fp32, int8, calibration, backend)
         runtime = open_runtime(int8, backend)
         got = [int(runtime.run(dict(image=x.numpy()))[0].argmax())
                for x in inputs(val_images, val_labels)]
         int8_accuracy = 100 * sum(p == y for p, y in zip(got, val_labels)) / len(val_labels)
+        print(f'{backend} int8 top-1 {int8_accuracy:.2f}, PyTorch {accuracy:.2f}')
         assert abs(int8_accuracy - accuracy) <= 1, (backend, accuracy, int8_accuracy)

@@ -82,7 +82,7 @@ def test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32(backbone_file,
     convs, ops, meta = quantized_convs(out)
     # All 43 convs (embedding, 3 per block, 3 merging layers) take int8 weights and inputs.
     assert len(convs) == 43 and all(convs)
-    assert ops.count('Gelu') == 13 and 'Erf' not in ops  # GELU stays one fp32 op
+    assert ops.count('Gelu') + ops.count('Erf') == 13  # GELU stays fp32 (opset 20 or 17)
     assert meta['precision'] == 'int8' and meta['calibration_images'] == '16'
     assert meta['runtime'] == 'onnxruntime'
     assert meta['quantizer'].startswith('onnxruntime ') and 'quantize_static' in meta['quantizer']
@@ -193,3 +193,16 @@ def test_benchmark_record_names_the_cpu_and_its_flags():
                                             'amx_bf16'}
     assert record['rows'] == [dict(model='fasternet_t0', runtime='openvino', precision='int8',
                                    threads=1, median_ms=3.142)]
+
+
+def test_openvino_profile_names_each_kernel(backbone_file, tmp_path):
+    from mmfasternet.analysis import profile_openvino
+    path, _ = backbone_file
+    int8 = str(tmp_path / 't0_int8.xml')
+    quantize_model(path, int8, images(4), 'openvino')
+    for file, precision in ((path, 'fp32'), (int8, 'int8')):
+        kinds = profile_openvino(file, images(1)[0], runs=2)
+        convs = {kind: ms for kind, ms in kinds.items() if kind.startswith('Convolution ')}
+        assert convs and all(ms > 0 for ms in kinds.values())
+        # fp32 convs run fp32 kernels; the int8 model's convs run int8 kernels.
+        assert all(kind.endswith('_I8') == (precision == 'int8') for kind in convs), convs

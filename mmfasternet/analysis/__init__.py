@@ -1,17 +1,18 @@
 """Measuring models: params and FLOPs (:mod:`.complexity`), CPU latency on every inference
 path (:mod:`.latency`), GPU throughput in every precision (:mod:`.throughput`), the
-operators of the paper's Tab. 1 (:mod:`.operators`) and where ONNX Runtime spends its time
-(:mod:`.onnxruntime_profile`)."""
+operators of the paper's Tab. 1 (:mod:`.operators`) and where ONNX Runtime and OpenVINO
+spend their time (:mod:`.onnxruntime_profile`, :mod:`.openvino_profile`)."""
 from .complexity import (TensorForward, build_model, complexity, count_model, load_config,
                          tensor_model)
 from .latency import (INFERENCE_PATHS, MATMUL_MACS, MATMUL_SIZE, build_classifier,
                       inference_path, interleaved_latency_ms, matmul_call)
 from .onnxruntime_profile import profile_onnxruntime
+from .openvino_profile import profile_openvino
 from .operators import OPERATOR_KINDS, operator_stack
 
 __all__ = [
     'INFERENCE_PATHS', 'MATMUL_MACS', 'MATMUL_SIZE', 'OPERATOR_KINDS', 'TensorForward',
     'build_classifier', 'build_model', 'complexity', 'count_model', 'inference_path',
     'interleaved_latency_ms', 'load_config', 'matmul_call', 'operator_stack',
-    'profile_onnxruntime', 'tensor_model'
+    'profile_onnxruntime', 'profile_openvino', 'tensor_model'
 ]
