@@ -26,8 +26,8 @@ class OnnxClassifier(BaseModel):
                                     **runtime)
         if len(self.runtime.output_names) != 1:
             raise DeployError(f'{path} is not an exported classifier: it returns '
-                             f'{self.runtime.output_names}, where a classifier returns one '
-                             f'tensor of logits')
+                              f'{self.runtime.output_names}, where a classifier returns one '
+                              f'tensor of logits')
         self.head = classifier.head
         self.input_shape = self.runtime.input_shapes['image'][2:]
 
@@ -35,8 +35,8 @@ class OnnxClassifier(BaseModel):
         """The logits of one preprocessed (1, 3, H, W) image."""
         if None not in self.input_shape and tuple(image.shape[2:]) != self.input_shape:
             raise DeployError(f'the exported classifier takes {self.input_shape} inputs, got '
-                             f'{tuple(image.shape[2:])}: export it at the size the test '
-                             f'pipeline makes (pytorch2onnx.py --shape)')
+                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'pipeline makes (pytorch2onnx.py --shape)')
         return torch.from_numpy(self.runtime.run({'image': image.detach().cpu().numpy()})[0])
 
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'predict'):
@@ -44,5 +44,5 @@ class OnnxClassifier(BaseModel):
         num_classes = getattr(self.head, 'num_classes', logits.shape[1])
         if logits.shape[1] != num_classes:
             raise DeployError(f'the exported classifier has {logits.shape[1]} classes, but the '
-                             f'config has {num_classes}: export it from this config')
+                              f'config has {num_classes}: export it from this config')
         return self.head._get_predictions(logits, data_samples)

@@ -23,7 +23,7 @@ def deploy_task(model: nn.Module) -> str:
     if hasattr(model, 'head') and hasattr(model, 'backbone'):
         return 'classifier'
     raise DeployError(f'deployment covers Mask R-CNN detectors, mmseg segmentors and mmpretrain '
-                     f'classifiers; this config builds a {type(model).__name__}')
+                      f'classifiers; this config builds a {type(model).__name__}')
 
 
 def runtime_test_model(model: nn.Module, path: str, **runtime) -> BaseModel:

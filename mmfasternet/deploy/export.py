@@ -65,8 +65,9 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
 def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
                       input_names: list, output_names: list, metadata: dict,
                       dynamic_axes: dict = None) -> int:
-    """Export ``graph`` (called with the tensors of ``example``) with the TorchScript exporter (on every supported torch: the
-    dynamo exporter cannot trace the data-dependent sizes of post-processing), record
+    """Export ``graph`` (called with the tensors of ``example``) with the TorchScript
+    exporter (on every supported torch: the dynamo exporter cannot trace the data-dependent
+    sizes of post-processing), record
     ``metadata`` in the file, and write it under a temporary name first, so a failed
     export leaves nothing behind.
 
@@ -94,5 +95,5 @@ def check_num_classes(runtime, path: str, num_classes: int) -> None:
     exported = runtime.metadata.get('num_classes')
     if exported != str(num_classes):
         raise DeployError(f'{path} was exported for {exported} classes, but the config has '
-                         f'{num_classes}: export it from this config, or test it with the '
-                         f'config it came from')
+                          f'{num_classes}: export it from this config, or test it with the '
+                          f'config it came from')

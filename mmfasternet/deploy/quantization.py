@@ -260,4 +260,3 @@ def _detection_agreement(pairs) -> str:
     return (f'{matched} of {found} reference detections found again (same label, box IoU '
             f'>= 0.5) on {len(pairs)} images; mean IoU {np.mean(ious or [0]):.3f}, mean '
             f'score difference {np.mean(score_errors or [0]):.3f}')
-

@@ -167,10 +167,10 @@ def open_runtime(path: str, backend: str = 'onnxruntime', precision: str = 'fp32
     runtime = import_runtime(backend)
     if precision not in PRECISIONS:
         raise DeployError(f'precision must be one of {list(PRECISIONS)}, got {precision!r} '
-                         f'(int8 is a quantised file: tools/deployment/quantize.py)')
+                          f'(int8 is a quantised file: tools/deployment/quantize.py)')
     if precision == 'bf16' and backend != 'openvino':
         raise DeployError('bf16 is an OpenVINO precision hint: add --backend openvino '
-                         '(ONNX Runtime runs fp32 and int8 files)')
+                          '(ONNX Runtime runs fp32 and int8 files)')
     if not osp.isfile(path):
         raise DeployError(f'{path} does not exist')
     if path.endswith('.xml') and backend != 'openvino':
@@ -183,11 +183,11 @@ def open_runtime(path: str, backend: str = 'onnxruntime', precision: str = 'fp32
     except Exception as error:  # each runtime raises its own exception types
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise DeployError(f'{path} is not a model file {runtime.__name__} can read: '
-                         f'{message}') from None
+                          f'{message}') from None
     got_in, got_out = model.input_names, model.output_names
     if (inputs is not None and got_in != list(inputs)) or (
             outputs is not None and got_out != list(outputs)):
         raise DeployError(f'{path} is not {what}: it takes {got_in} and returns {got_out}, '
-                         f'where {what} written by tools/deployment/pytorch2onnx.py takes '
-                         f'{list(inputs or got_in)} and returns {list(outputs or got_out)}')
+                          f'where {what} written by tools/deployment/pytorch2onnx.py takes '
+                          f'{list(inputs or got_in)} and returns {list(outputs or got_out)}')
     return model

@@ -120,11 +120,11 @@ def open_segmentor_file(path: str, need_logits: bool, **runtime):
     model = open_runtime(path, inputs=['image'], what='an exported segmentor', **runtime)
     if model.output_names not in (['labels'], ['labels', 'logits']):
         raise DeployError(f'{path} is not an exported segmentor: it returns '
-                         f'{model.output_names}, where one exported by '
-                         f'tools/deployment/pytorch2onnx.py returns [\'labels\', \'logits\']')
+                          f'{model.output_names}, where one exported by '
+                          f'tools/deployment/pytorch2onnx.py returns [\'labels\', \'logits\']')
     if need_logits and model.output_names != ['labels', 'logits']:
         raise DeployError(f'{path} returns {model.output_names}; tools/test.py needs a '
-                         f'segmentor exported with its logits (pytorch2onnx.py --seg-logits)')
+                          f'segmentor exported with its logits (pytorch2onnx.py --seg-logits)')
     return model
 
 
@@ -156,8 +156,8 @@ class OnnxSegmentor(BaseModel):
         """The file's outputs for one preprocessed (1, 3, H, W) image of its size."""
         if tuple(image.shape[2:]) != self.input_shape:
             raise DeployError(f'the exported segmentor takes {self.input_shape} inputs, got '
-                             f'{tuple(image.shape[2:])}: export it at the size the test '
-                             f'pipeline makes (--shape), or use a slide-mode config')
+                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'pipeline makes (--shape), or use a slide-mode config')
         outputs = self.runtime.run({'image': image.detach().cpu().numpy()})
         return dict(labels=torch.from_numpy(outputs[0]), logits=torch.from_numpy(outputs[1]))
 
@@ -197,7 +197,7 @@ def segmentor_parity(segmentor: nn.Module, path: str, batches: Sequence[dict],
             image = data['inputs'][:, :, :height, :width]
             if tuple(image.shape[2:]) != (height, width):
                 raise DeployError(f'test image {k} is {tuple(data["inputs"].shape[2:])}, '
-                                 f'smaller than the exported size {(height, width)}')
+                                  f'smaller than the exported size {(height, width)}')
             meta = dict(data['data_samples'][0].metainfo, img_shape=image.shape[2:])
             expected = segmentor.encode_decode(image, [meta]).argmax(dim=1)
         labels = torch.from_numpy(model.run({'image': image.numpy()})[0])

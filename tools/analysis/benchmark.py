@@ -10,7 +10,6 @@ are in docs/).
 """
 import argparse
 import copy
-import json
 import os
 import os.path as osp
 import platform
@@ -203,8 +202,8 @@ def dense_table(args, workdir: str) -> list:
             for backbone, model in models.items():
                 calls[backbone, 'eval'] = model, x
                 calls[backbone, 'folded'] = inference_path(model, 'folded', x)
-                calls[backbone, 'onnxruntime'] = (open_runtime(files[backbone], threads=threads).run,
-                                                  whole_model_feeds(task, x))
+                runtime = open_runtime(files[backbone], threads=threads)
+                calls[backbone, 'onnxruntime'] = runtime.run, whole_model_feeds(task, x)
             latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
                                              warmup=1)
             for backbone in models:
