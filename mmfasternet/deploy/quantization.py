@@ -116,7 +116,7 @@ def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
 def fp32_nodes(model) -> List[str]:
     """The nodes of an exported ONNX ``model`` that stay fp32: the graph's own operators
     outside any module (post-processing; the TorchScript exporter names the others after
-    their module, ``/detector/backbone/...``) and :data:`HEAD_OUTPUT_LAYERS`."""
+    their module, ``/backbone/stages.0/...``) and :data:`HEAD_OUTPUT_LAYERS`."""
     names = []
     for node in model.graph.node:
         outside = node.name.startswith('/') and node.name.count('/') == 1

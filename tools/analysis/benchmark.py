@@ -12,7 +12,6 @@ import argparse
 import copy
 import os
 import os.path as osp
-import platform
 import tempfile
 
 import matplotlib
@@ -262,8 +261,6 @@ def low_precision_tables(args, workdir: str) -> tuple:
     latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
     lines = ratio_table(latency, names, list(PATH_PAIRS), rows, args.threads)
     print('\n'.join(lines), flush=True)
-    if not args.dense:
-        return lines, [], latency
     from mmfasternet.deploy.detector import export_detector_onnx
     ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
     dense_calls, dense_names = {}, []
@@ -330,7 +327,8 @@ def main() -> None:
     parser.add_argument('--dense-rounds', type=int, default=5)
     parser.add_argument('--low-precision', action='store_true',
                         help='also time every runtime and precision of the deploy path: T0, '
-                        'S and their peers (and with --dense the whole Mask R-CNN S and R50)')
+                        'S and their peers, and the whole Mask R-CNN S and R50 at 1333x800 '
+                        '(--dense-rounds); writes benchmarks.json')
     parser.add_argument('--out', default=osp.join('work_dirs', 'benchmark'),
                         help='folder for benchmarks.md and the plot (created if needed)')
     args = parser.parse_args()
@@ -347,8 +345,9 @@ def main() -> None:
         f'CPU: {cpu}, {os.cpu_count()} cores; int8/bf16 instructions: '
         f'{", ".join(flags) or "none of avx512_vnni, avx512_bf16, amx_int8, amx_bf16"}.', '',
         f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
-        f'{"--dense" if args.dense else ""}` on {platform.processor() or platform.machine()}'
-        f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
+        f'{"--dense " if args.dense else ""}'
+        f'{"--low-precision" if args.low_precision else ""}`'.replace(' `', '`')
+        + f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
         f'batch 1, 224x224, BN folded (`mmfasternet.deploy.switch_to_deploy`: FasterNet by '
         f'its own method, peers by mmcv `fuse_conv_bn`). Median of {args.rounds} runs per '
         f'model and backend, taken round-robin (one run of each in turn), so the ratios '
@@ -381,10 +380,9 @@ def main() -> None:
                   f'`quantize_static`; OpenVINO: NNCF).'
                   + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 '
                      'instructions, so OpenVINO would run fp32.'), ''] + classifiers
-        if whole:
-            lines += ['', f'The whole Mask R-CNN at 1333x800, no weights, int8 calibrated on '
-                      f'2 random images; median of {args.dense_rounds} round-robin runs after '
-                      f'one warm-up:', ''] + whole
+        lines += ['', f'The whole Mask R-CNN at 1333x800, no weights, int8 calibrated on 2 '
+                  f'random images; median of {args.dense_rounds} round-robin runs after one '
+                  f'warm-up:', ''] + whole
         record = benchmark_record(lowp_latency, args.threads)
         write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
