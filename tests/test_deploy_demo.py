@@ -72,23 +72,24 @@ def test_int8_and_bf16_demo_detector_score_like_its_checkpoint(tmp_path):
     rescaled = tmp_path / 'rescaled.py'
     rescaled.write_text(f'_base_ = [{config!r}]\n' + RESCALED_TEST)
     checkpoint = demo_checkpoint('work_dirs/demo', 'make demo')
-    fp32 = str(tmp_path / 'demo.onnx')
-    int8 = dict(onnxruntime=str(tmp_path / 'demo_int8.onnx'),
-                openvino=str(tmp_path / 'demo_int8.xml'))
+    fp32, int8 = str(tmp_path / 'demo.onnx'), str(tmp_path / 'demo_int8.onnx')
     run_tool(EXPORT, str(rescaled), fp32, '--checkpoint', checkpoint, '--verify')
-    for backend, path in int8.items():
-        result = run_tool(QUANTIZE, config, fp32, path, '--backend', backend)
-        assert 'calibrating on 80 images of val_dataloader' in result.stdout
-        print(result.stdout.strip().splitlines()[-1])
+    result = run_tool(QUANTIZE, config, fp32, str(tmp_path / 'demo_int8.xml'), '--backend',
+                      'openvino', check=False)  # NNCF: the detector's If operators
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].endswith(
+        'quantise it for ONNX Runtime (--backend onnxruntime), whose .onnx file OpenVINO runs '
+        'too')
+    result = run_tool(QUANTIZE, config, fp32, int8)
+    assert 'calibrating on 80 images of val_dataloader' in result.stdout
+    print(result.stdout.strip().splitlines()[-1])
 
     def metrics(cfg, path, *args):
         return coco_metrics(run_tool(TEST, cfg, path, '--work-dir', str(tmp_path), *args))
 
     for cfg in (config, str(rescaled)):
         pytorch = metrics(cfg, checkpoint)
-        runs = {('int8', 'onnxruntime'): (metrics(cfg, int8['onnxruntime']), 0.01),
-                ('int8', 'openvino'): (metrics(cfg, int8['openvino'], '--backend', 'openvino'),
-                                       0.01),
+        runs = {('int8', 'onnxruntime'): (metrics(cfg, int8), 0.01),
+                ('int8', 'openvino'): (metrics(cfg, int8, '--backend', 'openvino'), 0.01),
                 ('fp32', 'openvino'): (metrics(cfg, fp32, '--backend', 'openvino'), 0.01),
                 ('bf16', 'openvino'): (metrics(cfg, fp32, '--backend', 'openvino',
                                                '--precision', 'bf16'), 0.005)}

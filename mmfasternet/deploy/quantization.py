@@ -3,7 +3,9 @@ config's own pipeline and data preprocessor make, with the quantiser that suits 
 that will run it (measured side by side: docs/deploy.md):
 
 - OpenVINO: ``nncf.quantize`` on the OpenVINO model read from the ONNX file, saved as
-  OpenVINO IR (``.xml`` and ``.bin``). NNCF quantises the inputs of convolutions and matrix
+  OpenVINO IR (``.xml`` and ``.bin``), for graphs without If operators (classifiers,
+  segmentors; NNCF 3.4 fails on the If operators of a whole detector, whose ONNX Runtime
+  file OpenVINO runs instead). NNCF quantises the inputs of convolutions and matrix
   products and leaves GELU, ReLU and the residual adds to OpenVINO's fused int8 kernels.
   (NNCF's ONNX output is not used: OpenVINO 2026.4 computes FasterNet wrongly from it, and
   ONNX Runtime runs it slower than fp32, since it fuses a conv into its int8 kernel only
@@ -130,6 +132,10 @@ def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], keep_fp32: List[str],
     ov = import_runtime('openvino')
     nncf = import_runtime('nncf')
     model = ov.Core().read_model(fp32_path)
+    if any(op.get_type_name() == 'If' for op in model.get_ordered_ops()):
+        raise DeployError(f'NNCF 3.4 cannot quantise {fp32_path}: its graph has If operators '
+                          f'(a whole detector does); quantise it for ONNX Runtime '
+                          f'(--backend onnxruntime), whose .onnx file OpenVINO runs too')
     quantized = nncf.quantize(model, nncf.Dataset(list(feeds)), subset_size=len(feeds),
                               preset=nncf.QuantizationPreset.PERFORMANCE,
                               ignored_scope=nncf.IgnoredScope(names=keep_fp32, validate=False))
@@ -177,9 +183,9 @@ def _version(package: str) -> str:
 
 # For each runtime: the file its int8 model is written to, how, and the quantiser's name.
 QUANTIZERS = {
-    'openvino': ('.xml', _nncf_quantize, lambda: _version('nncf')),
     'onnxruntime': ('.onnx', _onnxruntime_quantize,
                     lambda: f'{_version("onnxruntime")} quantize_static'),
+    'openvino': ('.xml', _nncf_quantize, lambda: _version('nncf')),
 }
 
 

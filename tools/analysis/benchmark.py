@@ -381,7 +381,8 @@ def main() -> None:
                   + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 '
                      'instructions, so OpenVINO would run fp32.'), ''] + classifiers
         lines += ['', f'The whole Mask R-CNN at 1333x800, no weights, int8 calibrated on 2 '
-                  f'random images; median of {args.dense_rounds} round-robin runs after one '
+                  f'random images (OpenVINO runs the ONNX Runtime int8 file: NNCF cannot '
+                  f'quantise the graph\'s If operators); median of {args.dense_rounds} round-robin runs after one '
                   f'warm-up:', ''] + whole
         record = benchmark_record(lowp_latency, args.threads)
         write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
