@@ -88,8 +88,9 @@ def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder)
     run_tool(EXPORT, config, fp32)
     result = run_tool(QUANTIZE, config, fp32, str(tmp_path / 'cls_int8.onnx'), '--backend',
                       'openvino', check=False)
-    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(
-        f"error: openvino's int8 model is a .xml file: name the output {int8}")
+    assert result.returncode == 1 and 'calibrating' not in result.stdout  # before any work
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"quantize: openvino's int8 model is a .xml file: name the output {int8}")
     result = run_tool(QUANTIZE, config, fp32, int8, '--calib-images', '4', '--backend',
                       'openvino')
     assert 'calibrating on 4 images of val_dataloader' in result.stdout
@@ -100,5 +101,8 @@ def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder)
         out = run_tool(TEST, config, path, '--work-dir', str(tmp_path), *args)
         return float(re.findall(r'accuracy/top1: ([\d.]+)', out.stdout + out.stderr)[-1])
 
+    # fp32 gives the same top-1 in both runtimes; the int8 model runs through mmpretrain's
+    # test loop in OpenVINO (its accuracy is held by the long tests on a trained model).
     assert top1(fp32) == top1(fp32, '--backend', 'openvino')
-    assert 0 <= top1(int8, '--backend', 'openvino') <= 100
+    assert re.search(r'accuracy/top1: [\d.]+', run_tool(
+        TEST, config, int8, '--backend', 'openvino', '--work-dir', str(tmp_path)).stdout)

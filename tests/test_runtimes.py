@@ -108,7 +108,7 @@ def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
         open_runtime(out)
 
 
-def test_agreement_reports_top1_and_pixels(backbone_file):
+def test_agreement_of_a_model_with_itself_is_complete(backbone_file):
     path, _ = backbone_file
     fp32 = open_runtime(path)
     line = agreement('classifier', fp32, fp32, images(3))

@@ -59,8 +59,7 @@ def calibration_loader(cfg: Config) -> str:
                            'calibration images from')
 
 
-def model_feeds(model: nn.Module, task: str, data: dict,
-                input_shapes: Dict[str, tuple]) -> Feeds:
+def model_feeds(task: str, data: dict, input_shapes: Dict[str, tuple]) -> Feeds:
     """The exported file's inputs for one preprocessed batch ``data`` of one image.
 
     A segmentor file takes a static size: the image's top-left crop of that size, padded
@@ -108,7 +107,7 @@ def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
         for batch in itertools.islice(dataloader, images):
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
-            feeds.append(model_feeds(model, task, data, input_shapes))
+            feeds.append(model_feeds(task, data, input_shapes))
     except Exception as error:
         raise CalibrationError(f'{loader}: image {len(feeds)} could not be read: '
                                f'{error}') from None
@@ -132,10 +131,6 @@ def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], keep_fp32: List[str],
     ov = import_runtime('openvino')
     nncf = import_runtime('nncf')
     model = ov.Core().read_model(fp32_path)
-    if any(op.get_type_name() == 'If' for op in model.get_ordered_ops()):
-        raise DeployError(f'NNCF 3.4 cannot quantise {fp32_path}: its graph has If operators '
-                          f'(a whole detector does); quantise it for ONNX Runtime '
-                          f'(--backend onnxruntime), whose .onnx file OpenVINO runs too')
     quantized = nncf.quantize(model, nncf.Dataset(list(feeds)), subset_size=len(feeds),
                               preset=nncf.QuantizationPreset.PERFORMANCE,
                               ignored_scope=nncf.IgnoredScope(names=keep_fp32, validate=False))
@@ -189,6 +184,28 @@ QUANTIZERS = {
 }
 
 
+def check_quantizable(fp32_path: str, out: str, backend: str) -> None:
+    """Raise :class:`DeployError` before any work when ``fp32_path`` cannot be quantised
+    to ``out`` for ``backend``: an unknown backend, a missing package, an output name of
+    the other runtime's format, or a graph NNCF cannot quantise (If operators, as in a
+    whole detector)."""
+    if backend not in QUANTIZERS:
+        raise DeployError(f'backend must be one of {list(QUANTIZERS)}, got {backend!r}')
+    suffix = QUANTIZERS[backend][0]
+    if not out.endswith(suffix):
+        raise DeployError(f'{backend}\'s int8 model is a {suffix} file: name the output '
+                          f'{osp.splitext(out)[0]}{suffix}')
+    import_runtime('onnxruntime')  # both quantisers collect statistics with it
+    if backend == 'openvino':
+        import_runtime('nncf')
+        model = import_runtime('openvino').Core().read_model(fp32_path)
+        if any(op.get_type_name() == 'If' for op in model.get_ordered_ops()):
+            raise DeployError(f'NNCF 3.4 cannot quantise {fp32_path}: its graph has If '
+                              f'operators (a whole detector does); quantise it for ONNX '
+                              f'Runtime (--backend onnxruntime), whose .onnx file OpenVINO '
+                              f'runs too')
+
+
 def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
                    backend: str = 'onnxruntime') -> int:
     """Quantise the fp32 file ``fp32_path`` to int8 for ``backend``, calibrated on
@@ -207,15 +224,10 @@ def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
     """
     import onnx
 
-    if backend not in QUANTIZERS:
-        raise DeployError(f'backend must be one of {list(QUANTIZERS)}, got {backend!r}')
-    suffix, quantize, quantizer = QUANTIZERS[backend]
-    if not out.endswith(suffix):
-        raise DeployError(f'{backend}\'s int8 model is a {suffix} file: name the output '
-                          f'{osp.splitext(out)[0]}{suffix}')
+    check_quantizable(fp32_path, out, backend)
     if not feeds:
         raise CalibrationError('no calibration images')
-    import_runtime('onnxruntime')  # both quantisers collect statistics with it
+    suffix, quantize, quantizer = QUANTIZERS[backend]
     model = onnx.load(fp32_path, load_external_data=False)
     metadata = {prop.key: prop.value for prop in model.metadata_props}
     metadata.update(precision='int8', quantizer=quantizer(), runtime=backend,

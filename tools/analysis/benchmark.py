@@ -230,7 +230,7 @@ def whole_model_feeds(task: str, x: torch.Tensor) -> dict:
                 ori_shape=size)
 
 
-def ratio_table(latency: dict, names: list, pairs: list, rows: list, threads: int) -> list:
+def ratio_table(latency: dict, names: list, pairs: list, rows: list) -> list:
     """One line per (runtime, precision): each model's median ms and each pair's ratio."""
     lines = ['| runtime | precision | ' + ' | '.join(names) + ' | '
              + ' | '.join(f'{a} / {b}' for a, b in pairs) + ' |',
@@ -259,7 +259,7 @@ def low_precision_tables(args, workdir: str) -> tuple:
         calls.update(runtime_calls(name, fp32, quantized_copies(fp32, calibration),
                                    dict(image=x.numpy()), args.threads, rows))
     latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
-    lines = ratio_table(latency, names, list(PATH_PAIRS), rows, args.threads)
+    lines = ratio_table(latency, names, list(PATH_PAIRS), rows)
     print('\n'.join(lines), flush=True)
     from mmfasternet.deploy.detector import export_detector_onnx
     ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
@@ -274,7 +274,7 @@ def low_precision_tables(args, workdir: str) -> tuple:
         dense_names.append(backbone)
     dense_latency = interleaved_latency_ms(dense_calls, rounds=args.dense_rounds,
                                            per_round=1, warmup=1)
-    dense = ratio_table(dense_latency, dense_names, [tuple(dense_names)], rows, args.threads)
+    dense = ratio_table(dense_latency, dense_names, [tuple(dense_names)], rows)
     print('\n'.join(dense), flush=True)
     return lines, dense, {**latency, **dense_latency}
 
@@ -382,8 +382,8 @@ def main() -> None:
                      'instructions, so OpenVINO would run fp32.'), ''] + classifiers
         lines += ['', f'The whole Mask R-CNN at 1333x800, no weights, int8 calibrated on 2 '
                   f'random images (OpenVINO runs the ONNX Runtime int8 file: NNCF cannot '
-                  f'quantise the graph\'s If operators); median of {args.dense_rounds} round-robin runs after one '
-                  f'warm-up:', ''] + whole
+                  f'quantise the graph\'s If operators); median of {args.dense_rounds} '
+                  f'round-robin runs after one warm-up:', ''] + whole
         record = benchmark_record(lowp_latency, args.threads)
         write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))

@@ -11,7 +11,6 @@ The int8 model is evaluated like a checkpoint: ``tools/test.py CONFIG s_int8.xml
 openvino`` or ``tools/test.py CONFIG seg_int8.onnx``; OpenVINO runs the ONNX Runtime file too.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
 
@@ -19,8 +18,8 @@ from mmfasternet.analysis import build_model
 from mmfasternet.deploy import DeployError, open_runtime
 from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, QUANTIZERS,
-                                             agreement, calibration_loader, config_feeds,
-                                             quantize_model)
+                                             agreement, calibration_loader,
+                                             check_quantizable, config_feeds, quantize_model)
 from mmfasternet.engine.tool_config import stops_with_a_message
 
 
@@ -42,15 +41,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.out == args.model:
         parser.error('out must be another file than the fp32 model')
-    suffix = QUANTIZERS[args.backend][0]
-    if not args.out.endswith(suffix):
-        parser.error(f'{args.backend}\'s int8 model is a {suffix} file: name the output '
-                     f'{osp.splitext(args.out)[0]}{suffix}')
     cfg = Config.fromfile(args.config)
     model = build_model(cfg).eval()
     with stops_with_a_message():
         try:
             fp32 = open_runtime(args.model, args.backend)
+            check_quantizable(args.model, args.out, args.backend)
             task = deploy_task(model)
             loader = calibration_loader(cfg)
             feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
