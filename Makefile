@@ -6,6 +6,11 @@ PY := $(VENV)/bin/python
 COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 SETUP_INPUTS := tools/setup_env.sh requirements/tests.txt setup.py
+# The suite runs in TEST_WORKERS processes (pytest-xdist; 0: in pytest's own process). Most
+# of its time is one-core work (starting tools, importing mmdet, mmcv's CPU ops), so two
+# workers keep both cores of a 2-core machine busy.
+TEST_WORKERS ?= 2
+PYTEST = -m pytest tests -n $(TEST_WORKERS)
 
 .PHONY: setup setup-compat demo demo-seg test test-compat test-deploy clean
 
@@ -31,14 +36,14 @@ demo-seg: setup
 	$(PY) tools/demo.py seg
 
 test: setup
-	$(PY) -m pytest tests
+	$(PY) $(PYTEST)
 
 test-compat: setup-compat
-	$(COMPAT_PY) -m pytest tests
+	$(COMPAT_PY) $(PYTEST)
 
 # Long: train both toy demos, then export them and evaluate the ONNX files like checkpoints.
 test-deploy: demo demo-seg
-	$(PY) -m pytest tests -m long
+	$(PY) $(PYTEST) -m long
 
 clean:
 	rm -rf work_dirs .pytest_cache
