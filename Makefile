@@ -43,7 +43,7 @@ test-compat: setup-compat
 
 # Long: train both toy demos, then export them and evaluate the ONNX files like checkpoints.
 test-deploy: demo demo-seg
-	$(PY) $(PYTEST) -m long
+	$(PY) $(PYTEST) -m long -rP
 
 clean:
 	rm -rf work_dirs .pytest_cache
