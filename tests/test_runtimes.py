@@ -206,3 +206,72 @@ def test_openvino_profile_names_each_kernel(backbone_file, tmp_path):
         assert convs and all(ms > 0 for ms in kinds.values())
         # fp32 convs run fp32 kernels; the int8 model's convs run int8 kernels.
         assert all(kind.endswith('_I8') == (precision == 'int8') for kind in convs), convs
+
+
+@pytest.fixture(scope='module')
+def positives_file(tmp_path_factory):
+    """A 1x1 conv (weights 1, no bias) over a (1, 3, 4, 4) image, then the output's
+    positive values: as many as there are, none for a negative image (as a detector finds
+    nothing in some images)."""
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        [helper.make_node('Conv', ['image', 'weight'], ['conv']),
+         helper.make_node('Flatten', ['conv'], ['flat'], axis=0),
+         helper.make_node('Squeeze', ['flat', 'zero'], ['values']),
+         helper.make_node('Greater', ['values', 'threshold'], ['positive']),
+         helper.make_node('Compress', ['values', 'positive'], ['positives'], axis=0)],
+        'positives', [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info('positives', TensorProto.FLOAT, ['count'])],
+        [helper.make_tensor('weight', TensorProto.FLOAT, [1, 3, 1, 1], [1.0] * 3),
+         helper.make_tensor('zero', TensorProto.INT64, [1], [0]),
+         helper.make_tensor('threshold', TensorProto.FLOAT, [], [0.0])])
+    path = str(tmp_path_factory.mktemp('positives') / 'positives.onnx')
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), path)
+    return path
+
+
+def signed_images(*signs):
+    gen = torch.Generator().manual_seed(0)
+    return [dict(image=sign * torch.rand(1, 3, 4, 4, generator=gen).numpy()) for sign in signs]
+
+
+def test_nncf_calibrates_on_images_with_outputs(positives_file, tmp_path):
+    """NNCF would take an empty output's statistics for a range; images on which the model
+    returns nothing are left out, and none left is a clear error."""
+    out = str(tmp_path / 'positives_int8.xml')
+    quantize_model(positives_file, out, signed_images(1, -1, 1, -1, 1), 'openvino')
+    model = open_runtime(out, 'openvino')
+    assert model.metadata['calibration_images'] == '3'
+    fp32 = open_runtime(positives_file, 'openvino')
+    for image in signed_images(1, 1):
+        np.testing.assert_allclose(model.run(image)[0], fp32.run(image)[0], atol=0.05)
+    with pytest.raises(DeployError, match=r'returns empty outputs \(no detections\) on every '
+                                          r'calibration image: train it, or calibrate on '
+                                          r'other images$'):
+        quantize_model(positives_file, str(tmp_path / 'none.xml'), signed_images(-1, -1),
+                       'openvino')
+    assert not (tmp_path / 'none.xml').exists()
+
+
+def test_nncf_refuses_if_operators_before_any_work(tmp_path):
+    from onnx import TensorProto, helper
+
+    def branch(value):
+        return helper.make_graph(
+            [helper.make_node('Constant', [], ['out'], value=helper.make_tensor(
+                'v', TensorProto.FLOAT, [1], [value]))], f'branch{value}', [],
+            [helper.make_tensor_value_info('out', TensorProto.FLOAT, [1])])
+
+    graph = helper.make_graph(
+        [helper.make_node('If', ['flag'], ['out'], then_branch=branch(1.0),
+                          else_branch=branch(0.0))], 'if',
+        [helper.make_tensor_value_info('flag', TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info('out', TensorProto.FLOAT, [1])])
+    path = str(tmp_path / 'if.onnx')
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), path)
+    with pytest.raises(DeployError, match=r'^NNCF cannot quantise .*if\.onnx: its graph has If '
+                                          r'operators \(an older export of a detector\); '
+                                          r'export it again'):
+        quantize_model(path, str(tmp_path / 'if_int8.xml'), [dict(flag=np.array(True))],
+                       'openvino')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['if.onnx']

@@ -4,7 +4,8 @@ proposal NMS, RoI heads, the final per-class NMS and the masks pasted into the i
 mmdet's own ``predict`` is followed step by step, with mmdet's modules and parameters; only
 what does not trace into a graph of dynamic size is written here: anchors for any feature
 size, a top-k whose k follows the number of anchors, box decoding clipped to the input's
-own size, NMS through ``torchvision.ops`` (ONNX ``NonMaxSuppression``) and RoIAlign through
+own size, per-level and per-class NMS through ``torchvision.ops.nms`` (ONNX
+``NonMaxSuppression``, and no If operator, which NNCF cannot quantise) and RoIAlign through
 ``torchvision.ops`` (ONNX ``RoiAlign``; mmcv's aligned average RoIAlign computes the same),
 each RoI from the FPN level mmdet assigns to it.
 
@@ -58,6 +59,16 @@ def _top_k(scores: Tensor, k: int) -> Tuple[Tensor, Tensor]:
     """The ``k`` best scores (or all of them when there are fewer), for a dynamic count."""
     count = torch.clamp(torch._shape_as_tensor(scores)[0], max=k)
     return scores.topk(count)
+
+
+def _batched_nms(boxes: Tensor, scores: Tensor, groups: Tensor, iou_threshold: float,
+                 height: Tensor, width: Tensor) -> Tensor:
+    """NMS within each group (a level or a class): torchvision's ``batched_nms``, without
+    its check for no boxes, which exports as an ONNX If operator that NNCF cannot quantise.
+    Each group's boxes are moved past the others by more than the image's size, which
+    ``_decode`` has clipped every box to."""
+    offsets = groups.to(boxes) * (torch.max(height, width).to(boxes) + 1)
+    return torchvision.ops.nms(boxes + offsets[:, None], scores, iou_threshold)
 
 
 class DetectorGraph(nn.Module):
@@ -145,8 +156,8 @@ class DetectorGraph(nn.Module):
         valid = ((sizes[:, 0] > self.rpn_cfg.min_bbox_size) &
                  (sizes[:, 1] > self.rpn_cfg.min_bbox_size)).nonzero()[:, 0]
         boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
-        keep = torchvision.ops.batched_nms(boxes, scores, levels,
-                                           self.rpn_cfg.nms.iou_threshold)
+        keep = _batched_nms(boxes, scores, levels, self.rpn_cfg.nms.iou_threshold, height,
+                            width)
         return boxes[keep[:self.rpn_cfg.max_per_img]]
 
     @staticmethod
@@ -183,8 +194,8 @@ class DetectorGraph(nn.Module):
         labels = torch.arange(num_classes).repeat(proposals.shape[0])
         valid = (scores > self.rcnn_cfg.score_thr).nonzero()[:, 0]
         boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
-        keep = torchvision.ops.batched_nms(boxes, scores, labels,
-                                           self.rcnn_cfg.nms.iou_threshold)
+        keep = _batched_nms(boxes, scores, labels, self.rcnn_cfg.nms.iou_threshold, height,
+                            width)
         keep = keep[:self.rcnn_cfg.max_per_img]
         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
 
@@ -263,8 +274,10 @@ class OnnxDetector(BaseModel):
 
     def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
         """The file's outputs for one preprocessed (1, 3, H, W) image and its metainfo."""
-        outputs = self.runtime.run(detector_feeds(image, metainfo))
-        return {name: torch.from_numpy(out) for name, out in zip(OUTPUTS, outputs)}
+        outputs = dict(zip(OUTPUTS, self.runtime.run(detector_feeds(image, metainfo))))
+        # OpenVINO gives no detections empty (0, 0, 0) masks: the image's size, as mmdet.
+        outputs['masks'] = outputs['masks'].reshape(-1, *metainfo['ori_shape'][:2])
+        return {name: torch.from_numpy(out) for name, out in outputs.items()}
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
         from mmengine.structures import InstanceData

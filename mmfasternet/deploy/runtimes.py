@@ -120,6 +120,12 @@ class OpenVinoBackend(RuntimeModel):
             'INFERENCE_NUM_THREADS': threads, 'NUM_STREAMS': 1,
             'PERFORMANCE_HINT': 'LATENCY'})
         self.request = self.compiled.create_infer_request()
+        # OpenVINO's CPU plugin (2026.4 and before) does not resize a reused request's
+        # output to an empty one: a detector that finds nothing would return the previous
+        # image's detections. A model with dynamic outputs gets a new request per run
+        # (0.03 ms on the AMD EPYC here, against 50 ms for the toy detector).
+        self.fresh_requests = any(port.get_partial_shape().is_dynamic
+                                  for port in model.outputs)
         self.input_shapes = {
             port.get_any_name(): tuple(d.get_length() if d.is_static else None
                                        for d in port.get_partial_shape())
@@ -133,8 +139,10 @@ class OpenVinoBackend(RuntimeModel):
             self.metadata = onnx_metadata(path)
 
     def run(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
-        self.request.infer(feeds)
-        return [self.request.get_output_tensor(i).data.copy()
+        request = (self.compiled.create_infer_request() if self.fresh_requests
+                   else self.request)
+        request.infer(feeds)
+        return [request.get_output_tensor(i).data.copy()
                 for i in range(len(self.output_names))]
 
 

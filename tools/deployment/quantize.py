@@ -52,11 +52,12 @@ def main() -> None:
             feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
             print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
             size = quantize_model(args.model, args.out, feeds, args.backend)
-            print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
+            int8 = open_runtime(args.out, args.backend)
+            print(f'wrote {args.out}: {size / 2**20:.1f} MiB, calibrated on '
+                  f'{int8.metadata["calibration_images"]} images')
             if args.verify_images:
                 test = config_feeds(cfg, model, fp32.input_shapes, 'test_dataloader',
                                     args.verify_images)
-                int8 = open_runtime(args.out, args.backend)
                 print(f'int8 vs fp32 in {args.backend}: {agreement(task, fp32, int8, test)}')
         except DeployError as error:
             raise SystemExit(f'quantize: {error}') from None
