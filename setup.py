@@ -56,7 +56,9 @@ setup(
     cmdclass={'build_py': BuildPyWithPth},
     # mmcv (full, with ops, or mmcv-lite for backbones and classifiers) is checked at import,
     # not required here: pip would otherwise build mmcv from source beside an mmcv-lite.
-    install_requires=['torch>=2.0', 'mmengine>=0.10.0,<1.0', 'numpy'],
+    # setuptools < 81: mmengine 0.10 resolves every `mmdet::`-style config path through
+    # pkg_resources, which setuptools 81 removed (torch on Python >= 3.12 brings a newer one).
+    install_requires=['torch>=2.0', 'mmengine>=0.10.0,<1.0', 'numpy', 'setuptools<81'],
     extras_require={
         'det': ['mmdet>=3.0.0,<4.0', 'pycocotools'],
         'seg': ['mmsegmentation>=1.0.0,<2.0', 'ftfy', 'regex'],

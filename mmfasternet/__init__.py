@@ -13,10 +13,11 @@ mmfasternet_config_lookup.install()
 
 from .checkpoint import allow_mmengine_checkpoints, read_checkpoints_in_mmengine  # noqa: E402
 from .engine import RandomStateHook  # noqa: E402
+from .errors import MMFasterNetError  # noqa: E402
 from .models import FasterNet  # noqa: E402
 from .version import __version__  # noqa: E402
 
 allow_mmengine_checkpoints()
 read_checkpoints_in_mmengine()
 
-__all__ = ['FasterNet', 'RandomStateHook', '__version__']
+__all__ = ['FasterNet', 'MMFasterNetError', 'RandomStateHook', '__version__']

@@ -7,15 +7,17 @@ from typing import Tuple
 import mmengine
 import torch
 
+from .errors import MMFasterNetError
+
 SUPPORTED = dict(torch=((2, 0), (2, 15)), mmcv=((2, 0), (2, 2)), mmengine=((0, 10), (1, 0)))
 SUPPORTED_RANGE = 'torch 2.0-2.14, mmcv 2.0.x-2.1.x, mmengine 0.10.x'
 
 
-class UnsupportedVersionError(ImportError):
+class UnsupportedVersionError(MMFasterNetError, ImportError):
     """A package of the stack is outside the range mmfasternet supports."""
 
 
-class NeedsNewerTorch(RuntimeError):
+class NeedsNewerTorch(MMFasterNetError, RuntimeError):
     """A feature that the installed torch is too old for."""
 
 

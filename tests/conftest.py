@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -28,15 +27,6 @@ def pytest_configure(config):
         threads = max(1, (os.cpu_count() or 1) // workers)
         os.environ['OMP_NUM_THREADS'] = str(threads)
         torch.set_num_threads(threads)
-
-
-def import_tool(relative_path: str):
-    """A tool under ``tools/`` as a module, for the tables it owns (it is not run)."""
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(relative_path))[0], osp.join(REPO, 'tools', relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
@@ -223,10 +213,12 @@ def write_toy_seg_config(tmp_path, data_root, max_iters=4, val_interval=None, ex
 def write_toy_cls_config(tmp_path, data_root, max_epochs, extra=''):
     """A config for the FasterNet-T0 ImageNet classifier on the generated image folder at
     ``data_root`` (4 classes): batch 2, ``max_epochs`` epochs, no batch mixing."""
+    from mmfasternet.testing.toy_scenes import CLASSES
     config = tmp_path / 'tiny_cls.py'
+    # mmpretrain numbers class folders in sorted order.
     config.write_text(textwrap.dedent(f"""\
         _base_ = [{osp.join(REPO, 'configs', 'fasternet_t0_in1k.py')!r}]
-        classes = ('disc', 'square', 'triangle', 'ring')
+        classes = {tuple(sorted(CLASSES))!r}
         model = dict(head=dict(num_classes=4), train_cfg=None)
         data_preprocessor = dict(num_classes=4)
         dataset = dict(data_root='{data_root}', metainfo=dict(classes=classes))

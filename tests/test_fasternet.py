@@ -297,8 +297,8 @@ def test_init_weights_follows_the_official_scheme():
 @pytest.mark.parametrize('kwargs, error, match', [
     (dict(arch='x1'), ValueError, r"arch must be one of \['l', 'm', 's', 't0', 't1', 't2'\]"),
     (dict(arch=3), TypeError, 'arch must be a str or a dict'),
-    (dict(arch=dict(embed_dims=32)), KeyError, 'missing .*depths'),
-    (dict(arch=dict(embed_dims=32, depths=[1, 1, 1], act=1)), KeyError, "unknown arch keys"),
+    (dict(arch=dict(embed_dims=32)), ValueError, 'missing .*depths'),
+    (dict(arch=dict(embed_dims=32, depths=[1, 1, 1], act=1)), ValueError, "unknown arch keys"),
     (dict(arch=dict(embed_dims=32, depths=[1, 1, 1])), ValueError, 'depths must be 4'),
     (dict(arch=dict(embed_dims=0, depths=[1, 1, 1, 1])), ValueError, 'embed_dims'),
     (dict(out_indices=(4, )), ValueError, r'out_indices .*\[-4, 3\]'),

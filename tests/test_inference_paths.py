@@ -2,10 +2,11 @@
 import pytest
 import torch
 
-from conftest import import_tool, randomize_norms
+from conftest import randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.analysis import (INFERENCE_PATHS, TensorForward, inference_path, load_config,
                                   matmul_call, profile_onnxruntime, tensor_model)
+from mmfasternet.analysis.peers import DENSE_PAIRS
 from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
@@ -68,9 +69,6 @@ def test_matmul_of_both_backends_multiplies_the_same_matrices():
     assert torch.allclose(results[0], results[1], atol=1e-4)
     with pytest.raises(ValueError, match="backend must be 'pytorch' or 'onnxruntime'"):
         matmul_call(n=8, backend='numpy')
-
-
-DENSE_PAIRS = import_tool('analysis/benchmark.py').DENSE_PAIRS
 
 
 @pytest.mark.parametrize('task', list(DENSE_PAIRS))

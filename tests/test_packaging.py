@@ -108,6 +108,10 @@ def test_installed_wheel_carries_configs_and_metadata(user_venv):
     assert sorted(set(os.listdir(osp.join(mim, 'configs'))) - {'__pycache__'}) == configs
     assert osp.isfile(osp.join(mim, 'model-index.yml'))
     assert not osp.islink(osp.join(mim, 'configs'))
+    # mmengine's config look-up needs pkg_resources, which torch's setuptools on Python 3.12
+    # no longer has: the wheel asks for one that does.
+    metadata = glob.glob(osp.join(own_site, 'mmfasternet-*.dist-info', 'METADATA'))[0]
+    assert 'Requires-Dist: setuptools<81' in open(metadata).read().splitlines()
 
 
 def test_installed_plugin_serves_mmfasternet_configs_outside_the_checkout(user_venv, tmp_path):

@@ -190,7 +190,21 @@ def test_a_classifier_head_that_does_not_fit_the_class_folders_is_named(tmp_path
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), check=False)
     message = stops(result)
     assert ("train_dataloader (ImageNet): model.head.num_classes is 5, but the dataset has 4 "
-            "classes ('disc', 'square', 'triangle', 'ring')") in message
+            "classes ('gem', 'leaf', 'sun', 'tile')") in message
+    assert not (tmp_path / 'work').exists()
+
+
+def test_class_names_that_are_not_the_class_folders_are_named(tmp_path, tiny_image_folder):
+    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1)
+    result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                      'train_dataloader.dataset.metainfo.classes=[disc,square,triangle,ring]',
+                      check=False)
+    message = stops(result)
+    assert (f"train_dataloader (ImageNet): the config names the classes ('disc', 'square', "
+            f"'triangle', 'ring'), but the class folders under {tiny_image_folder}/train are "
+            f"('gem', 'leaf', 'sun', 'tile') (label i is the i-th folder in sorted order): "
+            f"name the classes as the folders, in that order") in message
+    assert 'val_dataloader' not in message  # its classes are the folders
     assert not (tmp_path / 'work').exists()
 
 
@@ -232,7 +246,8 @@ def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_
     message = stops(run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'),
                              'backbone:t0', str(onnx), '--checkpoint', str(tmp_path),
                              check=False))
-    assert message.startswith(f'{tmp_path} is a directory, not a checkpoint file')
+    assert message.startswith(f'pytorch2onnx: {tmp_path} is a directory, not a checkpoint '
+                              f'file')
     assert not out.exists() and not onnx.exists()
 
 
@@ -257,3 +272,32 @@ def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, 
     assert any(line.startswith('usage: train.py') for line in lines)
     assert lines[-1] == f'train.py: error: {message}'
     assert not (tmp_path / 'work').exists()
+
+
+def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
+    from mmfasternet import MMFasterNetError
+    from mmfasternet.checkpoint import CheckpointError
+    from mmfasternet.checkpoint.reading import CheckpointNotFound
+    from mmfasternet.compat import NeedsNewerTorch, UnsupportedVersionError
+    from mmfasternet.deploy import DeployError, MissingRuntime, NotExportable
+    from mmfasternet.deploy.quantization import CalibrationError
+    from mmfasternet.engine.data_check import DataCheckError, DataNotFound
+    from mmfasternet.engine.launch import LaunchError
+    for error, builtin in ((CheckpointError, ValueError), (CheckpointNotFound, FileNotFoundError),
+                           (DataCheckError, ValueError), (DataNotFound, FileNotFoundError),
+                           (DeployError, ValueError), (MissingRuntime, ValueError),
+                           (NotExportable, ValueError), (CalibrationError, ValueError),
+                           (LaunchError, ValueError), (NeedsNewerTorch, RuntimeError),
+                           (UnsupportedVersionError, ImportError)):
+        assert issubclass(error, MMFasterNetError) and issubclass(error, builtin), error
+
+
+def test_tools_print_user_errors_in_one_line_and_keep_other_tracebacks():
+    from mmfasternet.deploy import DeployError
+    from mmfasternet.engine.tool_config import stops_with_a_message
+    with pytest.raises(SystemExit, match=r'^quantize: no such file$'):
+        with stops_with_a_message(prefix='quantize: '):
+            raise DeployError('no such file')
+    with pytest.raises(ValueError, match=r'^a bug deep in mmdet$'):  # not turned into a line
+        with stops_with_a_message():
+            raise ValueError('a bug deep in mmdet')

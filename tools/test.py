@@ -9,7 +9,7 @@ import argparse
 
 from mmengine.evaluator import DumpResults
 
-from mmfasternet.deploy import BACKENDS, PRECISIONS, DeployError, switch_to_deploy
+from mmfasternet.deploy import BACKENDS, PRECISIONS, switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
                                             stops_with_a_message)
@@ -57,13 +57,9 @@ def main() -> None:
     with stops_with_a_message(cfg):
         if exported:
             from mmfasternet.deploy.evaluation import runtime_test_model
-            try:
-                runner.model = runtime_test_model(runner.model, args.checkpoint,
-                                                  backend=args.backend,
-                                                  precision=args.precision,
-                                                  threads=args.threads)
-            except DeployError as error:
-                raise SystemExit(str(error)) from None
+            runner.model = runtime_test_model(runner.model, args.checkpoint,
+                                              backend=args.backend, precision=args.precision,
+                                              threads=args.threads)
         else:
             runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
         if args.fuse_conv_bn and not exported:

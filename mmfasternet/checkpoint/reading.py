@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from mmfasternet.errors import MMFasterNetError
 from .weights_only import UnsafeGlobals, load_weights_only
 
 OFFICIAL_RELEASE_URL = 'https://github.com/JierunChen/FasterNet/releases/download/v1.0/'
@@ -19,7 +20,7 @@ OFFICIAL_IMAGENET_FILE = re.compile(
     r'^fasternet_(t0|t1|t2|s|m|l)-epoch\.\d+-val_acc1\.[\d.]+\.pth$')
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MMFasterNetError, ValueError):
     """A checkpoint that cannot be read safely or does not fit the model."""
 
 

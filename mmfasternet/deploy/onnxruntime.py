@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from .export import export_onnx
+from .runtimes import DeployError
 
 
 def onnxruntime_session(model: Union[str, bytes], threads: int = 1,
@@ -40,8 +41,8 @@ class OnnxRuntimeModel:
         self.session = onnxruntime_session(path, threads)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
-            raise ValueError(f'{path} has {len(inputs)} inputs; OnnxRuntimeModel runs '
-                             f'models with one image input')
+            raise DeployError(f'{path} has {len(inputs)} inputs; OnnxRuntimeModel runs '
+                              f'models with one image input')
         self.input_name = inputs[0].name
 
     @classmethod

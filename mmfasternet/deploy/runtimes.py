@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mmfasternet.errors import MMFasterNetError
+
 BACKENDS = ('onnxruntime', 'openvino')
 # The section of an OpenVINO IR model's runtime info that holds the exporter's metadata.
 IR_METADATA = 'mmfasternet'
@@ -23,7 +25,7 @@ PRECISIONS = ('fp32', 'bf16')
 ISA_FLAGS = ('avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16')
 
 
-class DeployError(ValueError):
+class DeployError(MMFasterNetError, ValueError):
     """A deployment input a user can fix (a file, a runtime, a precision, calibration data);
     the message says what is wrong and how to fix it."""
 

@@ -22,6 +22,8 @@ from mmengine.dataset import BaseDataset
 from mmengine.registry import DATASETS, init_default_scope
 from mmengine.utils import ProgressBar
 
+from mmfasternet.errors import MMFasterNetError
+
 # Where each dataset type is expected by mmdet's and mmseg's configs, and where to get it.
 DATA_HINTS = {
     'CocoDataset': 'COCO 2017 (https://cocodataset.org): train2017/, val2017/, annotations/',
@@ -99,11 +101,15 @@ def check_data_exists(cfg: Config, loaders: Sequence[str]) -> None:
         f'  --cfg-options {first_loader}.dataset.data_root=/path/to/data/',
         "(and the same for the other dataloaders and the evaluator's ann_file).",
     ]
-    raise FileNotFoundError('\n'.join(lines))
+    raise DataNotFound('\n'.join(lines))
 
 
-class DataCheckError(ValueError):
+class DataCheckError(MMFasterNetError, ValueError):
     """The data a run would read is broken or does not fit the model."""
+
+
+class DataNotFound(DataCheckError, FileNotFoundError):
+    """The dataset a run would read is not on disk."""
 
 
 # How many missing or broken files a message lists before it only counts the rest.
@@ -245,6 +251,14 @@ def _check_dataset(dataset: BaseDataset, heads: List[Tuple[str, int]],
         problems.append(_listed(missing_maps,
                                 f'of {len(seg_maps)} segmentation maps are missing'))
     classes = dataset.metainfo.get('classes')
+    folders = getattr(dataset, 'folder_to_idx', None)  # mmpretrain's class folders
+    if classes and folders:
+        in_order = tuple(sorted(folders, key=folders.get))
+        if tuple(classes) != in_order:
+            problems.append(f'the config names the classes {tuple(classes)[:8]}, but the '
+                            f'class folders under {dataset.img_prefix} are {in_order[:8]} '
+                            f'(label i is the i-th folder in sorted order): name the classes '
+                            f'as the folders, in that order')
     if classes:
         for path, num_classes in heads:
             if num_classes != len(classes):

@@ -17,6 +17,8 @@ from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
 from torch.nn.modules.batchnorm import SyncBatchNorm
 
+from mmfasternet.errors import MMFasterNetError
+
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
@@ -38,6 +40,10 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
         super().__init__(module=module, **kwargs)
 
 
+class LaunchError(MMFasterNetError, ValueError):
+    """A launcher or model wrapper that cannot run on this machine."""
+
+
 def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     """Prepare ``cfg`` and the process group for CPU data parallelism.
 
@@ -53,14 +59,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     if launcher == 'none' or torch.cuda.is_available():
         return False
     if launcher != 'pytorch':
-        raise ValueError(f'on a machine without CUDA only --launcher pytorch (torchrun) is '
-                         f'supported, got --launcher {launcher}')
+        raise LaunchError(f'on a machine without CUDA only --launcher pytorch (torchrun) is '
+                          f'supported, got --launcher {launcher}')
     wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False)
     wrapper.update(cfg.get('model_wrapper_cfg') or {})
     if wrapper['type'] not in ('MMDistributedDataParallel', 'CPUDistributedDataParallel'):
-        raise ValueError(f'on a machine without CUDA the model is wrapped in '
-                         f'CPUDistributedDataParallel; model_wrapper_cfg.type='
-                         f'{wrapper["type"]!r} is not supported there')
+        raise LaunchError(f'on a machine without CUDA the model is wrapped in '
+                          f'CPUDistributedDataParallel; model_wrapper_cfg.type='
+                          f'{wrapper["type"]!r} is not supported there')
     wrapper.update(type='CPUDistributedDataParallel', device_ids=None)
     cfg.model_wrapper_cfg = wrapper
     if cfg.get('sync_bn'):

@@ -13,8 +13,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmfasternet.checkpoint import CheckpointError, checkpoint_format
-from .data_check import DataCheckError, check_data
+from mmfasternet.checkpoint import checkpoint_format
+from mmfasternet.errors import MMFasterNetError
+from .data_check import check_data
 from .launch import setup_cpu_distributed
 
 
@@ -106,8 +107,9 @@ def _pretrained_checkpoints(node) -> Iterator[str]:
 
 
 def check_checkpoints(paths: Sequence[str]) -> None:
-    """Raise :class:`CheckpointError` for the first local checkpoint that is missing or
-    damaged (a cheap look at its structure; URLs are checked when downloaded)."""
+    """Raise :class:`~mmfasternet.checkpoint.CheckpointError` for the first local
+    checkpoint that is missing or damaged (a cheap look at its structure; URLs are checked
+    when downloaded)."""
     for path in paths:
         if path and '://' not in path:
             checkpoint_format(path)
@@ -126,10 +128,7 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
         checkpoints (Sequence[str]): Checkpoints the tool itself will load.
     """
     with stops_with_a_message(cfg):
-        try:
-            setup_cpu_distributed(cfg, cfg.launcher)
-        except ValueError as error:
-            raise SystemExit(str(error))
+        setup_cpu_distributed(cfg, cfg.launcher)
         if not args.skip_data_check:
             check_data(cfg, loaders, decode_images=args.check_images)
         check_checkpoints([*checkpoints, cfg.get('load_from') or '',
@@ -167,21 +166,23 @@ def _resume_hint(cfg: Config) -> str:
 
 
 @contextmanager
-def stops_with_a_message(cfg: Optional[Config] = None,
-                         resumable: bool = False) -> Iterator[None]:
-    """Turn the errors a user fixes in the data, a checkpoint or the config into one
-    message and exit status 1, instead of a traceback; other errors propagate.
+def stops_with_a_message(cfg: Optional[Config] = None, resumable: bool = False,
+                         prefix: str = '') -> Iterator[None]:
+    """Turn the errors a user can fix (:class:`~mmfasternet.errors.MMFasterNetError`,
+    and data files that break during a run) into one message and exit status 1, instead of
+    a traceback; other errors propagate with theirs.
 
     Args:
         cfg (Config, optional): The run's config; with ``resumable``, its work dir holds
             the last checkpoint.
         resumable (bool): Name the checkpoint to ``--resume`` from when a data file
             breaks during the run. Defaults to False.
+        prefix (str): Put before the message, e.g. the tool's name. Defaults to ''.
     """
     try:
         yield
-    except (CheckpointError, DataCheckError) as error:
-        raise SystemExit(str(error)) from None
+    except MMFasterNetError as error:
+        raise SystemExit(f'{prefix}{error}') from None
     except Exception as error:
         failure = data_file_failure(error)
         if failure is not None:

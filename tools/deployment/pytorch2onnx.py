@@ -9,6 +9,7 @@ segmentor (UperNet), a classifier, or a bare backbone.
 import argparse
 import copy
 import itertools
+from typing import Optional
 
 import torch
 from mmengine.config import Config
@@ -16,8 +17,7 @@ from mmengine.config import Config
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
-from mmfasternet.compat import NeedsNewerTorch
-from mmfasternet.deploy import DeployError, OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
 from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.engine.tool_config import stops_with_a_message
 
@@ -93,29 +93,27 @@ def main() -> None:
     else:
         cfg = Config.fromfile(args.model)
         model, kwargs = build_model(cfg), dict(mode='tensor')
-    with stops_with_a_message():
-        if args.checkpoint and isinstance(model, FasterNet):
-            load_backbone_weights(model, args.checkpoint)
-        elif args.checkpoint:
-            model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)),
-                                  strict=True)
+    with stops_with_a_message(prefix='pytorch2onnx: '):
+        export(args, cfg, model, kwargs)
+
+
+def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Module,
+           kwargs: dict) -> None:
+    """Load the weights, export, and with ``--verify`` compare with PyTorch."""
+    if args.checkpoint and isinstance(model, FasterNet):
+        load_backbone_weights(model, args.checkpoint)
+    elif args.checkpoint:
+        model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)), strict=True)
     model.eval()
     reference = copy.deepcopy(model)
     if cfg is not None and deploy_task(model) in ('detector', 'segmentor'):
         size = export_dense(cfg, model, args)
         print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
         if args.verify:
-            with stops_with_a_message():
-                try:
-                    verify(cfg, reference, args.out, args.verify_images)
-                except DeployError as error:
-                    raise SystemExit(f'pytorch2onnx: {error}') from None
+            verify(cfg, reference, args.out, args.verify_images)
         return
-    try:
-        size = export_onnx(model, args.out, shape=(1, 3, *(args.shape or (224, 224))),
-                           opset=args.opset, **kwargs)
-    except NeedsNewerTorch as error:
-        raise SystemExit(f'pytorch2onnx: {error}') from None
+    size = export_onnx(model, args.out, shape=(1, 3, *(args.shape or (224, 224))),
+                       opset=args.opset, **kwargs)
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
     if args.verify:
         x = torch.randn(1, 3, *(args.shape or (224, 224)))

@@ -15,7 +15,7 @@ import argparse
 from mmengine.config import Config
 
 from mmfasternet.analysis import build_model
-from mmfasternet.deploy import DeployError, open_runtime
+from mmfasternet.deploy import open_runtime
 from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, QUANTIZERS,
                                              agreement, calibration_loader,
@@ -43,24 +43,21 @@ def main() -> None:
         parser.error('out must be another file than the fp32 model')
     cfg = Config.fromfile(args.config)
     model = build_model(cfg).eval()
-    with stops_with_a_message():
-        try:
-            fp32 = open_runtime(args.model, args.backend)
-            check_quantizable(args.model, args.out, args.backend)
-            task = deploy_task(model)
-            loader = calibration_loader(cfg)
-            feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
-            print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
-            size = quantize_model(args.model, args.out, feeds, args.backend)
-            int8 = open_runtime(args.out, args.backend)
-            print(f'wrote {args.out}: {size / 2**20:.1f} MiB, calibrated on '
-                  f'{int8.metadata["calibration_images"]} images')
-            if args.verify_images:
-                test = config_feeds(cfg, model, fp32.input_shapes, 'test_dataloader',
-                                    args.verify_images)
-                print(f'int8 vs fp32 in {args.backend}: {agreement(task, fp32, int8, test)}')
-        except DeployError as error:
-            raise SystemExit(f'quantize: {error}') from None
+    with stops_with_a_message(prefix='quantize: '):
+        fp32 = open_runtime(args.model, args.backend)
+        check_quantizable(args.model, args.out, args.backend)
+        task = deploy_task(model)
+        loader = calibration_loader(cfg)
+        feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
+        print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
+        size = quantize_model(args.model, args.out, feeds, args.backend)
+        int8 = open_runtime(args.out, args.backend)
+        print(f'wrote {args.out}: {size / 2**20:.1f} MiB, calibrated on '
+              f'{int8.metadata["calibration_images"]} images')
+        if args.verify_images:
+            test = config_feeds(cfg, model, fp32.input_shapes, 'test_dataloader',
+                                args.verify_images)
+            print(f'int8 vs fp32 in {args.backend}: {agreement(task, fp32, int8, test)}')
 
 
 if __name__ == '__main__':

@@ -320,12 +320,12 @@ class FasterNet(BaseModule):
             raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         missing = {'embed_dims', 'depths'} - set(arch)
         if missing:
-            raise KeyError(f'a custom arch dict needs the keys embed_dims and depths; '
-                           f'missing {sorted(missing)}')
+            raise ValueError(f'a custom arch dict needs the keys embed_dims and depths; '
+                             f'missing {sorted(missing)}')
         unknown = set(arch) - {'embed_dims', 'depths', 'act_cfg'}
         if unknown:
-            raise KeyError(f'unknown arch keys {sorted(unknown)}; allowed: '
-                           f'embed_dims, depths, act_cfg')
+            raise ValueError(f'unknown arch keys {sorted(unknown)}; allowed: '
+                             f'embed_dims, depths, act_cfg')
         depths = arch['depths']
         if (not isinstance(depths, Sequence) or len(depths) != self.num_stages
                 or not all(isinstance(d, int) and d >= 1 for d in depths)):
