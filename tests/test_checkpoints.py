@@ -3,6 +3,10 @@ layouts, loaded safely and strictly."""
 import os
 import os.path as osp
 import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import timm
@@ -10,10 +14,9 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS as CLS_MODELS
 
-from conftest import REPO, randomize_norms, run_tool
+from conftest import REPO, TEST, randomize_norms, run_tool, write_toy_det_config
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import (CheckpointError, detect_layout, load_weights_only,
                                     official_to_timm, read_checkpoint, timm_to_official,
@@ -309,16 +312,59 @@ def test_plain_torch_load_reads_mmengine_checkpoints_weights_only(tmp_path):
         torch.load(tmp_path / 'sneaky.pth')
 
 
-def test_mmengine_reads_checkpoints_weights_only_on_every_torch(tmp_path):
+HOST_LOAD = """
+import sys
+if 'plugin' in sys.argv:
+    import mmfasternet
+if 'opt-in' in sys.argv:
+    from mmfasternet.checkpoint import read_checkpoints_in_mmengine
+    read_checkpoints_in_mmengine()
+from mmengine.runner.checkpoint import _load_checkpoint
+try:
+    loaded = _load_checkpoint(sys.argv[1], map_location='cpu')
+    print('loaded', sorted(loaded), repr(loaded.get('meta')))
+except Exception as error:
+    print('refused', type(error).__name__)
+"""
+
+
+def host_load(path, *how):
+    """How mmengine's own checkpoint loading treats ``path`` in a new process: after
+    ``import mmfasternet`` (``'plugin'``) and its one opt-in call (``'opt-in'``), or not."""
+    result = subprocess.run([sys.executable, '-c', HOST_LOAD, str(path), *how],
+                            capture_output=True, text=True, timeout=300, check=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_plugin_leaves_how_the_host_loads_checkpoints(tmp_path):
+    """A host project's checkpoint holding non-tensor objects (a Path, a datetime) loads,
+    or is refused, in a process that imported mmfasternet exactly as without it."""
+    path = tmp_path / 'host.pth'
+    torch.save(dict(state_dict={'w': torch.ones(2)},
+                    meta=dict(root=Path('/data/coco'), saved=datetime(2026, 12, 3))), path)
+    without = host_load(path)
+    assert host_load(path, 'plugin') == without
+    # torch >= 2.6 loads weights-only by default and knows neither class; older torch
+    # runs the whole pickle.
+    assert without == ('refused UnpicklingError' if torch_at_least(2, 6) else
+                       "loaded ['meta', 'state_dict'] {'root': PosixPath('/data/coco'), "
+                       "'saved': datetime.datetime(2026, 12, 3, 0, 0)}")
+
+
+def test_tools_and_opted_in_hosts_read_checkpoints_weights_only(tmp_path, tiny_toy_coco):
     save_mmengine_checkpoint(tmp_path / 'epoch_1.pth')
-    loaded = _load_checkpoint(str(tmp_path / 'epoch_1.pth'), map_location='cpu')
-    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+    assert host_load(tmp_path / 'epoch_1.pth', 'plugin', 'opt-in') == (
+        "loaded ['message_hub', 'meta', 'state_dict'] {'epoch': 1}")
     marker = tmp_path / 'pwned'
     exploit = Exploit()
     exploit.marker = marker
     torch.save({'state_dict': {}, 'payload': exploit}, tmp_path / 'evil.pth')
-    with pytest.raises(CheckpointError, match=r"posix.system|os.system|nt.system"):
-        _load_checkpoint(str(tmp_path / 'evil.pth'), map_location='cpu')
+    assert host_load(tmp_path / 'evil.pth', 'plugin', 'opt-in') == 'refused CheckpointError'
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    result = run_tool(TEST, config, str(tmp_path / 'evil.pth'), '--work-dir',
+                      str(tmp_path / 'work'), check=False)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert re.search(r'(posix|os|nt)\.system', result.stderr.strip().splitlines()[-1])
     assert not marker.exists()
 
 

@@ -187,9 +187,14 @@ def read_checkpoint(path: str, map_location: Any = 'cpu') -> dict:
 
 def read_checkpoints_in_mmengine() -> None:
     """Make mmengine read local and http(s) checkpoints with :func:`read_checkpoint`, so
-    that ``load_from``, ``--resume``, ``tools/test.py`` and the inferencers read them
-    weights-only on every supported torch (mmengine calls plain ``torch.load``, which runs
-    pickles fully before torch 2.6)."""
+    that ``load_from``, ``--resume``, ``runner.load_checkpoint`` and the inferencers read
+    them weights-only on every supported torch (mmengine calls plain ``torch.load``, which
+    runs pickles fully before torch 2.6), with errors that say what is wrong.
+
+    This replaces mmengine's loader for every checkpoint of the process, so importing the
+    package does not do it: this project's tools call it (``build_runner``), and a host
+    project opts in with this one call.
+    """
     from mmengine.runner import CheckpointLoader
 
     def load(filename: str, map_location: Any = None, **kwargs) -> dict:

@@ -13,7 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmfasternet.checkpoint import checkpoint_format
+from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
 from mmfasternet.errors import MMFasterNetError
 from .data_check import check_data
 from .launch import setup_cpu_distributed
@@ -119,7 +119,8 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
                  checkpoints: Sequence[str] = ()) -> Runner:
     """Prepare CPU-only distributed runs, check the data of ``loaders`` and every
     checkpoint the run will read (exiting with the reason if any check fails, before
-    anything is written), and build the config's runner.
+    anything is written), and build the config's runner, which reads every checkpoint
+    weights-only (:func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`).
 
     Args:
         cfg (Config): The loaded config.
@@ -127,6 +128,7 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
         args (Namespace): The tool's arguments (``check_images``, ``skip_data_check``).
         checkpoints (Sequence[str]): Checkpoints the tool itself will load.
     """
+    read_checkpoints_in_mmengine()
     with stops_with_a_message(cfg):
         setup_cpu_distributed(cfg, cfg.launcher)
         if not args.skip_data_check:
