@@ -1,9 +1,9 @@
 """The exported demo models score like their checkpoints on the toy sets' test splits:
 Mask R-CNN after `make demo` (bbox and segm mAP within 0.01 in fp32 and int8 in both
-runtimes, 0.005 in bf16, at the test scale and rescaled), UperNet after `make demo-seg` (mIoU within 0.5 in fp32 and
-int8 in both runtimes, 0.2 in bf16 in OpenVINO). Long: `make test-deploy` trains both demos
-first. Each model is exported and evaluated once per file and runtime: the demos' own
-evaluation is the slow part of CI."""
+runtimes, 0.005 in bf16, at the test scale and rescaled), UperNet after `make demo-seg`
+(mIoU within 0.5 in fp32 and int8 in both runtimes, 0.2 in bf16 in OpenVINO). Long:
+`make test-deploy` trains both demos first. Each model is exported and evaluated once per
+file and runtime: the demos' own evaluation is the slow part of CI."""
 import os.path as osp
 import re
 

@@ -5,11 +5,11 @@ that will run it (measured side by side: docs/deploy.md):
 - OpenVINO: ``nncf.quantize`` on the OpenVINO model read from the ONNX file, saved as
   OpenVINO IR (``.xml`` and ``.bin``), with 7-bit weights (NNCF's overflow fix, for CPUs
   without VNNI) and activation ranges from the calibration set's extremes, calibrated on
-  the images on which the fp32 model returns no empty output. NNCF quantises the inputs of convolutions and matrix products and leaves GELU, ReLU and
-  the residual adds to OpenVINO's fused int8 kernels. (NNCF's ONNX output is not used:
-  OpenVINO 2026.4 computes FasterNet wrongly from it, and ONNX Runtime runs it slower than
-  fp32, since it fuses a conv into its int8 kernel only when the conv's output is quantised
-  too.)
+  the images on which the fp32 model returns no empty output. NNCF quantises the inputs of
+  convolutions and matrix products and leaves GELU, ReLU and the residual adds to
+  OpenVINO's fused int8 kernels. (NNCF's ONNX output is not used: OpenVINO 2026.4 computes
+  FasterNet wrongly from it, and ONNX Runtime runs it slower than fp32, since it fuses a
+  conv into its int8 kernel only when the conv's output is quantised too.)
 - ONNX Runtime: ``onnxruntime.quantization.quantize_static`` to an ONNX file with
   QuantizeLinear/DequantizeLinear pairs (per-channel int8 weights, uint8 activations), which
   OpenVINO runs too.
@@ -197,8 +197,10 @@ def _onnxruntime_quantize(fp32_path: str, feeds: Sequence[Feeds],
                         per_channel=True, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8,
                         op_types_to_quantize=list(ONNXRUNTIME_QUANTIZED_TYPES),
-                        nodes_to_exclude=[node.name for node in onnx.load(fp32_path).graph.node
-                                          if stays_fp32(node.name)])
+                        nodes_to_exclude=[
+                            node.name for node in onnx.load(
+                                fp32_path, load_external_data=False).graph.node
+                            if stays_fp32(node.name)])
         quantized = onnx.load(tmp)
         del quantized.metadata_props[:]
         onnx.helper.set_model_props(quantized, metadata)
