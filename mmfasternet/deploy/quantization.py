@@ -122,20 +122,18 @@ def stays_fp32(name: str) -> bool:
     return outside or any(f'/{layer}/' in name for layer in HEAD_OUTPUT_LAYERS)
 
 
-def openvino_fp32_ops(onnx_model, model) -> List[str]:
-    """The ops of ``model`` (OpenVINO's reading of ``onnx_model``) that stay fp32: those
-    named after a node that does (:func:`stays_fp32`) or that compute one's output (OpenVINO
-    renames some, e.g. the last op after the graph's output)."""
-    tensors = {tensor for node in onnx_model.graph.node if stays_fp32(node.name)
-               for tensor in node.output}
+def openvino_fp32_ops(fp32_nodes: Sequence, model) -> List[str]:
+    """The ops of ``model`` (OpenVINO's reading of the ONNX file) that stay fp32: those
+    named after a node that does (:func:`stays_fp32`) or that compute the output of one of
+    ``fp32_nodes`` (OpenVINO renames some, e.g. the last op after the graph's output)."""
+    tensors = {tensor for node in fp32_nodes for tensor in node.output}
     return [op.get_friendly_name() for op in model.get_ordered_ops()
             if stays_fp32(op.get_friendly_name()) or any(
                 tensors & output.get_names() for output in op.outputs())]
 
 
-def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], metadata: Dict[str, str],
-                   out: str) -> None:
-    import onnx
+def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], fp32_nodes: Sequence,
+                   metadata: Dict[str, str], out: str) -> None:
     ov = import_runtime('openvino')
     nncf = import_runtime('nncf')
     core = ov.Core()
@@ -150,7 +148,7 @@ def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], metadata: Dict[str, s
         raise CalibrationError(f'{fp32_path} returns empty outputs (no detections) on every '
                                f'calibration image: train it, or calibrate on other images')
     metadata = dict(metadata, calibration_images=str(len(feeds)))
-    keep_fp32 = openvino_fp32_ops(onnx.load(fp32_path, load_external_data=False), model)
+    keep_fp32 = openvino_fp32_ops(fp32_nodes, model)
     # Weights of 7 bits in every layer (NNCF's overflow fix; its default is the first layer
     # only): int8 kernels without VNNI (AVX2, AVX-512F) add pairs of u8 x s8 products in 16
     # bits, which 8-bit weights overflow. Activation ranges from the calibration set's
@@ -178,7 +176,7 @@ def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], metadata: Dict[str, s
         shutil.rmtree(folder)
 
 
-def _onnxruntime_quantize(fp32_path: str, feeds: Sequence[Feeds],
+def _onnxruntime_quantize(fp32_path: str, feeds: Sequence[Feeds], fp32_nodes: Sequence,
                           metadata: Dict[str, str], out: str) -> None:
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
@@ -197,10 +195,7 @@ def _onnxruntime_quantize(fp32_path: str, feeds: Sequence[Feeds],
                         per_channel=True, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8,
                         op_types_to_quantize=list(ONNXRUNTIME_QUANTIZED_TYPES),
-                        nodes_to_exclude=[
-                            node.name for node in onnx.load(
-                                fp32_path, load_external_data=False).graph.node
-                            if stays_fp32(node.name)])
+                        nodes_to_exclude=[node.name for node in fp32_nodes])
         quantized = onnx.load(tmp)
         del quantized.metadata_props[:]
         onnx.helper.set_model_props(quantized, metadata)
@@ -268,7 +263,8 @@ def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
     metadata = {prop.key: prop.value for prop in model.metadata_props}
     metadata.update(precision='int8', quantizer=quantizer(), runtime=backend,
                     calibration_images=str(len(feeds)))
-    quantize(fp32_path, feeds, metadata, out)
+    quantize(fp32_path, feeds, [node for node in model.graph.node if stays_fp32(node.name)],
+             metadata, out)
     size = os.path.getsize(out)
     return size + os.path.getsize(osp.splitext(out)[0] + '.bin') if suffix == '.xml' else size
 
