@@ -8,6 +8,7 @@ from mmfasternet.analysis import (INFERENCE_PATHS, TensorForward, inference_path
                                   matmul_call, profile_onnxruntime, tensor_model)
 from mmfasternet.analysis.peers import DENSE_PAIRS
 from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy.quantization import quantize_model
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
 
@@ -123,7 +124,7 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
             module.register_forward_hook(count)
     with torch.no_grad():
         model(x)
-    kinds = profile_onnxruntime(path, x, runs=2)
+    kinds = profile_onnxruntime(path, dict(image=x.numpy()), runs=2)
     assert {'Conv 1x1', 'Conv 2x2', 'Conv 3x3', 'Conv 4x4'} <= set(kinds)
     # ONNX Runtime runs the output norms as depthwise 1x1 convs when exported by the dynamo
     # exporter (torch >= 2.6), as BatchNormalization when exported by the TorchScript one.
@@ -133,4 +134,11 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     expected = sum(conv_macs) + (sum(norm_elements) if norms_as_convs else 0)
     assert profiled * 1e9 == pytest.approx(expected, rel=1e-6)
     assert all(ms > 0 for ms, _ in kinds.values())
-    assert not list(tmp_path.glob('*profile*'))  # the trace file is cleaned up
+    # The int8 model runs every conv as a QLinearConv, unpadded, the norms folded in.
+    int8 = str(tmp_path / 'tiny_int8.onnx')
+    quantize_model(path, int8, [dict(image=torch.randn(*x.shape).numpy()) for _ in range(2)])
+    kinds = profile_onnxruntime(int8, dict(image=x.numpy()), runs=2)
+    assert {f'QLinearConv {k}x{k}' for k in (1, 2, 3, 4)} <= set(kinds)
+    profiled = sum(g for kind, (_, g) in kinds.items() if kind.startswith('QLinearConv'))
+    assert profiled * 1e9 == pytest.approx(sum(conv_macs), rel=1e-6)
+    assert not list(tmp_path.glob('*profile*')) + list(tmp_path.glob('*optimized*'))

@@ -195,17 +195,28 @@ def test_benchmark_record_names_the_cpu_and_its_flags():
                                    threads=1, median_ms=3.142)]
 
 
-def test_openvino_profile_names_each_kernel(backbone_file, tmp_path):
+def test_openvino_profile_names_each_kernel_and_counts_every_conv(backbone_file, tmp_path):
     from mmfasternet.analysis import profile_openvino
-    path, _ = backbone_file
+    path, reference = backbone_file
+    conv_macs = []
+    hooks = [module.register_forward_hook(
+        lambda conv, _, out: conv_macs.append(conv.weight.numel() * out[0, 0].numel()))
+        for module in reference.modules() if isinstance(module, torch.nn.Conv2d)]
+    with torch.no_grad():
+        reference(torch.from_numpy(images(1)[0]['image']))
+    for hook in hooks:
+        hook.remove()
     int8 = str(tmp_path / 't0_int8.xml')
     quantize_model(path, int8, images(4), 'openvino')
     for file, precision in ((path, 'fp32'), (int8, 'int8')):
         kinds = profile_openvino(file, images(1)[0], runs=2)
-        convs = {kind: ms for kind, ms in kinds.items() if kind.startswith('Convolution ')}
-        assert convs and all(ms > 0 for ms in kinds.values())
+        convs = {kind: macs for kind, (_, macs) in kinds.items()
+                 if kind.startswith('Convolution ')}
+        assert all(ms > 0 for ms, _ in kinds.values())
+        assert {kind.split()[1] for kind in convs} == {'1x1', '2x2', '3x3', '4x4'}
         # fp32 convs run fp32 kernels; the int8 model's convs run int8 kernels.
         assert all(kind.endswith('_I8') == (precision == 'int8') for kind in convs), convs
+        assert sum(convs.values()) * 1e9 == pytest.approx(sum(conv_macs), rel=1e-6)
 
 
 @pytest.fixture(scope='module')

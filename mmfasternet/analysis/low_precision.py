@@ -57,3 +57,15 @@ def benchmark_record(latency: Dict[tuple, float], threads: int) -> dict:
     return dict(cpu=cpu, flags=flags, rows=[
         dict(model=model, runtime=runtime, precision=precision, threads=threads,
              median_ms=round(ms, 3)) for (model, runtime, precision), ms in latency.items()])
+
+
+def profile_row(fp32_file: str, int8_models: Dict[str, str], runtime: str, precision: str,
+                feeds: Feeds, runs: int, threads: int = 1) -> Dict[str, Tuple[float, float]]:
+    """The per-operator profile (ms and G multiply-adds per run, by kind) of one model in one
+    ``(runtime, precision)`` of :data:`RUNTIME_PRECISIONS`, as it is benchmarked."""
+    from .onnxruntime_profile import profile_onnxruntime
+    from .openvino_profile import profile_openvino
+    path = int8_models[runtime] if precision == 'int8' else fp32_file
+    if runtime == 'onnxruntime':
+        return profile_onnxruntime(path, feeds, runs, threads)
+    return profile_openvino(path, feeds, runs, threads, 'bf16' if precision == 'bf16' else 'fp32')
