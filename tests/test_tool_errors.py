@@ -263,6 +263,12 @@ def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_
     (['model.backbone.init_cfg.checkpoint=x.pth'],
      'argument --cfg-options: model.backbone.init_cfg is None in the config, not a dict: '
      'model.backbone.init_cfg.checkpoint cannot be set inside it'),
+    (['model.backbone.arch=x9'],
+     "the FasterNet backbone cannot be built: arch must be one of ['l', 'm', 's', 't0', 't1', "
+     "'t2'] or a dict, got 'x9'"),
+    (['model.backbone.out_indices=(1,4)'],
+     'the FasterNet backbone cannot be built: out_indices entries must be ints in [-4, 3], '
+     'got 4 in (1, 4)'),
 ])
 def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, message):
     config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
@@ -274,6 +280,30 @@ def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, 
     assert not (tmp_path / 'work').exists()
 
 
+def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco):
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    broken_base = tmp_path / 'broken_base.py'
+    broken_base.write_text('model = dict(\n    type="MaskRCNN",\n    backbone=dict(\n')
+    child = tmp_path / 'child.py'
+    child.write_text(f"_base_ = ['./broken_base.py']\nwork_dir = 'x'\n")
+    a_file = tmp_path / 'taken'
+    a_file.write_text('not a folder')
+    for args, message in (
+            ([str(tmp_path / 'nope.py')], f'config {tmp_path}/nope.py does not exist'),
+            ([str(child)], f'syntax error in config {broken_base}, line 3: \'(\' was never '
+                           f'closed'),
+            ([config, '--work-dir', str(a_file)],
+             f'the work dir {a_file} is a file; give a folder (--work-dir)')):
+        # tools/test.py loads its config the same way: one of its runs stands for the rest.
+        for tool in (TRAIN, TEST) if 'syntax' in message else (TRAIN, ):
+            extra = [] if tool == TRAIN else [str(tmp_path / 'any.pth')]
+            result = run_tool(tool, args[0], *extra, *args[1:], cwd=tmp_path, check=False)
+            lines = stops(result, code=2).strip().splitlines()
+            assert lines[-1] == f'{osp.basename(tool)}: error: {message}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ['broken_base.py', 'child.py', 'taken', osp.basename(config)])
+
+
 def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet import MMFasterNetError
     from mmfasternet.checkpoint import CheckpointError
@@ -282,8 +312,9 @@ def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet.deploy import DeployError, MissingRuntime, NotExportable
     from mmfasternet.deploy.quantization import CalibrationError
     from mmfasternet.engine.data_check import DataCheckError, DataNotFound
+    from mmfasternet.engine.checkpoint_storage import NoSpaceLeft
     from mmfasternet.engine.launch import LaunchError
-    for error, builtin in ((CheckpointError, ValueError), (CheckpointNotFound, FileNotFoundError),
+    for error, builtin in ((NoSpaceLeft, OSError), (CheckpointError, ValueError), (CheckpointNotFound, FileNotFoundError),
                            (DataCheckError, ValueError), (DataNotFound, FileNotFoundError),
                            (DeployError, ValueError), (MissingRuntime, ValueError),
                            (NotExportable, ValueError), (CalibrationError, ValueError),

@@ -6,7 +6,7 @@ import argparse
 
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
-                                            stops_with_a_message)
+                                            resume_checkpoint, stops_with_a_message)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +42,8 @@ def main() -> None:
                              'in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        with stops_with_a_message():
+            cfg.resume, cfg.load_from = True, resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
 

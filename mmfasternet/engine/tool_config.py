@@ -2,6 +2,7 @@
 config, the pre-flight checks of its data and checkpoints, building the runner, and turning
 the errors a user can fix into one message."""
 import argparse
+import ast
 import difflib
 import os
 import os.path as osp
@@ -15,6 +16,7 @@ from mmengine.runner import Runner
 
 from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
 from mmfasternet.errors import MMFasterNetError
+from .checkpoint_storage import NoSpaceLeft, save_checkpoints_atomically
 from .data_check import check_data
 from .launch import setup_cpu_distributed
 
@@ -75,13 +77,86 @@ def _unknown_key(cfg: Config, key: str) -> Optional[str]:
     return None
 
 
+def _syntax_error_in(path: str, seen: Optional[set] = None) -> Optional[str]:
+    """``'<file>, line N: <what>'`` for the first syntax error in the config ``path`` or a
+    local base it inherits (``_base_``), or None."""
+    seen = set() if seen is None else seen
+    if path in seen or not osp.isfile(path):
+        return None
+    seen.add(path)
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        tree = ast.parse(source, path)
+    except SyntaxError as error:
+        return f'{path}, line {error.lineno}: {error.msg}'
+    for node in tree.body:
+        if (isinstance(node, ast.Assign)
+                and any(getattr(t, 'id', None) == '_base_' for t in node.targets)):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            for base in [bases] if isinstance(bases, str) else bases:
+                if isinstance(base, str) and '::' not in base:
+                    found = _syntax_error_in(osp.normpath(osp.join(osp.dirname(path), base)),
+                                             seen)
+                    if found:
+                        return found
+    return None
+
+
+def _read_config(parser: argparse.ArgumentParser, path: str) -> Config:
+    """The config at ``path``; a missing file or a syntax error is a usage error naming the
+    file and the line."""
+    if not osp.isfile(path):
+        parser.error(f'config {path} does not exist' if not osp.exists(path) else
+                     f'config {path} is not a file')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as error:
+        where = _syntax_error_in(path) or f'{path} or a config it inherits: {error.msg}'
+        parser.error(f'syntax error in config {where}')
+
+
+def _fasternet_arguments(node) -> Iterator[dict]:
+    """Every FasterNet backbone of a model config, as the arguments it is built with."""
+    from mmfasternet.models import FasterNet
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _fasternet_arguments(child)
+    elif isinstance(node, dict):
+        if node.get('type') in ('FasterNet', 'mmfasternet.FasterNet', FasterNet):
+            yield {k: v for k, v in node.items() if k not in ('type', 'init_cfg')}
+        for child in node.values():
+            yield from _fasternet_arguments(child)
+
+
+def check_backbone_arguments(cfg: Config) -> Optional[str]:
+    """Why a FasterNet backbone of ``cfg.model`` cannot be built with its arguments (an
+    unknown arch, out_indices past the last stage, ...), or None. The backbone is built on
+    torch's meta device: no memory, no weights."""
+    import torch
+
+    from mmfasternet.models import FasterNet
+    for arguments in _fasternet_arguments(cfg.get('model')):
+        try:
+            with torch.device('meta'):
+                FasterNet(**arguments)
+        except (TypeError, ValueError) as error:
+            return f'the FasterNet backbone cannot be built: {error}'
+    return None
+
+
 def load_tool_config(args: argparse.Namespace) -> Config:
     """Load ``args.config`` and apply the command-line overrides common to all tools.
 
-    The work dir defaults to ``work_dirs/<config name>``. A ``--cfg-options`` key that does
-    not fit the config is a usage error.
+    The work dir defaults to ``work_dirs/<config name>``. These are usage errors (exit 2),
+    before anything is written: a missing config or one with a syntax error, a
+    ``--cfg-options`` key that does not fit the config, a FasterNet backbone its arguments
+    cannot build, and a work dir that is a file.
     """
-    cfg = Config.fromfile(args.config)
+    cfg = _read_config(args.parser, args.config)
     cfg.launcher = args.launcher
     for key in args.cfg_options or {}:
         problem = _unknown_key(cfg, key)
@@ -89,8 +164,14 @@ def load_tool_config(args: argparse.Namespace) -> Config:
             args.parser.error(f'argument --cfg-options: {problem}')
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    problem = check_backbone_arguments(cfg)
+    if problem:
+        args.parser.error(problem)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if osp.exists(cfg.work_dir) and not osp.isdir(cfg.work_dir):
+        args.parser.error(f'the work dir {cfg.work_dir} is a file; give a folder '
+                          f'(--work-dir)')
     return cfg
 
 
@@ -120,7 +201,8 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
     """Prepare CPU-only distributed runs, check the data of ``loaders`` and every
     checkpoint the run will read (exiting with the reason if any check fails, before
     anything is written), and build the config's runner, which reads every checkpoint
-    weights-only (:func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`).
+    weights-only (:func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`) and writes
+    each one in one step (:func:`~.checkpoint_storage.save_checkpoints_atomically`).
 
     Args:
         cfg (Config): The loaded config.
@@ -129,6 +211,7 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
         checkpoints (Sequence[str]): Checkpoints the tool itself will load.
     """
     read_checkpoints_in_mmengine()
+    save_checkpoints_atomically(cfg)
     with stops_with_a_message(cfg):
         setup_cpu_distributed(cfg, cfg.launcher)
         if not args.skip_data_check:
@@ -157,14 +240,38 @@ def data_file_failure(error: BaseException) -> Optional[str]:
     return None
 
 
-def _resume_hint(cfg: Config) -> str:
+def _resume_hint(cfg: Config, fix: str) -> str:
     last = osp.join(cfg.work_dir, 'last_checkpoint')
     if not osp.isfile(last):
-        return 'No checkpoint was saved yet: fix the file and start again.'
+        return f'No checkpoint was saved yet: {fix}, then start again.'
     with open(last) as f:
         checkpoint = f.read().strip()
-    return (f'Fix the file (--check-images finds every broken image), then continue from '
-            f'the last checkpoint with --resume {checkpoint}')
+    return f'{fix[0].upper()}{fix[1:]}, then continue from the last checkpoint with ' \
+           f'--resume {checkpoint}'
+
+
+def resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` continues from: the one ``<work_dir>/last_checkpoint``
+    names, or the file of that name beside it when the work dir was moved or copied; None
+    when nothing was saved yet. A recorded checkpoint found in neither place is a
+    :class:`~mmfasternet.checkpoint.CheckpointError`."""
+    from mmfasternet.checkpoint import CheckpointError
+    last = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        return None
+    with open(last) as f:
+        recorded = f.read().strip()
+    if not recorded:
+        raise CheckpointError(f'{last} is empty (a save that failed?): give the checkpoint '
+                              f'to continue from, --resume {work_dir}/epoch_N.pth')
+    if osp.isfile(recorded):
+        return recorded
+    beside = osp.join(work_dir, osp.basename(recorded))
+    if osp.isfile(beside):
+        return beside
+    raise CheckpointError(f'{last} names {recorded}, which is gone, and {work_dir} holds no '
+                          f'{osp.basename(recorded)}: give the checkpoint to continue from, '
+                          f'--resume PATH')
 
 
 @contextmanager
@@ -183,6 +290,9 @@ def stops_with_a_message(cfg: Optional[Config] = None, resumable: bool = False,
     """
     try:
         yield
+    except NoSpaceLeft as error:
+        hint = _resume_hint(cfg, 'free some space') if resumable and cfg else ''
+        raise SystemExit(f'{prefix}{error}\n{hint}'.strip()) from None
     except MMFasterNetError as error:
         raise SystemExit(f'{prefix}{error}') from None
     except Exception as error:
@@ -195,5 +305,6 @@ def stops_with_a_message(cfg: Optional[Config] = None, resumable: bool = False,
 
 
 def _stopped(failure: str, cfg: Optional[Config], resumable: bool) -> str:
-    hint = _resume_hint(cfg) if resumable and cfg else 'Fix the file and run again.'
+    hint = (_resume_hint(cfg, 'fix the file (--check-images finds every broken image)')
+            if resumable and cfg else 'Fix the file and run again.')
     return f'The run stopped: {failure} (changed after the data check?).\n{hint}'

@@ -278,7 +278,8 @@ class FasterNet(BaseModule):
 
         self.patch_embed = PatchEmbed(in_channels, embed_dims, patch_size, patch_stride,
                                       norm_cfg)
-        drop_paths = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        # On the CPU even under torch.device('meta'), where the tools check the arguments.
+        drop_paths = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
         # Stages after the last output are not built: they would hold parameters that no
         # loss reaches, which DistributedDataParallel refuses without the slower
         # find_unused_parameters. Their weights in a checkpoint are skipped when loading.
