@@ -100,6 +100,16 @@ def test_custom_arch_dict_and_act_override():
     assert isinstance(FasterNet('t1').stages[0].blocks[0].mlp[2], nn.GELU)
 
 
+@pytest.mark.parametrize('out_indices, smallest', [((0, 1, 2, 3), 32), ((1, ), 8)])
+def test_min_input_size_is_the_smallest_input_the_built_stages_take(out_indices, smallest):
+    model = FasterNet('t0', out_indices=out_indices).eval()
+    assert model.min_input_size == smallest
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, smallest, smallest))[-1].shape[-2:] == (1, 1)
+        with pytest.raises(RuntimeError):
+            model(torch.randn(1, 3, smallest - 1, smallest))
+
+
 def test_drop_path_rates_grow_linearly_over_blocks():
     model = FasterNet('t0', drop_path_rate=0.1)
     blocks = [b for i in range(4) for b in model.stages[2 * i].blocks]

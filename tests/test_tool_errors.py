@@ -304,6 +304,16 @@ def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco):
         ['broken_base.py', 'child.py', 'taken', osp.basename(config)])
 
 
+def test_an_export_shape_the_backbone_cannot_take_is_a_usage_error(tmp_path):
+    onnx = tmp_path / 'model.onnx'
+    result = run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), 'backbone:t0',
+                      str(onnx), '--shape', '20', '40', check=False)
+    assert stops(result, code=2).strip().splitlines()[-1] == (
+        'pytorch2onnx.py: error: --shape: cannot export at 20x40: FasterNet takes inputs of at '
+        'least 32x32 (--shape 32 32)')
+    assert not onnx.exists()
+
+
 def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet import MMFasterNetError
     from mmfasternet.checkpoint import CheckpointError

@@ -5,7 +5,7 @@ whole Mask R-CNN detectors with their post-processing (:mod:`.detector`), mmseg 
 (:mod:`.segmentor`) and the runtime models that ``tools/test.py`` evaluates files with
 (:mod:`.evaluation`, :mod:`.classifier`). Those that need mmdet, mmseg, mmpretrain, NNCF or
 OpenVINO are imported on use."""
-from .export import NotExportable, export_onnx, require_exportable
+from .export import NotExportable, check_input_size, export_onnx, require_exportable
 from .folding import switch_to_deploy
 from .onnxruntime import OnnxRuntimeModel, onnxruntime_session
 from .runtimes import (BACKENDS, PRECISIONS, DeployError, MissingRuntime, RuntimeModel,
@@ -13,6 +13,6 @@ from .runtimes import (BACKENDS, PRECISIONS, DeployError, MissingRuntime, Runtim
 
 __all__ = [
     'BACKENDS', 'DeployError', 'MissingRuntime', 'NotExportable', 'OnnxRuntimeModel',
-    'PRECISIONS', 'RuntimeModel', 'export_onnx', 'onnxruntime_session', 'open_runtime',
+    'PRECISIONS', 'RuntimeModel', 'check_input_size', 'export_onnx', 'onnxruntime_session', 'open_runtime',
     'require_exportable', 'switch_to_deploy'
 ]

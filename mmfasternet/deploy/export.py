@@ -25,6 +25,17 @@ def require_exportable(condition: bool, part: str, why: str) -> None:
         raise NotExportable(f'cannot export {part} to ONNX: {why}')
 
 
+def check_input_size(model: nn.Module, height: int, width: int) -> None:
+    """Raise :class:`NotExportable` when the FasterNet in ``model`` cannot take an input of
+    ``height`` x ``width``, naming the smallest size it takes."""
+    from mmfasternet.models import FasterNet
+    backbone = model if isinstance(model, FasterNet) else getattr(model, 'backbone', None)
+    if isinstance(backbone, FasterNet) and min(height, width) < backbone.min_input_size:
+        smallest = backbone.min_input_size
+        raise NotExportable(f'cannot export at {height}x{width}: FasterNet takes inputs of '
+                            f'at least {smallest}x{smallest} (--shape {smallest} {smallest})')
+
+
 def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Optional[int] = None,
                 **forward_kwargs) -> int:
     """Export ``model`` (BN folded first) to one self-contained ONNX file.

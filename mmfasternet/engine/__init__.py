@@ -6,6 +6,6 @@ from .hooks import RandomStateHook
 from .launch import setup_cpu_distributed
 
 __all__ = [
-    'AtomicLocalBackend', 'NoSpaceLeft', 'DataCheckError', 'check_data', 'check_data_exists', 'setup_cpu_distributed',
-    'RandomStateHook'
+    'AtomicLocalBackend', 'DataCheckError', 'NoSpaceLeft', 'RandomStateHook', 'check_data',
+    'check_data_exists', 'setup_cpu_distributed'
 ]

@@ -17,7 +17,8 @@ from mmengine.config import Config
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
-from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy import (NotExportable, OnnxRuntimeModel, check_input_size,
+                                export_onnx)
 from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.engine.tool_config import stops_with_a_message
 
@@ -93,6 +94,11 @@ def main() -> None:
     else:
         cfg = Config.fromfile(args.model)
         model, kwargs = build_model(cfg), dict(mode='tensor')
+    if args.shape:
+        try:
+            check_input_size(model, *args.shape)
+        except NotExportable as error:
+            parser.error(f'--shape: {error}')
     with stops_with_a_message(prefix='pytorch2onnx: '):
         export(args, cfg, model, kwargs)
 

@@ -311,6 +311,17 @@ class FasterNet(BaseModule):
         self.deploy = False
         self._freeze_stages()
 
+    @property
+    def min_input_size(self) -> int:
+        """The smallest height and width the built stages take: each strided conv (the
+        embedding, then every merging layer) needs at least its kernel's size of input."""
+        size = 1
+        convs = [self.patch_embed.proj] + [layer.reduction for layer in self.stages
+                                           if isinstance(layer, PatchMerging)]
+        for conv in reversed(convs):
+            size = (size - 1) * conv.stride[0] + conv.kernel_size[0]
+        return size
+
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
