@@ -149,7 +149,8 @@ def test_a_corrupt_image_is_found_by_check_images_or_named_when_the_run_reaches_
     message = stops(result)
     assert message.strip().splitlines()[-2:] == [
         f'The run stopped: {broken} does not decode as an image (changed after the data '
-        f'check?).', 'No checkpoint was saved yet: fix the file and start again.']
+        f'check?).', 'No checkpoint was saved yet: fix the file (--check-images finds every '
+        'broken image), then start again.']
 
 
 def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(tmp_path,
