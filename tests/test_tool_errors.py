@@ -343,3 +343,54 @@ def test_tools_print_user_errors_in_one_line_and_keep_other_tracebacks():
     with pytest.raises(ValueError, match=r'^a bug deep in mmdet$'):  # not turned into a line
         with stops_with_a_message():
             raise ValueError('a bug deep in mmdet')
+
+
+def toy_detector_state(tiny_toy_coco, tmp_path, **backbone):
+    from mmengine.config import Config
+
+    from mmfasternet.analysis import build_model
+    cfg = Config.fromfile(write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1))
+    cfg.model.backbone.update(backbone)
+    return build_model(cfg), cfg
+
+
+def test_a_checkpoint_of_another_model_is_one_message_naming_both(tmp_path, tiny_toy_coco):
+    from mmfasternet.checkpoint import CheckpointError, check_model_checkpoint
+    t0, _ = toy_detector_state(tiny_toy_coco, tmp_path)
+    t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
+    t1_file = tmp_path / 't1_detector.pth'
+    torch.save({'state_dict': t1.state_dict()}, t1_file)
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    message = stops(run_tool(TEST, config, str(t1_file), '--work-dir', str(tmp_path / 'w'),
+                             check=False))
+    assert message.strip().splitlines()[-1] == (
+        f'{t1_file} does not fit the config: the file holds FasterNet-T1 (embed_dims 64, '
+        f'depths [1, 2, 8, 2]), the config builds FasterNet-T0 (embed_dims 40, depths '
+        f'[1, 2, 8, 2]); give the checkpoint trained with this config, or the config it was '
+        f'trained with')
+    # A head for another number of classes: the backbones agree, the rest does not.
+    state = dict(t0.state_dict())
+    state['roi_head.bbox_head.fc_cls.weight'] = torch.zeros(81, 256)
+    with pytest.raises(CheckpointError) as error:
+        check_model_checkpoint(t0, state, 'c.pth')
+    assert str(error.value) == (
+        'c.pth does not fit the config outside the backbone (both FasterNet-T0 (embed_dims 40, '
+        'depths [1, 2, 8, 2])): 1 mis-shaped weights, e.g. roi_head.bbox_head.fc_cls.weight: '
+        'file (81, 256) vs config (5, 256); is it from another head or number of classes? '
+        '(the log lists every key)')
+    check_model_checkpoint(t0, state, 'c.pth', backbone_only=True)  # fine-tuning may
+    resnet = {'conv1.weight': torch.zeros(64, 3, 7, 7),
+              'layer1.0.conv1.weight': torch.zeros(64, 64, 3, 3)}
+    with pytest.raises(CheckpointError, match=r'the file holds no FasterNet backbone \(keys '
+                                              r'such as conv1.weight, layer1.0.conv1.weight\)'):
+        check_model_checkpoint(t0, resnet, 'r.pth')
+
+
+def test_resume_from_another_models_checkpoint_stops_before_training(tmp_path, tiny_toy_coco):
+    t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
+    t1_file = tmp_path / 't1_detector.pth'
+    torch.save({'state_dict': t1.state_dict()}, t1_file)
+    result, work = train_toy_detector(tmp_path, tiny_toy_coco, '--resume', str(t1_file))
+    assert stops(result).strip().splitlines()[-1].startswith(
+        f'{t1_file} does not fit the config: the file holds FasterNet-T1')
+    assert not list(work.glob('*.pth'))

@@ -9,6 +9,7 @@ import argparse
 
 from mmengine.evaluator import DumpResults
 
+from mmfasternet.checkpoint import load_model_weights
 from mmfasternet.deploy import BACKENDS, PRECISIONS, switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
@@ -61,7 +62,7 @@ def main() -> None:
                                               backend=args.backend, precision=args.precision,
                                               threads=args.threads)
         else:
-            runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
+            load_model_weights(runner.model, args.checkpoint)
         if args.fuse_conv_bn and not exported:
             switch_to_deploy(runner.model)
         if args.out:

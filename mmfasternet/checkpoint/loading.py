@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 from mmengine.logging import print_log
 
-from .layouts import backbone_state_dict, detect_layout
+from .layouts import backbone_state_dict, detect_layout, to_mm_state_dict
 from .reading import CheckpointError, read_checkpoint
 
 _OUTPUT_NORM = re.compile(r'^norm\d+\.')
@@ -91,3 +91,77 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
         print_log(f'{path} is an ImageNet classifier checkpoint without output norms; '
                   f'{", ".join(names)} keep their initialisation', logger=logger or 'current')
     return layout
+
+
+_BLOCK = re.compile(r'^backbone\.stages\.(\d+)\.blocks\.(\d+)\.')
+
+
+def describe_backbone(state: dict) -> str:
+    """What the ``backbone.`` weights of a whole model's ``state`` are: a FasterNet variant
+    of the arch zoo, a custom FasterNet's widths and depths, or not a FasterNet."""
+    from mmfasternet.models import FasterNet
+    embed = state.get('backbone.patch_embed.proj.weight')
+    if embed is None:
+        keys = ', '.join(list(state)[:3])
+        return f'no FasterNet backbone (keys such as {keys})'
+    depths = [0] * FasterNet.num_stages
+    for match in filter(None, map(_BLOCK.match, state)):
+        stage = int(match.group(1)) // 2  # stages and merging layers alternate
+        if stage < len(depths):
+            depths[stage] = max(depths[stage], int(match.group(2)) + 1)
+    built = [d for d in depths if d]
+    found = dict(embed_dims=int(embed.shape[0]), depths=built)
+    for name, arch in FasterNet.arch_zoo.items():
+        if arch['embed_dims'] == found['embed_dims'] and arch['depths'][:len(built)] == built:
+            return f'FasterNet-{name.upper()} (embed_dims {found["embed_dims"]}, depths {built})'
+    return f'a custom FasterNet (embed_dims {found["embed_dims"]}, depths {built})'
+
+
+def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
+                           backbone_only: bool = False) -> None:
+    """Raise :class:`CheckpointError` when the whole-model weights ``state`` (a detector's,
+    segmentor's or classifier's, this project's names) do not fit ``model``: the message
+    names the backbone the file holds and the one the config builds, and the first
+    differences; the full key diff goes to the log.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        state (dict): The file's weights.
+        path (str): The file, for the message.
+        backbone_only (bool): Compare only the ``backbone.`` weights, as fine-tuning from
+            ``load_from`` needs (its heads may differ). Defaults to False.
+    """
+    target = model.state_dict()
+    keys = [k for k in {**target, **state} if not backbone_only or k.startswith('backbone.')]
+    missing = [k for k in keys if k not in state]
+    unexpected = [k for k in keys if k not in target]
+    mis_shaped = [f'{k}: file {tuple(state[k].shape)} vs config {tuple(target[k].shape)}'
+                  for k in keys if k in state and k in target
+                  and state[k].shape != target[k].shape]
+    if not (missing or unexpected or mis_shaped):
+        return
+    print_log(f'{path} does not fit the config; missing keys: {missing}; unexpected keys: '
+              f'{unexpected}; mis-shaped: {mis_shaped}', logger='current')
+    ours, theirs = describe_backbone(target), describe_backbone(state)
+    if ours != theirs:
+        raise CheckpointError(f'{path} does not fit the config: the file holds {theirs}, the '
+                              f'config builds {ours}; give the checkpoint trained with this '
+                              f'config, or the config it was trained with')
+    counts = ', '.join(f'{len(keys)} {title}' for title, keys in (
+        ('missing', missing), ('unexpected', unexpected), ('mis-shaped', mis_shaped)) if keys)
+    first = (mis_shaped or missing or unexpected)[0]
+    raise CheckpointError(f'{path} does not fit the config outside the backbone (both '
+                          f'{ours}): {counts} weights, e.g. {first}; is it from another head '
+                          f'or number of classes? (the log lists every key)')
+
+
+def load_model_weights(model: torch.nn.Module, path: str) -> None:
+    """Load the whole-model checkpoint ``path`` (any layout :func:`to_mm_state_dict`
+    reads) into ``model`` (or the model a wrapper holds), strictly; a file that does not fit
+    is one :class:`CheckpointError` (:func:`check_model_checkpoint`), the model untouched."""
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    state = to_mm_state_dict(read_checkpoint(path))
+    check_model_checkpoint(model, state, path)
+    model.load_state_dict(state, strict=True)
+    print_log(f'loaded {path}', logger='current')

@@ -218,7 +218,26 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
             check_data(cfg, loaders, decode_images=args.check_images)
         check_checkpoints([*checkpoints, cfg.get('load_from') or '',
                            *_pretrained_checkpoints(cfg.get('model'))])
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    with stops_with_a_message(cfg):
+        check_load_from(runner.model, cfg.get('load_from'), resume=bool(cfg.get('resume')))
+    return runner
+
+
+def check_load_from(model, path: Optional[str], resume: bool) -> None:
+    """Raise :class:`~mmfasternet.checkpoint.CheckpointError` before training when the local
+    checkpoint ``path`` (``load_from`` or ``--resume``) does not fit ``model``, a FasterNet
+    model: all of it to resume, its backbone to fine-tune from (the heads may differ)."""
+    from mmengine.model import is_model_wrapper
+
+    from mmfasternet.checkpoint import (check_model_checkpoint, read_checkpoint,
+                                        to_mm_state_dict)
+    from mmfasternet.models import FasterNet
+    model = model.module if is_model_wrapper(model) else model
+    if not path or '://' in path or not isinstance(getattr(model, 'backbone', None), FasterNet):
+        return
+    check_model_checkpoint(model, to_mm_state_dict(read_checkpoint(path)), path,
+                           backbone_only=not resume)
 
 
 # What the data pipeline's readers say when a file went missing or broke during a run.

@@ -16,7 +16,7 @@ from mmengine.config import Config
 
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
-from mmfasternet.checkpoint import load_backbone_weights, read_checkpoint, to_mm_state_dict
+from mmfasternet.checkpoint import load_backbone_weights, load_model_weights
 from mmfasternet.deploy import (NotExportable, OnnxRuntimeModel, check_input_size,
                                 export_onnx)
 from mmfasternet.deploy.evaluation import deploy_task
@@ -109,7 +109,7 @@ def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Modu
     if args.checkpoint and isinstance(model, FasterNet):
         load_backbone_weights(model, args.checkpoint)
     elif args.checkpoint:
-        model.load_state_dict(to_mm_state_dict(read_checkpoint(args.checkpoint)), strict=True)
+        load_model_weights(model, args.checkpoint)
     model.eval()
     reference = copy.deepcopy(model)
     if cfg is not None and deploy_task(model) in ('detector', 'segmentor'):
