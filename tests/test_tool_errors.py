@@ -325,7 +325,8 @@ def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet.engine.data_check import DataCheckError, DataNotFound
     from mmfasternet.engine.checkpoint_storage import NoSpaceLeft
     from mmfasternet.engine.launch import LaunchError
-    for error, builtin in ((NoSpaceLeft, OSError), (CheckpointError, ValueError), (CheckpointNotFound, FileNotFoundError),
+    for error, builtin in ((NoSpaceLeft, OSError), (CheckpointError, ValueError),
+                           (CheckpointNotFound, FileNotFoundError),
                            (DataCheckError, ValueError), (DataNotFound, FileNotFoundError),
                            (DeployError, ValueError), (MissingRuntime, ValueError),
                            (NotExportable, ValueError), (CalibrationError, ValueError),
