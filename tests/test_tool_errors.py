@@ -281,26 +281,36 @@ def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, 
     assert not (tmp_path / 'work').exists()
 
 
-def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco):
+def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco, capsys):
+    import argparse
+
+    from mmfasternet.engine.tool_config import add_launch_arguments, load_tool_config
     config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
     broken_base = tmp_path / 'broken_base.py'
     broken_base.write_text('model = dict(\n    type="MaskRCNN",\n    backbone=dict(\n')
     child = tmp_path / 'child.py'
-    child.write_text(f"_base_ = ['./broken_base.py']\nwork_dir = 'x'\n")
+    child.write_text("_base_ = ['./broken_base.py']\nwork_dir = 'x'\n")
     a_file = tmp_path / 'taken'
     a_file.write_text('not a folder')
+    syntax = f'syntax error in config {broken_base}, line 3: \'(\' was never closed'
     for args, message in (
             ([str(tmp_path / 'nope.py')], f'config {tmp_path}/nope.py does not exist'),
-            ([str(child)], f'syntax error in config {broken_base}, line 3: \'(\' was never '
-                           f'closed'),
+            ([str(child)], syntax),
             ([config, '--work-dir', str(a_file)],
              f'the work dir {a_file} is a file; give a folder (--work-dir)')):
-        # tools/test.py loads its config the same way: one of its runs stands for the rest.
-        for tool in (TRAIN, TEST) if 'syntax' in message else (TRAIN, ):
-            extra = [] if tool == TRAIN else [str(tmp_path / 'any.pth')]
-            result = run_tool(tool, args[0], *extra, *args[1:], cwd=tmp_path, check=False)
-            lines = stops(result, code=2).strip().splitlines()
-            assert lines[-1] == f'{osp.basename(tool)}: error: {message}'
+        parser = argparse.ArgumentParser(prog='train.py')
+        parser.add_argument('config')
+        parser.add_argument('--work-dir')
+        add_launch_arguments(parser, 'a=1')
+        parsed = parser.parse_args(args)
+        parsed.parser = parser
+        with pytest.raises(SystemExit) as stopped:
+            load_tool_config(parsed)
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == f'train.py: error: {message}'
+    # The tools load their config with it: one run of tools/test.py stands for them.
+    result = run_tool(TEST, str(child), str(tmp_path / 'any.pth'), cwd=tmp_path, check=False)
+    assert stops(result, code=2).strip().splitlines()[-1] == f'test.py: error: {syntax}'
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ['broken_base.py', 'child.py', 'taken', osp.basename(config)])
 
