@@ -405,3 +405,32 @@ def test_resume_from_another_models_checkpoint_stops_before_training(tmp_path, t
     assert stops(result).strip().splitlines()[-1].startswith(
         f'{t1_file} does not fit the config: the file holds FasterNet-T1')
     assert not list(work.glob('*.pth'))
+
+
+def test_instances_without_a_trainable_mask_are_named_before_training(tmp_path, tiny_toy_coco):
+    import json
+
+    from mmengine.config import Config
+
+    from mmfasternet.engine.data_check import DataCheckError, check_data
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    ann_file = data / 'annotations' / 'instances_train.json'
+    coco = json.loads(ann_file.read_text())
+    first, second = coco['annotations'][:2]
+    first['segmentation'] = []
+    second['segmentation'] = [[10, 10, 20, 20]]
+    ann_file.write_text(json.dumps(coco))
+    files = {image['id']: image['file_name'] for image in coco['images']}
+    cfg = Config.fromfile(write_toy_det_config(tmp_path, data, max_epochs=1))
+    with pytest.raises(DataCheckError) as error:
+        check_data(cfg, ['train_dataloader'])
+    assert (f'2 instances in {ann_file} have no mask mmdet can train on (give them a polygon '
+            f'of at least 3 points, or remove them):\n'
+            f'      annotation {first["id"]} of image {first["image_id"]} '
+            f'({files[first["image_id"]]}) has an empty segmentation\n'
+            f'      annotation {second["id"]} of image {second["image_id"]} '
+            f'({files[second["image_id"]]}) has a polygon of fewer than 3 points'
+            ) in str(error.value)
+    # A pipeline without masks trains on the boxes alone: nothing to say.
+    cfg.train_dataloader.dataset.pipeline[1].with_mask = False
+    check_data(cfg, ['train_dataloader'])

@@ -176,11 +176,45 @@ def _coco_files(dataset: BaseDataset, problems: List[str]) -> List[dict]:
         problems.append(f'{dataset.ann_file} has no category named {absent[:LISTED]}; its '
                         f'categories are {sorted(names)[:20]}: set the dataset\'s '
                         f'metainfo=dict(classes=...) to names in the file')
+    if _loads_masks(dataset):
+        problems += _mask_problems(dataset.ann_file, annotations)
     prefix = dataset.data_prefix.get('img', '')
     names = [image.get('file_name') for image in annotations['images']]
     if None in names:  # LVIS-style files name images by URL: the dataset resolves them
         return []
     return [dict(img_path=osp.join(prefix, name)) for name in names]
+
+
+def _loads_masks(dataset: BaseDataset) -> bool:
+    """Whether the dataset's pipeline loads instance masks (``LoadAnnotations`` with
+    ``with_mask``)."""
+    steps = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
+    return any(getattr(step, 'with_mask', False) for step in steps)
+
+
+def _mask_problems(ann_file: str, annotations: dict) -> List[str]:
+    """Instance masks mmdet cannot train on: an empty ``segmentation`` (mmdet then has no
+    mask for the instance, and a DataLoader worker fails with ``KeyError: 'mask'``) and
+    polygons of fewer than 3 points (an all-zero mask target); each named by its image and
+    annotation id."""
+    files = {image.get('id'): image.get('file_name') for image in annotations['images']}
+    bad = []
+    for ann in annotations.get('annotations') or []:
+        segmentation = ann.get('segmentation')
+        if ann.get('iscrowd') or isinstance(segmentation, dict):
+            continue
+        if not segmentation:
+            what = 'an empty segmentation'
+        elif any(len(polygon) < 6 for polygon in segmentation):
+            what = 'a polygon of fewer than 3 points'
+        else:
+            continue
+        bad.append(f'annotation {ann.get("id")} of image {ann.get("image_id")} '
+                   f'({files.get(ann.get("image_id"))}) has {what}')
+    if not bad:
+        return []
+    return [_listed(bad, f'instances in {ann_file} have no mask mmdet can train on '
+                         f'(give them a polygon of at least 3 points, or remove them)')]
 
 
 def _data_list(dataset: BaseDataset, problems: List[str]) -> List[dict]:
