@@ -3,7 +3,7 @@ from .layouts import (CLASSIFIER_PREFIXES, backbone_state_dict, detect_layout,
                       official_to_mmpretrain, official_to_timm, timm_to_official,
                       to_mm_state_dict)
 from .loading import (check_model_checkpoint, describe_backbone, load_backbone_weights,
-                      load_model_weights)
+                      load_model_weights, read_model_state)
 from .reading import (CheckpointError, CheckpointNotFound, checkpoint_format, read_checkpoint,
                       read_checkpoints_in_mmengine)
 from .weights_only import (UnsafeGlobals, allow_mmengine_checkpoints, load_weights_only,
@@ -15,5 +15,5 @@ __all__ = [
     'checkpoint_format', 'describe_backbone', 'detect_layout', 'load_backbone_weights',
     'load_model_weights', 'load_weights_only', 'mmengine_checkpoint_globals',
     'official_to_mmpretrain', 'official_to_timm', 'read_checkpoint',
-    'read_checkpoints_in_mmengine', 'timm_to_official', 'to_mm_state_dict'
+    'read_checkpoints_in_mmengine', 'read_model_state', 'timm_to_official', 'to_mm_state_dict'
 ]

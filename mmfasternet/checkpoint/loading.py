@@ -110,11 +110,11 @@ def describe_backbone(state: dict) -> str:
         if stage < len(depths):
             depths[stage] = max(depths[stage], int(match.group(2)) + 1)
     built = [d for d in depths if d]
-    found = dict(embed_dims=int(embed.shape[0]), depths=built)
+    widths = f'(embed_dims {embed.shape[0]}, depths {built})'
     for name, arch in FasterNet.arch_zoo.items():
-        if arch['embed_dims'] == found['embed_dims'] and arch['depths'][:len(built)] == built:
-            return f'FasterNet-{name.upper()} (embed_dims {found["embed_dims"]}, depths {built})'
-    return f'a custom FasterNet (embed_dims {found["embed_dims"]}, depths {built})'
+        if arch['embed_dims'] == embed.shape[0] and arch['depths'][:len(built)] == built:
+            return f'FasterNet-{name.upper()} {widths}'
+    return f'a custom FasterNet {widths}'
 
 
 def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
@@ -155,13 +155,19 @@ def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
                           f'or number of classes? (the log lists every key)')
 
 
+def read_model_state(path: str) -> dict:
+    """The whole-model weights of the checkpoint ``path``, of any layout
+    :func:`to_mm_state_dict` reads, under this project's names."""
+    return to_mm_state_dict(read_checkpoint(path))
+
+
 def load_model_weights(model: torch.nn.Module, path: str) -> None:
     """Load the whole-model checkpoint ``path`` (any layout :func:`to_mm_state_dict`
     reads) into ``model`` (or the model a wrapper holds), strictly; a file that does not fit
     is one :class:`CheckpointError` (:func:`check_model_checkpoint`), the model untouched."""
     from mmengine.model import is_model_wrapper
     model = model.module if is_model_wrapper(model) else model
-    state = to_mm_state_dict(read_checkpoint(path))
+    state = read_model_state(path)
     check_model_checkpoint(model, state, path)
     model.load_state_dict(state, strict=True)
     print_log(f'loaded {path}', logger='current')

@@ -13,6 +13,6 @@ from .runtimes import (BACKENDS, PRECISIONS, DeployError, MissingRuntime, Runtim
 
 __all__ = [
     'BACKENDS', 'DeployError', 'MissingRuntime', 'NotExportable', 'OnnxRuntimeModel',
-    'PRECISIONS', 'RuntimeModel', 'check_input_size', 'export_onnx', 'onnxruntime_session', 'open_runtime',
-    'require_exportable', 'switch_to_deploy'
+    'PRECISIONS', 'RuntimeModel', 'check_input_size', 'export_onnx', 'onnxruntime_session',
+    'open_runtime', 'require_exportable', 'switch_to_deploy'
 ]

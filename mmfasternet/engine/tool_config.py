@@ -8,7 +8,7 @@ import os
 import os.path as osp
 import re
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -119,17 +119,15 @@ def _read_config(parser: argparse.ArgumentParser, path: str) -> Config:
         parser.error(f'syntax error in config {where}')
 
 
-def _fasternet_arguments(node) -> Iterator[dict]:
-    """Every FasterNet backbone of a model config, as the arguments it is built with."""
-    from mmfasternet.models import FasterNet
+def _config_dicts(node) -> Iterator[dict]:
+    """Every dict in a config node (lists and dicts nested to any depth), outer first."""
     if isinstance(node, (list, tuple)):
         for child in node:
-            yield from _fasternet_arguments(child)
+            yield from _config_dicts(child)
     elif isinstance(node, dict):
-        if node.get('type') in ('FasterNet', 'mmfasternet.FasterNet', FasterNet):
-            yield {k: v for k, v in node.items() if k not in ('type', 'init_cfg')}
+        yield node
         for child in node.values():
-            yield from _fasternet_arguments(child)
+            yield from _config_dicts(child)
 
 
 def check_backbone_arguments(cfg: Config) -> Optional[str]:
@@ -139,7 +137,10 @@ def check_backbone_arguments(cfg: Config) -> Optional[str]:
     import torch
 
     from mmfasternet.models import FasterNet
-    for arguments in _fasternet_arguments(cfg.get('model')):
+    for node in _config_dicts(cfg.get('model')):
+        if node.get('type') not in ('FasterNet', 'mmfasternet.FasterNet', FasterNet):
+            continue
+        arguments = {k: v for k, v in node.items() if k not in ('type', 'init_cfg')}
         try:
             with torch.device('meta'):
                 FasterNet(**arguments)
@@ -175,16 +176,10 @@ def load_tool_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def _pretrained_checkpoints(node) -> Iterator[str]:
+def _pretrained_checkpoints(model: dict) -> List[str]:
     """The ``checkpoint`` of every ``Pretrained`` init_cfg in a model config."""
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            yield from _pretrained_checkpoints(child)
-    elif isinstance(node, dict):
-        if node.get('type') == 'Pretrained' and isinstance(node.get('checkpoint'), str):
-            yield node['checkpoint']
-        for child in node.values():
-            yield from _pretrained_checkpoints(child)
+    return [node['checkpoint'] for node in _config_dicts(model)
+            if node.get('type') == 'Pretrained' and isinstance(node.get('checkpoint'), str)]
 
 
 def check_checkpoints(paths: Sequence[str]) -> None:
@@ -230,14 +225,12 @@ def check_load_from(model, path: Optional[str], resume: bool) -> None:
     model: all of it to resume, its backbone to fine-tune from (the heads may differ)."""
     from mmengine.model import is_model_wrapper
 
-    from mmfasternet.checkpoint import (check_model_checkpoint, read_checkpoint,
-                                        to_mm_state_dict)
+    from mmfasternet.checkpoint import check_model_checkpoint, read_model_state
     from mmfasternet.models import FasterNet
     model = model.module if is_model_wrapper(model) else model
     if not path or '://' in path or not isinstance(getattr(model, 'backbone', None), FasterNet):
         return
-    check_model_checkpoint(model, to_mm_state_dict(read_checkpoint(path)), path,
-                           backbone_only=not resume)
+    check_model_checkpoint(model, read_model_state(path), path, backbone_only=not resume)
 
 
 # What the data pipeline's readers say when a file went missing or broke during a run.
