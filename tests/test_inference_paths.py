@@ -72,6 +72,24 @@ def test_matmul_of_both_backends_multiplies_the_same_matrices():
         matmul_call(n=8, backend='numpy')
 
 
+def test_round_robin_settles_each_call_before_timing_it():
+    from mmfasternet.analysis.latency import round_robin_seconds
+    runs = []
+    calls = {name: (runs.append, name) for name in ('a', 'b')}
+    timed = []
+
+    def timer(fn, x):
+        timed.append(x)
+        fn(x)
+        return 0.0
+
+    seconds = round_robin_seconds(calls, rounds=2, per_round=1, warmup=1, timer=timer,
+                                  settle=2)
+    assert seconds == {'a': [0.0, 0.0], 'b': [0.0, 0.0]}
+    assert runs == ['a', 'b'] + ['a', 'a', 'a', 'b', 'b', 'b'] * 2
+    assert timed == ['a', 'b', 'a', 'b']
+
+
 @pytest.mark.parametrize('task', list(DENSE_PAIRS))
 def test_dense_benchmark_pairs_fold_to_the_same_outputs(task):
     """The detector and segmentor pairs of the benchmark build without weights, and their

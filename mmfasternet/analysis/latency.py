@@ -88,13 +88,19 @@ def wall_seconds(fn: Callable, x: torch.Tensor) -> float:
 
 def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], rounds: int,
                         per_round: int = 1, warmup: int = 3,
-                        timer: Callable[[Callable, torch.Tensor], float] = wall_seconds
-                        ) -> Dict[Hashable, List[float]]:
+                        timer: Callable[[Callable, torch.Tensor], float] = wall_seconds,
+                        settle: int = 0) -> Dict[Hashable, List[float]]:
     """The seconds of every timed run of each ``fn(x)``, taken round-robin.
 
     Every call first runs ``warmup`` times; then each of ``rounds`` rounds runs every call
     ``per_round`` times in turn, so that a slow patch of the machine (turbo, a busy
     neighbour) hits every model alike and ratios between them stay fair.
+
+    The first run of a turn finds the caches full of the model before it. A model of a
+    few milliseconds pays for that in proportion (FasterNet-T0 in OpenVINO int8 on an AMX
+    Xeon: 2.2 ms in a loop of its own, 4.9 ms after ResNet-50), so the ratio would depend
+    on the neighbour; ``settle`` untimed runs at the start of each turn time every call
+    warm, as a loop over one model does.
 
     Args:
         calls (dict): Maps a name to a callable and its input.
@@ -103,6 +109,7 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
         warmup (int): Untimed runs of each call first. Defaults to 3.
         timer (Callable): Runs ``fn(x)`` once and returns its seconds. Defaults to
             :func:`wall_seconds`.
+        settle (int): Untimed runs of each call at the start of its turn. Defaults to 0.
 
     Returns:
         dict: ``rounds * per_round`` durations (s) of each name.
@@ -113,6 +120,8 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
     seconds = {name: [] for name in calls}
     for _ in range(rounds):
         for name, (fn, x) in calls.items():
+            for _ in range(settle):
+                fn(x)
             for _ in range(per_round):
                 seconds[name].append(timer(fn, x))
     return seconds
@@ -121,10 +130,10 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
 @torch.no_grad()
 def interleaved_latency_ms(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]],
                            rounds: int = 5, per_round: int = 4,
-                           warmup: int = 3) -> Dict[Hashable, float]:
+                           warmup: int = 3, settle: int = 0) -> Dict[Hashable, float]:
     """Median wall time (ms) of each ``fn(x)``, measured round-robin (see
     :func:`round_robin_seconds`)."""
-    seconds = round_robin_seconds(calls, rounds, per_round, warmup)
+    seconds = round_robin_seconds(calls, rounds, per_round, warmup, settle=settle)
     return {name: statistics.median(values) * 1e3 for name, values in seconds.items()}
 
 

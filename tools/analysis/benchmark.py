@@ -58,6 +58,10 @@ PAPER = {
     'swin-small_16xb64_in1k': (83.0, 224.2),
     'swin-base_16xb64_in1k': (83.5, 349.2),
 }
+# Untimed runs of each low-precision classifier at the start of its turn in the round-robin
+# (see round_robin_seconds): a model of a few ms is otherwise timed cold, after an idle
+# core and another model's caches.
+LOW_PRECISION_SETTLE = 2
 
 
 def add_matmuls(calls: dict, threads: int) -> None:
@@ -246,7 +250,8 @@ def low_precision_tables(args, workdir: str) -> tuple:
         calibration = [dict(image=torch.randn(*x.shape).numpy()) for _ in range(8)]
         calls.update(runtime_calls(name, fp32, quantized_copies(fp32, calibration),
                                    dict(image=x.numpy()), args.threads, rows))
-    latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1)
+    latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1,
+                                     settle=LOW_PRECISION_SETTLE)
     lines = ratio_table(latency, names, list(PATH_PAIRS), rows)
     print('\n'.join(lines), flush=True)
     del calls  # the runtimes' memory, before the detectors are quantised
@@ -371,7 +376,8 @@ def main() -> None:
         classifiers, whole, lowp_latency = lowp
         lines += ['', '## Runtimes and precisions', '',
                   f'Median ms of {args.rounds} round-robin runs ({args.threads} thread(s), '
-                  f'batch 1, 224x224), every model in every row timed in one round-robin; '
+                  f'batch 1, 224x224), every model in every row timed in one round-robin, '
+                  f'each warm ({LOW_PRECISION_SETTLE} untimed runs at the start of its turn); '
                   f'int8: the fp32 file quantised for each runtime by `mmfasternet.deploy.'
                   f'quantization.quantize_model` on 8 random images (ONNX Runtime: its '
                   f'`quantize_static`; OpenVINO: NNCF).'
