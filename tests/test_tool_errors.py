@@ -167,6 +167,25 @@ def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(tmp_path,
         f'from the last checkpoint with --resume {work}/epoch_1.pth']
 
 
+def test_an_annotation_that_breaks_a_dataloader_worker_names_its_image(tmp_path,
+                                                                       tiny_toy_coco):
+    import json
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    ann_file = data / 'annotations' / 'instances_train.json'
+    coco = json.loads(ann_file.read_text())
+    coco['annotations'][0]['segmentation'] = []  # mmdet: KeyError: 'mask' in a worker
+    ann_file.write_text(json.dumps(coco))
+    image = next(image for image in coco['images']
+                 if image['id'] == coco['annotations'][0]['image_id'])
+    count = sum(ann['image_id'] == image['id'] for ann in coco['annotations'])
+    result, work = train_toy_detector(tmp_path, data, '--skip-data-check')
+    assert stops(result).strip().splitlines()[-1] == (
+        f"the data pipeline failed on {data}/train/{image['file_name']} (image id "
+        f"{image['id']}, {count} annotations): KeyError: 'mask'. Fix or remove its "
+        f"annotations (the data check names the kinds it knows)")
+    assert not list(work.glob('*.pth'))
+
+
 def test_segmentation_labels_outside_the_classes_are_named(tmp_path, tiny_toy_ade):
     data = tmp_path / 'ade'
     shutil.copytree(tiny_toy_ade, data)
@@ -397,6 +416,55 @@ def test_a_checkpoint_of_another_model_is_one_message_naming_both(tmp_path, tiny
         check_model_checkpoint(t0, resnet, 'r.pth')
 
 
+def test_annotations_mmdet_would_crash_on_or_drop_are_named_or_counted(tmp_path,
+                                                                       tiny_toy_coco):
+    import json
+    import logging
+
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+
+    from mmfasternet.engine.data_check import DataCheckError, check_data
+    data = toy_coco_copy(tmp_path, tiny_toy_coco)
+    ann_file = data / 'annotations' / 'instances_train.json'
+    coco = json.loads(ann_file.read_text())
+    anns = coco['annotations']
+    images = {image['id']: image for image in coco['images']}
+    rle, no_area = anns[0], anns[1]
+    rle['segmentation'] = dict(size=[64, 100], counts='PPYo1')
+    del no_area['area']
+    anns[2]['bbox'] = [500, 500, 10, 10]  # outside its 128 px image
+    anns[3]['bbox'][2] = 0.5
+    anns[4]['category_id'] = 99
+    anns[5]['image_id'] = 12345
+    ann_file.write_text(json.dumps(coco))
+    cfg = Config.fromfile(write_toy_det_config(tmp_path, data, max_epochs=1))
+
+    class Records(logging.Handler):
+        messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler := Records(logging.WARNING))
+    try:
+        with pytest.raises(DataCheckError) as error:
+            check_data(cfg, ['train_dataloader'])
+    finally:
+        logger.removeHandler(handler)
+    image = images[rle['image_id']]
+    assert (f'annotation {rle["id"]} of image {rle["image_id"]} ({image["file_name"]}) has an '
+            f'RLE mask of 64x100 (height x width) on an image of 128x128') in str(error.value)
+    assert (f'1 annotations in {ann_file} lack what mmdet reads of each: a bbox of 4 numbers '
+            f'[x, y, width, height], an area and a category_id:\n      annotation '
+            f'{no_area["id"]} of image {no_area["image_id"]}') in str(error.value)
+    assert handler.messages == [
+        f'mmdet will leave out 4 of the {len(anns)} annotations in {ann_file}: 1 boxes '
+        f'outside their image, 1 boxes under 1 pixel wide or high, or of area 0, 1 of a '
+        f'category id the file does not list, 1 of an image the file does not list']
+
+
 def test_resume_from_another_models_checkpoint_stops_before_training(tmp_path, tiny_toy_coco):
     t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
     t1_file = tmp_path / 't1_detector.pth'
@@ -425,7 +493,7 @@ def test_instances_without_a_trainable_mask_are_named_before_training(tmp_path, 
     with pytest.raises(DataCheckError) as error:
         check_data(cfg, ['train_dataloader'])
     assert (f'2 instances in {ann_file} have no mask mmdet can train on (give them a polygon '
-            f'of at least 3 points, or remove them):\n'
+            f'of at least 3 points, or an RLE mask of their image\'s size, or remove them):\n'
             f'      annotation {first["id"]} of image {first["image_id"]} '
             f'({files[first["image_id"]]}) has an empty segmentation\n'
             f'      annotation {second["id"]} of image {second["image_id"]} '

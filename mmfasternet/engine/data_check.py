@@ -4,21 +4,25 @@ will read is not on disk, is broken, or does not fit the model.
 :func:`check_data` runs before the runner is built, so a bad dataset costs seconds and
 writes nothing. For every dataset of the checked dataloaders (inside wrappers too) it uses
 the dataset class itself (built with ``lazy_init=True``) for paths and classes, then checks:
-the annotation file parses, every listed image and segmentation map exists, the classes
-agree with every head's ``num_classes``, segmentation maps hold no label outside the
+the annotation file parses, its annotations hold what mmdet reads and its masks fit their
+images, every listed image and segmentation map exists, the classes agree with every
+head's ``num_classes``, segmentation maps hold no label outside the
 classes and the ignore index, and, when asked, that every image decodes.
 """
 import json
+import logging
 import os
 import os.path as osp
 import textwrap
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator, List, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 from mmengine.registry import DATASETS, init_default_scope
 from mmengine.utils import ProgressBar
 
@@ -176,8 +180,7 @@ def _coco_files(dataset: BaseDataset, problems: List[str]) -> List[dict]:
         problems.append(f'{dataset.ann_file} has no category named {absent[:LISTED]}; its '
                         f'categories are {sorted(names)[:20]}: set the dataset\'s '
                         f'metainfo=dict(classes=...) to names in the file')
-    if _loads_masks(dataset):
-        problems += _mask_problems(dataset.ann_file, annotations)
+    problems += _annotation_problems(dataset.ann_file, annotations, _loads_masks(dataset))
     prefix = dataset.data_prefix.get('img', '')
     names = [image.get('file_name') for image in annotations['images']]
     if None in names:  # LVIS-style files name images by URL: the dataset resolves them
@@ -192,29 +195,95 @@ def _loads_masks(dataset: BaseDataset) -> bool:
     return any(getattr(step, 'with_mask', False) for step in steps)
 
 
-def _mask_problems(ann_file: str, annotations: dict) -> List[str]:
-    """Instance masks mmdet cannot train on: an empty ``segmentation`` (mmdet then has no
-    mask for the instance, and a DataLoader worker fails with ``KeyError: 'mask'``) and
-    polygons of fewer than 3 points (an all-zero mask target); each named by its image and
-    annotation id."""
-    files = {image.get('id'): image.get('file_name') for image in annotations['images']}
-    bad = []
-    for ann in annotations.get('annotations') or []:
-        segmentation = ann.get('segmentation')
-        if ann.get('iscrowd') or isinstance(segmentation, dict):
+def _box_drop(ann: dict, image: dict) -> Optional[str]:
+    """Why mmdet's ``CocoDataset`` drops the box of ``ann`` on ``image``, or None."""
+    x, y, w, h = ann['bbox']
+    if (min(x + w, image['width']) - max(x, 0) <= 0
+            or min(y + h, image['height']) - max(y, 0) <= 0):
+        return 'boxes outside their image'
+    if ann['area'] <= 0 or w < 1 or h < 1:
+        return 'boxes under 1 pixel wide or high, or of area 0'
+    return None
+
+
+def _mask_fault(ann: dict, image: dict) -> Optional[str]:
+    """Why mmdet cannot train on the mask of ``ann``, or None: an empty ``segmentation``
+    (mmdet then has no mask for the instance, and a DataLoader worker fails with
+    ``KeyError: 'mask'``), polygons of fewer than 3 points (an all-zero mask target), or an
+    RLE mask of another size than its image (its mask would not fit the image's)."""
+    segmentation = ann.get('segmentation')
+    if not segmentation:
+        return 'an empty segmentation'
+    if isinstance(segmentation, dict):
+        size = list(segmentation.get('size') or [])
+        if size and size != [image['height'], image['width']]:
+            return (f'an RLE mask of {size[0]}x{size[1]} (height x width) on an image of '
+                    f'{image["height"]}x{image["width"]}')
+        return None
+    if not ann.get('iscrowd') and any(len(polygon) < 6 for polygon in segmentation):
+        return 'a polygon of fewer than 3 points'
+    return None
+
+
+def _has_fields(ann: dict) -> bool:
+    """Whether ``ann`` holds what ``CocoDataset`` reads of every annotation."""
+    bbox = ann.get('bbox')
+    return (isinstance(bbox, (list, tuple)) and len(bbox) == 4
+            and all(isinstance(v, (int, float)) for v in bbox)
+            and isinstance(ann.get('area'), (int, float)) and 'category_id' in ann)
+
+
+def _annotation_problems(ann_file: str, annotations: dict, masks: bool) -> List[str]:
+    """What mmdet's ``CocoDataset`` (and, with ``masks``, ``LoadAnnotations``) would crash
+    on or silently train wrong, each annotation named by its id and its image's id and
+    file; what it drops harmlessly (boxes outside their image or under a pixel, category
+    ids or image ids the file does not list) is one warning with the counts."""
+    images = {image.get('id'): image for image in annotations['images']}
+    categories = {category.get('id') for category in annotations.get('categories') or []}
+    sizeless = [f'image {i} ({image.get("file_name")})' for i, image in images.items()
+                if not {'width', 'height'} <= set(image)]
+    if sizeless:
+        return [_listed(sizeless, f'images in {ann_file} have no width and height, which '
+                                  f'mmdet reads for every image: add them')]
+    unreadable, no_mask, dropped = [], [], Counter()
+    listed = annotations.get('annotations') or []
+    for ann in listed:
+        image = images.get(ann.get('image_id'))
+        name = f'annotation {ann.get("id")} of image {ann.get("image_id")}'
+        if image is None:
+            dropped['of an image the file does not list'] += 1
             continue
-        if not segmentation:
-            what = 'an empty segmentation'
-        elif any(len(polygon) < 6 for polygon in segmentation):
-            what = 'a polygon of fewer than 3 points'
-        else:
+        name += f' ({image.get("file_name")})'
+        if ann.get('ignore'):
             continue
-        bad.append(f'annotation {ann.get("id")} of image {ann.get("image_id")} '
-                   f'({files.get(ann.get("image_id"))}) has {what}')
-    if not bad:
-        return []
-    return [_listed(bad, f'instances in {ann_file} have no mask mmdet can train on '
-                         f'(give them a polygon of at least 3 points, or remove them)')]
+        if not _has_fields(ann):
+            unreadable.append(name)
+            continue
+        why = _box_drop(ann, image) or (
+            None if ann['category_id'] in categories else
+            'of a category id the file does not list')
+        if why:
+            dropped[why] += 1
+            continue
+        fault = _mask_fault(ann, image) if masks else None
+        if fault:
+            no_mask.append(f'{name} has {fault}')
+    problems = []
+    if unreadable:
+        problems.append(_listed(unreadable, f'annotations in {ann_file} lack what mmdet reads '
+                                            f'of each: a bbox of 4 numbers [x, y, width, '
+                                            f'height], an area and a category_id'))
+    if no_mask:
+        problems.append(_listed(no_mask, f'instances in {ann_file} have no mask mmdet can '
+                                         f'train on (give them a polygon of at least 3 '
+                                         f'points, or an RLE mask of their image\'s size, or '
+                                         f'remove them)'))
+    if dropped:
+        counts = ', '.join(f'{count} {why}' for why, count in dropped.items())
+        print_log(f'mmdet will leave out {sum(dropped.values())} of the {len(listed)} '
+                  f'annotations in {ann_file}: {counts}', logger='current',
+                  level=logging.WARNING)
+    return problems
 
 
 def _data_list(dataset: BaseDataset, problems: List[str]) -> List[dict]:

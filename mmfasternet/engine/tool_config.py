@@ -18,6 +18,7 @@ from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengi
 from mmfasternet.errors import MMFasterNetError
 from .checkpoint_storage import NoSpaceLeft, save_checkpoints_atomically
 from .data_check import check_data
+from .failing_samples import NameFailingSamplesHook
 from .launch import setup_cpu_distributed
 
 
@@ -196,8 +197,9 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
     """Prepare CPU-only distributed runs, check the data of ``loaders`` and every
     checkpoint the run will read (exiting with the reason if any check fails, before
     anything is written), and build the config's runner, which reads every checkpoint
-    weights-only (:func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`) and writes
-    each one in one step (:func:`~.checkpoint_storage.save_checkpoints_atomically`).
+    weights-only (:func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`), writes
+    each one in one step (:func:`~.checkpoint_storage.save_checkpoints_atomically`) and
+    names the image whose annotations break the pipeline (:mod:`.failing_samples`).
 
     Args:
         cfg (Config): The loaded config.
@@ -214,6 +216,7 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
         check_checkpoints([*checkpoints, cfg.get('load_from') or '',
                            *_pretrained_checkpoints(cfg.get('model'))])
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.register_hook(NameFailingSamplesHook())
     with stops_with_a_message(cfg):
         check_load_from(runner.model, cfg.get('load_from'), resume=bool(cfg.get('resume')))
     return runner

@@ -1,0 +1,80 @@
+"""Name the image whose annotations break the data pipeline during a run.
+
+mmdet's transforms fail on an annotation they cannot use with a bare ``KeyError: 'mask'``
+or ``AssertionError``, re-raised from a DataLoader worker with no file named. The tools'
+runners wrap each dataset's pipeline so that such an error names the image, its id and how
+many annotations it has; the tools print that as one line (the pre-flight data check
+names most such annotations before the run).
+"""
+from typing import Iterator, Optional
+
+from mmengine.dataset import BaseDataset, Compose
+from mmengine.hooks import Hook
+
+from mmfasternet.errors import MMFasterNetError
+
+# What mmdet's and mmseg's transforms raise on an annotation they cannot use.
+ANNOTATION_ERRORS = (KeyError, AssertionError, IndexError)
+
+
+class BrokenSample(MMFasterNetError, ValueError):
+    """The data pipeline failed on one image's annotations."""
+
+    def __str__(self) -> str:
+        # Re-raised from a DataLoader worker, the message is the worker's whole traceback.
+        text = super().__str__()
+        marker = f'{type(self).__name__}: '
+        return text.rsplit(marker, 1)[-1] if 'Original Traceback' in text else text
+
+
+class NamingCompose(Compose):
+    """A dataset's pipeline that turns :data:`ANNOTATION_ERRORS` into a
+    :class:`BrokenSample` naming the image."""
+
+    def __call__(self, data: dict) -> Optional[dict]:
+        try:
+            return super().__call__(data)
+        except ANNOTATION_ERRORS as error:
+            where = data.get('img_path') or data.get('seg_map_path') or 'an image'
+            if data.get('img_id') is not None:
+                where += f' (image id {data["img_id"]}'
+                instances = data.get('instances')
+                where += f', {len(instances)} annotations)' if instances is not None else ')'
+            raise BrokenSample(f'the data pipeline failed on {where}: '
+                               f'{type(error).__name__}: {error}. Fix or remove its '
+                               f'annotations (the data check names the kinds it knows)'
+                               ) from error
+
+
+def _leaf_datasets(dataset) -> Iterator[BaseDataset]:
+    """The datasets inside wrappers such as RepeatDataset or ConcatDataset."""
+    if hasattr(dataset, 'datasets'):
+        for child in dataset.datasets:
+            yield from _leaf_datasets(child)
+    elif hasattr(dataset, 'dataset'):
+        yield from _leaf_datasets(dataset.dataset)
+    else:
+        yield dataset
+
+
+class NameFailingSamplesHook(Hook):
+    """Wrap the pipeline of every dataset a loop reads in :class:`NamingCompose`, before
+    its DataLoader starts workers."""
+
+    priority = 'VERY_HIGH'
+
+    @staticmethod
+    def _wrap(loop) -> None:
+        for dataset in _leaf_datasets(loop.dataloader.dataset):
+            pipeline = getattr(dataset, 'pipeline', None)
+            if isinstance(pipeline, Compose) and not isinstance(pipeline, NamingCompose):
+                dataset.pipeline = NamingCompose(pipeline.transforms)
+
+    def before_train(self, runner) -> None:
+        self._wrap(runner.train_loop)
+
+    def before_val(self, runner) -> None:
+        self._wrap(runner.val_loop)
+
+    def before_test(self, runner) -> None:
+        self._wrap(runner.test_loop)
