@@ -14,7 +14,8 @@ from mmdet.testing import demo_mm_inputs
 
 from conftest import (REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms,
                       run_tool, write_toy_det_config, write_toy_seg_config)
-from mmfasternet.deploy.detector import OnnxDetector, export_detector_onnx, match_detections
+from mmfasternet.deploy.detector import (OnnxDetector, export_detector_onnx, match_detections,
+                                        paste_masks)
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 
@@ -38,7 +39,7 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
     export_detector_onnx(model, path, shape=(128, 128))
     graph = list(onnx_nodes(onnx.load(path).graph))
     assert {node.domain for node in graph} == {''}  # ONNX's own operators only
-    assert {'NonMaxSuppression', 'RoiAlign', 'GridSample'} <= {node.op_type for node in graph}
+    assert {'NonMaxSuppression', 'RoiAlign', 'MatMul'} <= {node.op_type for node in graph}
     onnx_model = OnnxDetector(path, reference.data_preprocessor, num_classes=4)
     # (resized image, original image): 333x333 from 250x250, and 1.6x keeping the ratio.
     for img_shape, ori_shape in [((333, 333), (250, 250)), ((192, 312), (120, 195))]:
@@ -56,6 +57,19 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
         assert len(expected) > 20
         assert got['masks'].shape[1:] == ori_shape
         assert match_detections(expected, got) == []
+
+
+def test_separable_paste_computes_mmdets_full_image_paste():
+    from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
+    torch.manual_seed(0)
+    masks = torch.rand(40, 1, 28, 28)
+    corners = torch.rand(40, 2) * torch.tensor([300., 200.]) - 20  # some past the edges
+    boxes = torch.cat([corners, corners + torch.rand(40, 2) * 150 + 0.5], dim=1)
+    expected, _ = _do_paste_mask(masks, boxes, 240, 320, skip_empty=False)
+    got = paste_masks(masks, boxes, torch.tensor(240), torch.tensor(320))
+    assert got.shape == (40, 240, 320)
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert torch.equal(got >= 0.5, expected >= 0.5)
 
 
 def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):

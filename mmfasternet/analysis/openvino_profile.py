@@ -8,10 +8,12 @@ import numpy as np
 
 def _macs(node) -> float:
     """Multiply-adds of one node of OpenVINO's execution graph: a conv (its weight input is
-    ``[out, in, kh, kw]``, or ``[groups, out, in, kh, kw]``) or a fully connected layer."""
+    ``[out, in, kh, kw]``, or ``[groups, out, in, kh, kw]``) or a fully connected layer; 0
+    where a shape is only known at run time (a detector's heads on its detections)."""
     kind = node.get_rt_info()['layerType'].astype(str)
     shapes = [node.input(i).get_partial_shape() for i in range(node.get_input_size())]
-    if len(shapes) < 2 or not all(shape.is_static for shape in shapes[:2]):
+    if (len(shapes) < 2 or not all(shape.is_static for shape in shapes[:2])
+            or not node.output(0).get_partial_shape().is_static):
         return 0.0
     data, weight = (list(shape.to_shape()) for shape in shapes[:2])
     out = list(node.output(0).get_shape())

@@ -55,6 +55,32 @@ def _decode(priors: Tensor, deltas: Tensor, means, stds, height: Tensor,
     return boxes.reshape(-1, 4 * num)
 
 
+def _bilinear_weights(coords: Tensor, size: int) -> Tensor:
+    """(N, L, size) weights with which ``grid_sample`` (bilinear, zero padding,
+    ``align_corners=False``) mixes the ``size`` cells of one mask axis at the (N, L)
+    normalised ``coords``: a neighbouring cell gets one minus its distance, the rest 0."""
+    position = ((coords + 1) * size - 1) / 2
+    cells = torch.arange(size, dtype=coords.dtype)
+    return (1 - (position[:, :, None] - cells).abs()).clamp(min=0)
+
+
+def paste_masks(masks: Tensor, boxes: Tensor, height: Tensor, width: Tensor) -> Tensor:
+    """mmdet's ``_do_paste_mask(..., skip_empty=False)``: (N, 1, h, w) mask probabilities
+    resampled into their (N, 4) boxes on a ``height`` x ``width`` image, as (N, H, W).
+
+    Bilinear sampling on a grid of rows times columns is separable: each mask is
+    ``rows @ mask @ columns``, two matrix products, where ``grid_sample`` on a full-image
+    grid builds and samples N x H x W points (the paste then took 2.2 of the 2.6 s of a
+    whole int8 Mask R-CNN at 1333x800 with 100 detections, OpenVINO on an AMX Xeon).
+    """
+    x0, y0, x1, y1 = boxes.split(1, dim=1)
+    xs = torch.arange(width).to(boxes) + 0.5
+    ys = torch.arange(height).to(boxes) + 0.5
+    columns = _bilinear_weights((xs - x0) / (x1 - x0) * 2 - 1, masks.shape[3])
+    rows = _bilinear_weights((ys - y0) / (y1 - y0) * 2 - 1, masks.shape[2])
+    return rows @ masks[:, 0] @ columns.transpose(1, 2)
+
+
 def _top_k(scores: Tensor, k: int) -> Tuple[Tensor, Tensor]:
     """The ``k`` best scores (or all of them when there are fewer), for a dynamic count."""
     count = torch.clamp(torch._shape_as_tensor(scores)[0], max=k)
@@ -177,8 +203,6 @@ class DetectorGraph(nn.Module):
 
     def forward(self, image: Tensor, img_shape: Tensor, scale_factor: Tensor,
                 ori_shape: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-        from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
-
         height, width = img_shape[0], img_shape[1]
         feats = self.detector.extract_feat(image)
         proposals = self._proposals(feats, height, width)
@@ -203,8 +227,7 @@ class DetectorGraph(nn.Module):
         mask_pred = mask_pred.gather(
             1, labels.view(-1, 1, 1, 1).expand(-1, 1, *mask_pred.shape[2:])).sigmoid()
         boxes = boxes / scale_factor.repeat(2)
-        masks, _ = _do_paste_mask(mask_pred, boxes, ori_shape[0], ori_shape[1],
-                                  skip_empty=False)
+        masks = paste_masks(mask_pred, boxes, ori_shape[0], ori_shape[1])
         masks = masks >= self.rcnn_cfg.mask_thr_binary
         return boxes, scores, labels, masks
 
