@@ -9,6 +9,7 @@ import textwrap
 import cv2
 import pytest
 import torch
+import torchvision
 
 from conftest import (REPO, TEST, TRAIN, run_tool, write_toy_cls_config, write_toy_det_config,
                       write_toy_seg_config)
@@ -463,6 +464,30 @@ def test_annotations_mmdet_would_crash_on_or_drop_are_named_or_counted(tmp_path,
         f'mmdet will leave out 4 of the {len(anns)} annotations in {ann_file}: 1 boxes '
         f'outside their image, 1 boxes under 1 pixel wide or high, or of area 0, 1 of a '
         f'category id the file does not list, 1 of an image the file does not list']
+
+
+def test_an_inferencer_given_another_models_checkpoint_stops_naming_both(tmp_path,
+                                                                         tiny_toy_coco):
+    from mmdet.apis import DetInferencer
+
+    from mmfasternet.checkpoint import CheckpointError
+    t0, _ = toy_detector_state(tiny_toy_coco, tmp_path)
+    t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
+    t1_file = tmp_path / 't1_detector.pth'
+    torch.save({'state_dict': t1.state_dict()}, t1_file)
+    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    # mmengine's load_checkpoint(strict=False) would only warn and run half-random weights.
+    with pytest.raises(CheckpointError, match=r"the weights under 'backbone\.' do not fit "
+                                              r"this backbone: they are FasterNet-T1 .*, the "
+                                              r"model builds FasterNet-T0"):
+        DetInferencer(model=config, weights=str(t1_file), device='cpu')
+    resnet = {f'backbone.{k}': v for k, v in torchvision.models.resnet18().state_dict().items()}
+    with pytest.raises(CheckpointError, match=r'they are no FasterNet backbone \(keys such as '
+                                              r'backbone\.conv1\.weight'):
+        t0.load_state_dict(resnet, strict=False)
+    # Weights of layers a backbone does not build, or fewer weights, are the loader's call.
+    t0.load_state_dict({k: v for k, v in t0.state_dict().items() if 'stages.0.' not in k},
+                       strict=False)
 
 
 def test_resume_from_another_models_checkpoint_stops_before_training(tmp_path, tiny_toy_coco):

@@ -2,8 +2,8 @@
 from .layouts import (CLASSIFIER_PREFIXES, backbone_state_dict, detect_layout,
                       official_to_mmpretrain, official_to_timm, timm_to_official,
                       to_mm_state_dict)
-from .loading import (check_model_checkpoint, describe_backbone, load_backbone_weights,
-                      load_model_weights, read_model_state)
+from .loading import (check_backbone_state, check_model_checkpoint, describe_backbone,
+                      load_backbone_weights, load_model_weights, read_model_state)
 from .reading import (CheckpointError, CheckpointNotFound, checkpoint_format, read_checkpoint,
                       read_checkpoints_in_mmengine)
 from .weights_only import (UnsafeGlobals, allow_mmengine_checkpoints, load_weights_only,
@@ -11,7 +11,8 @@ from .weights_only import (UnsafeGlobals, allow_mmengine_checkpoints, load_weigh
 
 __all__ = [
     'CLASSIFIER_PREFIXES', 'CheckpointError', 'CheckpointNotFound', 'UnsafeGlobals',
-    'allow_mmengine_checkpoints', 'backbone_state_dict', 'check_model_checkpoint',
+    'allow_mmengine_checkpoints', 'backbone_state_dict', 'check_backbone_state',
+    'check_model_checkpoint',
     'checkpoint_format', 'describe_backbone', 'detect_layout', 'load_backbone_weights',
     'load_model_weights', 'load_weights_only', 'mmengine_checkpoint_globals',
     'official_to_mmpretrain', 'official_to_timm', 'read_checkpoint',

@@ -117,6 +117,27 @@ def describe_backbone(state: dict) -> str:
     return f'a custom FasterNet {widths}'
 
 
+def check_backbone_state(backbone: torch.nn.Module, state: dict, prefix: str) -> None:
+    """Raise :class:`CheckpointError` when ``state`` (a whole model's, loaded with its
+    ``load_state_dict``) holds weights under ``prefix`` for ``backbone`` that cannot be its
+    own: none of its keys, or one of another shape. Loaders that do not stop on that
+    (mmengine's ``load_checkpoint(strict=False)``, which the inferencers use) would run a
+    half-random model; the message names the network the file holds and the one built.
+    Weights for layers the backbone does not build, and missing ones, are left to the
+    loader's ``strict``."""
+    theirs = {'backbone.' + k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not theirs:
+        return
+    ours = {'backbone.' + k: v for k, v in backbone.state_dict().items()}
+    shared = [k for k in ours if k in theirs]
+    if shared and all(theirs[k].shape == ours[k].shape for k in shared):
+        return
+    raise CheckpointError(f'the weights under {prefix!r} do not fit this backbone: they are '
+                          f'{describe_backbone(theirs)}, the model builds '
+                          f'{describe_backbone(ours)}; give the checkpoint trained with this '
+                          f'config, or the config it was trained with')
+
+
 def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
                            backbone_only: bool = False) -> None:
     """Raise :class:`CheckpointError` when the whole-model weights ``state`` (a detector's,

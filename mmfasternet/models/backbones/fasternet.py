@@ -465,6 +465,12 @@ class FasterNet(BaseModule):
                 module.forward_type = 'split_cat'
         self.deploy = True
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        # Weights of another network stop here, even in a non-strict load.
+        from mmfasternet.checkpoint import check_backbone_state
+        check_backbone_state(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def train(self, mode: bool = True) -> 'FasterNet':
         if mode and self.deploy:
             raise RuntimeError('a FasterNet switched to deploy mode (BN folded) cannot '
