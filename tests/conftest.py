@@ -154,26 +154,6 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
     return model
 
 
-def write_toy_det_config(tmp_path, data_root, max_epochs, val_interval=1, extra=''):
-    """A config for the toy Mask R-CNN on the generated set at ``data_root``: batch 2,
-    ``max_epochs`` epochs, a checkpoint every epoch."""
-    config = tmp_path / 'tiny_toy.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')!r}]
-        data_root = '{data_root}/'
-        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-        test_evaluator = val_evaluator
-        train_cfg = dict(max_epochs={max_epochs}, val_interval={val_interval})
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=4)]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=-1))
-        """) + extra)
-    return str(config)
-
-
 def coco_metrics(result):
     """The COCO metrics a tool printed: ``{'coco/bbox_mAP': 0.1, ...}``."""
     return {k: float(v) for k, v in re.findall(r'(coco/\w+): (-?[\d.]+)',
@@ -189,52 +169,6 @@ def final_metrics(work_dir):
             records += [json.loads(line) for line in open(scalars)]
     last = [r for r in records if 'coco/bbox_mAP' in r][-1]
     return {k: v for k, v in last.items() if k.startswith('coco/')}
-
-
-def write_toy_seg_config(tmp_path, data_root, max_iters=4, val_interval=None, extra=''):
-    """A config for the toy UperNet on the generated set at ``data_root``: batch 2,
-    ``max_iters`` iterations, validated every ``val_interval`` (default: at the end) and
-    saved at the end."""
-    config = tmp_path / 'tiny_seg.py'
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')!r}]
-        data_root = '{data_root}/'
-        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_iters={max_iters}, val_interval={val_interval or max_iters})
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end={max_iters})]
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={max_iters}))
-        """) + extra)
-    return str(config)
-
-
-def write_toy_cls_config(tmp_path, data_root, max_epochs, extra=''):
-    """A config for the FasterNet-T0 ImageNet classifier on the generated image folder at
-    ``data_root`` (4 classes): batch 2, ``max_epochs`` epochs, no batch mixing."""
-    from mmfasternet.testing.toy_scenes import CLASSES
-    config = tmp_path / 'tiny_cls.py'
-    # mmpretrain numbers class folders in sorted order.
-    config.write_text(textwrap.dedent(f"""\
-        _base_ = [{osp.join(REPO, 'configs', 'fasternet_t0_in1k.py')!r}]
-        classes = {tuple(sorted(CLASSES))!r}
-        model = dict(head=dict(num_classes=4), train_cfg=None)
-        data_preprocessor = dict(num_classes=4)
-        dataset = dict(data_root='{data_root}', metainfo=dict(classes=classes))
-        train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                                dataset=dict(split='train', **dataset))
-        val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                              dataset=dict(split='val', **dataset))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(topk=(1, ))
-        test_evaluator = val_evaluator
-        train_cfg = dict(max_epochs={max_epochs})
-        param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                                end=2)]
-        default_hooks = dict(logger=dict(interval=1))
-        """) + extra)
-    return str(config)
 
 
 def onnx_nodes(graph):

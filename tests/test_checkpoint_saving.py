@@ -8,7 +8,8 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from conftest import TRAIN, write_toy_det_config
+from conftest import TRAIN
+from toy_configs import write_toy_config
 from mmfasternet.checkpoint import CheckpointError
 from mmfasternet.engine.checkpoint_storage import (BACKEND_NAME, AtomicLocalBackend,
                                                    save_checkpoints_atomically)
@@ -80,7 +81,7 @@ def test_the_tools_save_through_it_unless_the_config_names_a_backend():
 def test_training_on_a_full_disk_stops_with_one_message_and_no_partial_file(
         small_disk, tiny_toy_coco):
     folder, prefix = small_disk
-    config = write_toy_det_config(folder.parent, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', folder.parent, tiny_toy_coco, max_epochs=1)
     work = folder / 'work'
     result = run_limited(prefix, TRAIN, config, '--work-dir', str(work), cwd=folder.parent)
     lines = stops(result).strip().splitlines()
@@ -112,7 +113,7 @@ def test_resume_finds_the_checkpoint_of_a_moved_work_dir(tmp_path):
 
 
 def test_train_resume_names_a_gone_checkpoint_before_anything_runs(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work = tmp_path / 'work'
     work.mkdir()
     (work / 'last_checkpoint').write_text('/elsewhere/work/epoch_1.pth')

@@ -16,11 +16,12 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS as CLS_MODELS
 
-from conftest import REPO, TEST, randomize_norms, run_tool, write_toy_det_config
+from conftest import REPO, TEST, randomize_norms, run_tool
+from toy_configs import write_toy_config
 from mmfasternet import FasterNet
-from mmfasternet.checkpoint import (CheckpointError, detect_layout, load_weights_only,
-                                    official_to_timm, read_checkpoint, timm_to_official,
-                                    to_mm_state_dict)
+from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dict,
+                                    detect_layout, load_weights_only, official_to_timm,
+                                    read_checkpoint, timm_to_official, to_mm_state_dict)
 from mmfasternet.checkpoint import loading
 from mmfasternet.compat import torch_at_least
 
@@ -124,6 +125,21 @@ def layouts(arch, with_norms):
     }
 
 
+@pytest.mark.parametrize('layout', [layout.name for layout in LAYOUTS])
+def test_every_layout_record_recognises_and_converts_its_files(layout):
+    """A new record of LAYOUTS needs a file here (the test fails without one)."""
+    official, files = layouts('t0', with_norms=True)
+    files['mmdet/mmseg'] = mmdet2_checkpoint(official)
+    record = detect_layout(files[layout])
+    assert record.name == layout
+    backbone = backbone_state_dict(files[layout], record)
+    assert backbone.keys() == official.keys()
+    assert all(torch.equal(backbone[k], official[k]) for k in official)
+    model = to_mm_state_dict(files[layout], record)
+    assert {k[len('backbone.'):] for k in model if k.startswith('backbone.')} == set(official)
+    assert record.lacks_output_norms == (layout != 'mmdet/mmseg')
+
+
 @pytest.mark.parametrize('layout', ['official', 'timm', 'mmpretrain'])
 def test_imagenet_layouts_load_into_the_detection_backbone(tmp_path, layout):
     net, files = official_classifier('t0', seed=3)
@@ -131,7 +147,7 @@ def test_imagenet_layouts_load_into_the_detection_backbone(tmp_path, layout):
                                state_dict=to_mm_state_dict(files['official']))
     path = tmp_path / f'{layout}.pth'
     torch.save(files[layout], path)
-    assert detect_layout(read_checkpoint(str(path))) == layout
+    assert detect_layout(read_checkpoint(str(path))).name == layout
     model = FasterNet('t0', init_cfg=dict(type='Pretrained', checkpoint=str(path))).eval()
     model.init_weights()
     # The classifier has no output norms: they keep their fresh initialisation.
@@ -148,7 +164,7 @@ def test_official_mask_rcnn_checkpoint_loads_with_its_output_norms(tmp_path):
     official, _ = layouts('s', with_norms=True)
     path = tmp_path / 'mask_rcnn_fasternet_s_fpn_1x_coco.pth'
     torch.save(mmdet2_checkpoint(official), path)
-    assert detect_layout(read_checkpoint(str(path))) == 'mmdet'
+    assert detect_layout(read_checkpoint(str(path))).name == 'mmdet/mmseg'
     model = FasterNet('s', out_indices=(1, 2, 3),
                       init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
@@ -360,7 +376,7 @@ def test_tools_and_opted_in_hosts_read_checkpoints_weights_only(tmp_path, tiny_t
     exploit.marker = marker
     torch.save({'state_dict': {}, 'payload': exploit}, tmp_path / 'evil.pth')
     assert host_load(tmp_path / 'evil.pth', 'plugin', 'opt-in') == 'refused CheckpointError'
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     result = run_tool(TEST, config, str(tmp_path / 'evil.pth'), '--work-dir',
                       str(tmp_path / 'work'), check=False)
     assert result.returncode == 1 and 'Traceback' not in result.stderr
@@ -374,7 +390,7 @@ def test_converter_turns_an_mmdet2_checkpoint_into_a_detector_checkpoint(tmp_pat
     torch.save(mmdet2_checkpoint(official), src)
     result = run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
                       str(src), str(dst))
-    assert 'mmdet layout' in result.stdout and 'detector' in result.stdout
+    assert 'mmdet/mmseg layout' in result.stdout and 'detector' in result.stdout
     state = torch.load(dst)['state_dict']
     assert state['backbone.norm6.weight'].shape == (1024, )
     assert 'neck.lateral_convs.0.conv.weight' in state
@@ -425,7 +441,7 @@ def test_safetensors_files_are_read(tmp_path):
     net = timm.create_model('fasternet_t0', pretrained=False)
     save_file(net.state_dict(), str(tmp_path / 'model.safetensors'))
     checkpoint = read_checkpoint(str(tmp_path / 'model.safetensors'))
-    assert detect_layout(checkpoint) == 'timm'
+    assert detect_layout(checkpoint).name == 'timm'
     model = FasterNet('t0', out_indices=(3, ), out_norm=False)
     loading.load_backbone_weights(model, str(tmp_path / 'model.safetensors'))
     assert torch.equal(model.patch_embed.proj.weight, net.patch_embed.proj.weight)

@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import TEST, TRAIN, run_tool, write_toy_cls_config
-
+from conftest import TEST, TRAIN, run_tool
+from toy_configs import write_toy_config
 EXACT_RESUME = "custom_hooks = [dict(type='RandomStateHook')]\n"
 
 
@@ -17,8 +17,8 @@ def top1(result):
 
 
 def test_train_scales_lr_resumes_from_a_path_and_tests_folded(tmp_path, tiny_image_folder):
-    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=2,
-                                  extra=EXACT_RESUME)
+    config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=2,
+                              extra=EXACT_RESUME)
     straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
     result = run_tool(TRAIN, config, '--work-dir', str(straight), '--auto-scale-lr')
     base_lr = Config.fromfile(config).optim_wrapper.optimizer.lr

@@ -12,8 +12,8 @@ from mmengine.registry import init_default_scope
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 
-from conftest import (REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms,
-                      run_tool, write_toy_det_config, write_toy_seg_config)
+from conftest import REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms, run_tool
+from toy_configs import write_toy_config
 from mmfasternet.deploy.detector import (OnnxDetector, export_detector_onnx, match_detections,
                                         paste_masks)
 
@@ -73,7 +73,7 @@ def test_separable_paste_computes_mmdets_full_image_paste():
 
 
 def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work = tmp_path / 'work'
     run_tool(TRAIN, config, '--work-dir', str(work))
     checkpoint, exported = str(work / 'epoch_1.pth'), str(tmp_path / 'toy.onnx')
@@ -119,7 +119,7 @@ def test_a_detector_without_an_onnx_path_is_refused_before_writing(tmp_path):
 
 
 def test_segmentor_exports_verifies_and_evaluates_whole_and_sliding(tmp_path, tiny_toy_ade):
-    config = write_toy_seg_config(tmp_path, tiny_toy_ade)
+    config = write_toy_config('seg', tmp_path, tiny_toy_ade)
     work = tmp_path / 'work'
     run_tool(TRAIN, config, '--work-dir', str(work))
     checkpoint = str(work / 'iter_4.pth')

@@ -9,11 +9,12 @@ import time
 import torch
 
 from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, final_metrics,
-                      run_tool, write_toy_det_config)
+                      run_tool)
+from toy_configs import write_toy_config
 
 
 def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=3)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=3)
     straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
     run_tool(TRAIN, config, '--work-dir', str(straight))
 
@@ -40,7 +41,7 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
 
 
 def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work_dir = tmp_path / 'work'
     run_tool(TRAIN, config, '--work-dir', str(work_dir))
     result = run_tool(TEST, config, str(work_dir / 'epoch_1.pth'), '--work-dir',
@@ -64,8 +65,8 @@ def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco)
 
 
 def test_dist_train_two_cpu_processes_end_with_identical_weights(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
-                          extra=RANK_HOOKS)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
+                              extra=RANK_HOOKS)
     log, weights, work_dir = dist_train(tmp_path, config)
     assert 'Epoch(train) [1][2/2]' in log  # 2 images per rank
     saved = torch.load(work_dir / 'epoch_1.pth')['state_dict']

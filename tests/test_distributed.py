@@ -4,13 +4,13 @@ import os
 import subprocess
 import sys
 
-from conftest import (RANK_HOOKS, REPO, dist_train, free_port, write_toy_cls_config,
-                      write_toy_seg_config)
+from conftest import RANK_HOOKS, REPO, dist_train, free_port
+from toy_configs import write_toy_config
 
 
 def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_ade):
-    config = write_toy_seg_config(tmp_path, tiny_toy_ade, max_iters=2, val_interval=10,
-                                  extra=RANK_HOOKS)
+    config = write_toy_config('seg', tmp_path, tiny_toy_ade, max_iters=2, val_interval=10,
+                              extra=RANK_HOOKS)
     log, weights, _ = dist_train(tmp_path, config)
     assert 'all SyncBN layers are reverted to BN' in log
     assert 'Iter(train) [2/2]' in log
@@ -18,8 +18,8 @@ def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_
 
 
 def test_dist_train_of_an_imagenet_style_classifier(tmp_path, tiny_image_folder):
-    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1,
-                                  extra=RANK_HOOKS)
+    config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1,
+                              extra=RANK_HOOKS)
     log, weights, work_dir = dist_train(tmp_path, config)
     assert 'Epoch(train) [1][2/2]' in log  # 8 images, 2 ranks, batch 2
     assert 'Epoch(val) [1][1/1]' in log and 'accuracy/top1:' in log

@@ -10,7 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from conftest import REPO, TRAIN, run_tool, write_toy_det_config, write_toy_seg_config
+from conftest import REPO, TRAIN, run_tool
+from toy_configs import write_toy_config
 from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
 
 
@@ -25,7 +26,7 @@ def image_folder(source, out):
 def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
     from mmdet.apis import DetInferencer
 
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'))
     images = image_folder(tiny_toy_coco / 'val', tmp_path / 'my_images')
 
@@ -49,7 +50,7 @@ def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
 def test_seg_inferencer_draws_and_writes_label_maps(tmp_path, tiny_toy_ade):
     from mmseg.apis import MMSegInferencer
 
-    config = write_toy_seg_config(tmp_path, tiny_toy_ade)
+    config = write_toy_config('seg', tmp_path, tiny_toy_ade)
     run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'))
     images = image_folder(tiny_toy_ade / 'images' / 'validation', tmp_path / 'my_images')
 

@@ -9,15 +9,15 @@ import textwrap
 
 import onnx
 
-from conftest import (REPO, TEST, coco_metrics, onnx_nodes, run_tool,
-                      write_toy_cls_config, write_toy_det_config)
+from conftest import REPO, TEST, coco_metrics, onnx_nodes, run_tool
+from toy_configs import write_toy_config
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
 
 
 def test_quantized_detector_is_evaluated_like_a_checkpoint(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     fp32, int8 = str(tmp_path / 'det.onnx'), str(tmp_path / 'det_int8.onnx')
     run_tool(EXPORT, config, fp32, '--shape', '256', '256')
     result = run_tool(QUANTIZE, config, fp32, int8, '--calib-images', '3', '--verify-images',
@@ -50,7 +50,7 @@ def test_quantized_detector_is_evaluated_like_a_checkpoint(tmp_path, tiny_toy_co
 
 
 def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, tiny_toy_coco):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     fp32 = str(tmp_path / 'det.onnx')
     run_tool(EXPORT, config, fp32, '--shape', '128', '128')
 
@@ -87,7 +87,7 @@ def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, ti
 
 
 def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder):
-    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1)
+    config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1)
     fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.xml')
     run_tool(EXPORT, config, fp32)
     result = run_tool(QUANTIZE, config, fp32, str(tmp_path / 'cls_int8.onnx'), '--backend',

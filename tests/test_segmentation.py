@@ -15,7 +15,8 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO, run_tool, train_step_then_predict, write_toy_seg_config
+from conftest import REPO, run_tool, train_step_then_predict
+from toy_configs import write_toy_config
 from mmfasternet import FasterNet
 from mmfasternet.models.backbone_swap import swap_in_fasternet
 from mmfasternet.testing import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
@@ -77,7 +78,7 @@ def test_toy_ade_is_deterministic_and_follows_ade_conventions(tmp_path, tiny_toy
 
 
 def test_train_and_test_tools_serve_segmentation(tmp_path, tiny_toy_ade):
-    config = write_toy_seg_config(tmp_path, tiny_toy_ade)
+    config = write_toy_config('seg', tmp_path, tiny_toy_ade)
     work_dir = tmp_path / 'work'
     result = run_tool(osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', str(work_dir))
     assert 'mIoU' in result.stdout + result.stderr

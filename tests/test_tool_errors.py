@@ -11,8 +11,8 @@ import pytest
 import torch
 import torchvision
 
-from conftest import (REPO, TEST, TRAIN, run_tool, write_toy_cls_config, write_toy_det_config,
-                      write_toy_seg_config)
+from conftest import REPO, TEST, TRAIN, run_tool
+from toy_configs import write_toy_config
 from mmfasternet import FasterNet
 
 
@@ -90,7 +90,7 @@ def toy_coco_copy(tmp_path, tiny_toy_coco):
 
 
 def train_toy_detector(tmp_path, data, *args, max_epochs=1, check=False):
-    config = write_toy_det_config(tmp_path, data, max_epochs=max_epochs)
+    config = write_toy_config('det', tmp_path, data, max_epochs=max_epochs)
     work = tmp_path / 'work'
     return run_tool(TRAIN, config, '--work-dir', str(work), *args, check=check), work
 
@@ -194,7 +194,7 @@ def test_segmentation_labels_outside_the_classes_are_named(tmp_path, tiny_toy_ad
     labels = cv2.imread(str(label_file), cv2.IMREAD_UNCHANGED)
     labels[:4, :4] = 9
     cv2.imwrite(str(label_file), labels)
-    config = write_toy_seg_config(tmp_path, data)
+    config = write_toy_config('seg', tmp_path, data)
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), check=False)
     message = stops(result)
     assert ('train_dataloader (BaseSegDataset): 1 segmentation maps hold labels outside 0..6 '
@@ -206,8 +206,8 @@ def test_segmentation_labels_outside_the_classes_are_named(tmp_path, tiny_toy_ad
 
 def test_a_classifier_head_that_does_not_fit_the_class_folders_is_named(tmp_path,
                                                                         tiny_image_folder):
-    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1,
-                                  extra='model = dict(head=dict(num_classes=5))\n')
+    config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1,
+                              extra='model = dict(head=dict(num_classes=5))\n')
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), check=False)
     message = stops(result)
     assert ("train_dataloader (ImageNet): model.head.num_classes is 5, but the dataset has 4 "
@@ -216,7 +216,7 @@ def test_a_classifier_head_that_does_not_fit_the_class_folders_is_named(tmp_path
 
 
 def test_class_names_that_are_not_the_class_folders_are_named(tmp_path, tiny_image_folder):
-    config = write_toy_cls_config(tmp_path, tiny_image_folder, max_epochs=1)
+    config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1)
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                       'train_dataloader.dataset.metainfo.classes=[disc,square,triangle,ring]',
                       check=False)
@@ -243,15 +243,15 @@ def broken_files(tmp_path):
 def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_coco):
     truncated, empty, text = broken_files(tmp_path)
     work = tmp_path / 'work'
-    init = write_toy_det_config(
-        tmp_path, tiny_toy_coco, max_epochs=1,
+    init = write_toy_config(
+        'det', tmp_path, tiny_toy_coco, max_epochs=1,
         extra=f"model = dict(backbone=dict(init_cfg=dict(_delete_=True, type='Pretrained', "
               f"checkpoint={str(truncated)!r})))\n")
     message = stops(run_tool(TRAIN, init, '--work-dir', str(work), check=False))
     assert message.strip() == (f'{truncated} is truncated or damaged: it starts as a PyTorch '
                                f'(zip) checkpoint but its 1000 bytes end before the archive '
                                f'does; fetch or save it again')
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     message = stops(run_tool(TRAIN, config, '--work-dir', str(work), '--resume', str(empty),
                              check=False))
     assert message.startswith(f'{empty} is empty (0 bytes)')
@@ -292,7 +292,7 @@ def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_
      'got 4 in (1, 4)'),
 ])
 def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, message):
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                       *options, check=False)
     lines = stops(result, code=2).strip().splitlines()
@@ -305,7 +305,7 @@ def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco, 
     import argparse
 
     from mmfasternet.engine.tool_config import add_launch_arguments, load_tool_config
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     broken_base = tmp_path / 'broken_base.py'
     broken_base.write_text('model = dict(\n    type="MaskRCNN",\n    backbone=dict(\n')
     child = tmp_path / 'child.py'
@@ -380,7 +380,7 @@ def toy_detector_state(tiny_toy_coco, tmp_path, **backbone):
     from mmengine.config import Config
 
     from mmfasternet.analysis import build_model
-    cfg = Config.fromfile(write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1))
+    cfg = Config.fromfile(write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1))
     cfg.model.backbone.update(backbone)
     return build_model(cfg), cfg
 
@@ -391,7 +391,7 @@ def test_a_checkpoint_of_another_model_is_one_message_naming_both(tmp_path, tiny
     t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
     t1_file = tmp_path / 't1_detector.pth'
     torch.save({'state_dict': t1.state_dict()}, t1_file)
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     message = stops(run_tool(TEST, config, str(t1_file), '--work-dir', str(tmp_path / 'w'),
                              check=False))
     assert message.strip().splitlines()[-1] == (
@@ -439,7 +439,7 @@ def test_annotations_mmdet_would_crash_on_or_drop_are_named_or_counted(tmp_path,
     anns[4]['category_id'] = 99
     anns[5]['image_id'] = 12345
     ann_file.write_text(json.dumps(coco))
-    cfg = Config.fromfile(write_toy_det_config(tmp_path, data, max_epochs=1))
+    cfg = Config.fromfile(write_toy_config('det', tmp_path, data, max_epochs=1))
 
     class Records(logging.Handler):
         messages = []
@@ -475,7 +475,7 @@ def test_an_inferencer_given_another_models_checkpoint_stops_naming_both(tmp_pat
     t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
     t1_file = tmp_path / 't1_detector.pth'
     torch.save({'state_dict': t1.state_dict()}, t1_file)
-    config = write_toy_det_config(tmp_path, tiny_toy_coco, max_epochs=1)
+    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     # mmengine's load_checkpoint(strict=False) would only warn and run half-random weights.
     with pytest.raises(CheckpointError, match=r"the weights under 'backbone\.' do not fit "
                                               r"this backbone: they are FasterNet-T1 .*, the "
@@ -514,7 +514,7 @@ def test_instances_without_a_trainable_mask_are_named_before_training(tmp_path, 
     second['segmentation'] = [[10, 10, 20, 20]]
     ann_file.write_text(json.dumps(coco))
     files = {image['id']: image['file_name'] for image in coco['images']}
-    cfg = Config.fromfile(write_toy_det_config(tmp_path, data, max_epochs=1))
+    cfg = Config.fromfile(write_toy_config('det', tmp_path, data, max_epochs=1))
     with pytest.raises(DataCheckError) as error:
         check_data(cfg, ['train_dataloader'])
     assert (f'2 instances in {ann_file} have no mask mmdet can train on (give them a polygon '

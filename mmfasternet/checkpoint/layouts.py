@@ -3,10 +3,13 @@
 This project uses the official layout (one flat ``stages`` sequence, stage and merging layers
 alternating). timm (>= 1.0.16) regroups the same tensors so that each merging layer belongs
 to the stage after it, and renames the classifier. mmdet, mmseg and mmpretrain checkpoints
-hold the official names under ``backbone.``.
+hold the official names under ``backbone.``. :data:`LAYOUTS` holds one record per layout:
+how it is recognised, its converters and whether its files lack output norms; adding a
+layout is adding a record (and its test).
 """
 import re
-from typing import Dict, TypeVar
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, TypeVar
 
 import torch
 
@@ -71,48 +74,79 @@ def official_to_mmpretrain(state_dict: Dict[str, V]) -> Dict[str, V]:
 CLASSIFIER_PREFIXES = ('avgpool_pre_head.', 'head.')
 
 
-def detect_layout(checkpoint: dict) -> str:
-    """Name the layout of a FasterNet checkpoint.
+def _without_backbone_prefix(state: Dict[str, V]) -> Dict[str, V]:
+    return {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
 
-    Returns:
-        str: ``'official'`` (official ImageNet release: a plain state dict), ``'timm'``,
-        ``'mmdet'`` (an mmdet 2.x/3.x or mmseg checkpoint: ``state_dict`` with ``backbone.``
-        keys and no classifier head) or ``'mmpretrain'`` (``state_dict`` with ``backbone.``
-        and ``head.`` keys).
+
+@dataclass(frozen=True)
+class Layout:
+    """One key layout of FasterNet checkpoints.
+
+    Args:
+        name (str): The name messages use.
+        recognise (Callable): Whether a list of keys is in this layout.
+        to_model (Callable): The state dict to a whole model's, under this project's
+            names (an mmpretrain classifier's for ImageNet files).
+        to_backbone (Callable): The state dict to the backbone's, official names (what
+            classifier keys remain, callers drop).
+        lacks_output_norms (bool): Whether files of this layout are ImageNet classifiers,
+            which have no output norms (a detection backbone keeps its own then).
     """
-    state = checkpoint.get('state_dict', checkpoint)
-    keys = list(state)
-    if any(k.startswith('backbone.') for k in keys):
-        return 'mmpretrain' if any(k.startswith('head.') for k in keys) else 'mmdet'
-    if any('.downsample.' in k or k.startswith(('conv_head.', 'classifier.')) for k in keys):
-        return 'timm'
-    if any(k.startswith('patch_embed.') for k in keys):
-        return 'official'
+    name: str
+    recognise: Callable[[List[str]], bool]
+    to_model: Callable[[dict], dict]
+    to_backbone: Callable[[dict], dict]
+    lacks_output_norms: bool
+
+
+def _has(*prefixes: str) -> Callable[[List[str]], bool]:
+    return lambda keys: any(k.startswith(prefixes) for k in keys)
+
+
+# Every layout, in the order they are recognised: the first whose test passes names a file.
+LAYOUTS = (
+    Layout('mmpretrain', lambda keys: _has('backbone.')(keys) and _has('head.')(keys),
+           to_model=dict, to_backbone=_without_backbone_prefix, lacks_output_norms=True),
+    Layout('mmdet/mmseg', _has('backbone.'), to_model=dict,
+           to_backbone=_without_backbone_prefix, lacks_output_norms=False),
+    Layout('timm', lambda keys: any('.downsample.' in k for k in keys)
+           or _has('conv_head.', 'classifier.')(keys),
+           to_model=lambda state: official_to_mmpretrain(timm_to_official(state)),
+           to_backbone=timm_to_official, lacks_output_norms=True),
+    Layout('official', _has('patch_embed.'), to_model=official_to_mmpretrain, to_backbone=dict,
+           lacks_output_norms=True),
+)
+
+
+def detect_layout(checkpoint: dict) -> Layout:
+    """The :data:`LAYOUTS` record of a FasterNet checkpoint (a plain state dict, or a dict
+    with ``state_dict``).
+
+    Raises:
+        CheckpointError: No layout fits: not a FasterNet checkpoint.
+    """
+    keys = list(checkpoint.get('state_dict', checkpoint))
+    for layout in LAYOUTS:
+        if layout.recognise(keys):
+            return layout
     raise CheckpointError(
         f'not a FasterNet checkpoint: no patch_embed.*, backbone.* or timm keys among '
         f'{keys[:5]}{"..." if len(keys) > 5 else ""}')
 
 
-def to_mm_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
-    """The whole model's weights of any supported layout under this project's names: an
-    mmpretrain classifier's for official and timm ImageNet files, the file's own for
-    mmdet/mmseg/mmpretrain checkpoints."""
-    layout = detect_layout(checkpoint)
-    state = checkpoint.get('state_dict', checkpoint)
-    if layout == 'timm':
-        state = timm_to_official(state)
-    if layout in ('official', 'timm'):
-        state = official_to_mmpretrain(state)
-    return dict(state)
+def to_mm_state_dict(checkpoint: dict, layout: Optional[Layout] = None
+                     ) -> Dict[str, torch.Tensor]:
+    """The whole model's weights of a checkpoint in ``layout`` (detected when not given)
+    under this project's names: an mmpretrain classifier's for official and timm ImageNet
+    files, the file's own for mmdet/mmseg/mmpretrain checkpoints."""
+    layout = layout or detect_layout(checkpoint)
+    return layout.to_model(checkpoint.get('state_dict', checkpoint))
 
 
-def backbone_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
-    """The backbone weights of any supported layout, under this project's (official)
-    names, without classifier keys."""
-    layout = detect_layout(checkpoint)
-    state = checkpoint.get('state_dict', checkpoint)
-    if layout in ('mmdet', 'mmpretrain'):
-        state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
-    elif layout == 'timm':
-        state = timm_to_official(state)
+def backbone_state_dict(checkpoint: dict, layout: Optional[Layout] = None
+                        ) -> Dict[str, torch.Tensor]:
+    """The backbone weights of a checkpoint in ``layout`` (detected when not given), under
+    this project's (official) names, without classifier keys."""
+    layout = layout or detect_layout(checkpoint)
+    state = layout.to_backbone(checkpoint.get('state_dict', checkpoint))
     return {k: v for k, v in state.items() if not k.startswith(CLASSIFIER_PREFIXES)}

@@ -50,29 +50,26 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
         logger: Where to log; defaults to the current logger.
 
     Returns:
-        str: The layout of the file.
+        str: The name of the file's layout.
     """
     checkpoint = read_checkpoint(path)
     if prefix:
         checkpoint = _under_prefix(checkpoint, prefix, path)
     layout = detect_layout(checkpoint)
-    source = backbone_state_dict(checkpoint)
+    source = backbone_state_dict(checkpoint, layout)
     target = model.state_dict()
     source = {k: v for k, v in source.items() if not (_OUTPUT_NORM.match(k) and k not in target)}
     unbuilt = _unbuilt_layer_keys(source, model)
     for key in unbuilt:
         del source[key]
     missing = [k for k in target if k not in source]
-    if layout in ('official', 'timm', 'mmpretrain'):
-        fresh_norms = [k for k in missing if _OUTPUT_NORM.match(k)]
-        missing = [k for k in missing if not _OUTPUT_NORM.match(k)]
-    else:
-        fresh_norms = []
+    fresh_norms = [k for k in missing if layout.lacks_output_norms and _OUTPUT_NORM.match(k)]
+    missing = [k for k in missing if k not in fresh_norms]
     unexpected = [k for k in source if k not in target]
     mis_shaped = [f'{k}: checkpoint {tuple(source[k].shape)} vs model {tuple(target[k].shape)}'
                   for k in source if k in target and source[k].shape != target[k].shape]
     if missing or unexpected or mis_shaped:
-        lines = [f'{path} ({layout} layout) does not fit this FasterNet '
+        lines = [f'{path} ({layout.name} layout) does not fit this FasterNet '
                  f'(is it another variant, or another n_div / mlp_ratio?):']
         for title, keys in (('missing', missing), ('unexpected', unexpected),
                             ('mis-shaped', mis_shaped)):
@@ -90,7 +87,7 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
         names = sorted({k.split('.')[0] for k in fresh_norms})
         print_log(f'{path} is an ImageNet classifier checkpoint without output norms; '
                   f'{", ".join(names)} keep their initialisation', logger=logger or 'current')
-    return layout
+    return layout.name
 
 
 _BLOCK = re.compile(r'^backbone\.stages\.(\d+)\.blocks\.(\d+)\.')

@@ -26,13 +26,13 @@ def main() -> None:
     with stops_with_a_message():
         checkpoint = read_checkpoint(args.src)
         layout = detect_layout(checkpoint)
-        state_dict = to_mm_state_dict(checkpoint)
+        state_dict = to_mm_state_dict(checkpoint, layout)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     with replaced_atomically(args.dst) as tmp:
-        torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout),
+        torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout.name),
                         state_dict=state_dict), tmp)
     kind = 'classifier' if any(k.startswith('head.') for k in state_dict) else 'detector'
-    print(f'{args.src} ({layout} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')
+    print(f'{args.src} ({layout.name} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')
 
 
 if __name__ == '__main__':
