@@ -1,17 +1,38 @@
-"""Name the image whose annotations break the data pipeline during a run.
+"""Name the data file or image that breaks the data pipeline during a run.
 
-mmdet's transforms fail on an annotation they cannot use with a bare ``KeyError: 'mask'``
-or ``AssertionError``, re-raised from a DataLoader worker with no file named. The tools'
-runners wrap each dataset's pipeline so that such an error names the image, its id and how
-many annotations it has; the tools print that as one line (the pre-flight data check
-names most such annotations before the run).
+A file that went missing or does not decode is named by the reader's own error
+(:func:`data_file_failure`). mmdet's transforms fail on an annotation they cannot use with a
+bare ``KeyError: 'mask'`` or ``AssertionError``, re-raised from a DataLoader worker with no
+file named: the tools' runners wrap each dataset's pipeline so that such an error names the
+image, its id and how many annotations it has. The tools print either as one line (the
+pre-flight data check finds most of these before the run).
 """
+import re
 from typing import Iterator, Optional
 
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.hooks import Hook
 
 from mmfasternet.errors import MMFasterNetError
+
+# What the data pipeline's readers say when a file went missing or broke during a run.
+_FILE_FAILURES = (
+    (re.compile(r"No such file or directory: '([^']+)'"), 'is missing'),
+    (re.compile(r'failed to load image: (\S+)'), 'does not decode as an image'),
+)
+
+
+def data_file_failure(error: BaseException) -> Optional[str]:
+    """``'<path> is missing'`` (or broken) when ``error`` (possibly re-raised from a
+    DataLoader worker, whose text holds the original) is a failure to read a data file."""
+    text = str(error)
+    for pattern, what in _FILE_FAILURES:
+        # The last match: a worker's text quotes the reader's source line before the error.
+        paths = pattern.findall(text)
+        if paths:
+            return f'{paths[-1]} {what}'
+    return None
+
 
 # What mmdet's and mmseg's transforms raise on an annotation they cannot use.
 ANNOTATION_ERRORS = (KeyError, AssertionError, IndexError)
@@ -35,6 +56,8 @@ class NamingCompose(Compose):
         try:
             return super().__call__(data)
         except ANNOTATION_ERRORS as error:
+            if data_file_failure(error) is not None:  # the reader names the file itself
+                raise
             where = data.get('img_path') or data.get('seg_map_path') or 'an image'
             if data.get('img_id') is not None:
                 where += f' (image id {data["img_id"]}'

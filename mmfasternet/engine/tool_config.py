@@ -6,7 +6,6 @@ import ast
 import difflib
 import os
 import os.path as osp
-import re
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence
 
@@ -18,7 +17,7 @@ from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengi
 from mmfasternet.errors import MMFasterNetError
 from .checkpoint_storage import NoSpaceLeft, save_checkpoints_atomically
 from .data_check import check_data
-from .failing_samples import NameFailingSamplesHook
+from .failing_samples import NameFailingSamplesHook, data_file_failure
 from .launch import setup_cpu_distributed
 
 
@@ -234,25 +233,6 @@ def check_load_from(model, path: Optional[str], resume: bool) -> None:
     if not path or '://' in path or not isinstance(getattr(model, 'backbone', None), FasterNet):
         return
     check_model_checkpoint(model, read_model_state(path), path, backbone_only=not resume)
-
-
-# What the data pipeline's readers say when a file went missing or broke during a run.
-_FILE_FAILURES = (
-    (re.compile(r"No such file or directory: '([^']+)'"), 'is missing'),
-    (re.compile(r'failed to load image: (\S+)'), 'does not decode as an image'),
-)
-
-
-def data_file_failure(error: BaseException) -> Optional[str]:
-    """``'<path> is missing'`` (or broken) when ``error`` (possibly re-raised from a
-    DataLoader worker, whose text holds the original) is a failure to read a data file."""
-    text = str(error)
-    for pattern, what in _FILE_FAILURES:
-        # The last match: a worker's text quotes the reader's source line before the error.
-        paths = pattern.findall(text)
-        if paths:
-            return f'{paths[-1]} {what}'
-    return None
 
 
 def _resume_hint(cfg: Config, fix: str) -> str:
