@@ -464,6 +464,11 @@ def test_annotations_mmdet_would_crash_on_or_drop_are_named_or_counted(tmp_path,
         f'mmdet will leave out 4 of the {len(anns)} annotations in {ann_file}: 1 boxes '
         f'outside their image, 1 boxes under 1 pixel wide or high, or of area 0, 1 of a '
         f'category id the file does not list, 1 of an image the file does not list']
+    del coco['images'][0]['width']  # mmdet reads both of every image
+    ann_file.write_text(json.dumps(coco))
+    with pytest.raises(DataCheckError, match=rf'1 images in {ann_file} have no width and '
+                                             rf'height, which mmdet reads for every image'):
+        check_data(cfg, ['train_dataloader'])
 
 
 def test_an_inferencer_given_another_models_checkpoint_stops_naming_both(tmp_path,
