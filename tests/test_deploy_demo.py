@@ -1,6 +1,6 @@
 """The exported demo models score like their checkpoints on the toy sets' test splits:
 Mask R-CNN after `make demo` (bbox and segm mAP within 0.01 in fp32 and int8 in both
-runtimes, 0.005 in bf16, at the test scale and rescaled), UperNet after `make demo-seg`
+runtimes at the test scale and rescaled, 0.02 in bf16 rescaled), UperNet after `make demo-seg`
 (mIoU within 0.5 in fp32 and int8 in both runtimes, 0.2 in bf16 in OpenVINO). Long:
 `make test-deploy` trains both demos first. Each model is exported and evaluated once per
 file and runtime: the demos' own evaluation is the slow part of CI."""
@@ -40,7 +40,8 @@ test_dataloader = val_dataloader
 def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
     """At the toy's own scale and rescaled to 333: fp32 in ONNX Runtime and int8 in both
     runtimes within 0.01 bbox and segm mAP of the checkpoint, bf16 in OpenVINO (rescaled)
-    within 0.005."""
+    within 0.02: on an AMX Xeon, where bf16 is real (elsewhere OpenVINO runs fp32), segm
+    mAP fell by 0.013 (0.010 with mmdet's grid_sample paste), bbox by none."""
     config = osp.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')
     rescaled = tmp_path / 'rescaled.py'
     rescaled.write_text(f'_base_ = [{config!r}]\n' + RESCALED_TEST)
@@ -66,7 +67,7 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
                    for backend, path in int8.items()}}
         if cfg != config:  # bf16 at the rescaled scale only, to keep CI short
             runs['bf16', 'openvino'] = (metrics(cfg, fp32, '--backend', 'openvino',
-                                                '--precision', 'bf16'), 0.005)
+                                                '--precision', 'bf16'), 0.02)
         print(cfg, 'PyTorch', pytorch, {run: got for run, (got, _) in runs.items()})
         for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
             for run, (got, tolerance) in runs.items():

@@ -12,6 +12,7 @@ from mmfasternet import FasterNet
 from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
 from mmfasternet.deploy import DeployError, MissingRuntime, export_onnx, open_runtime
 from mmfasternet.deploy.quantization import agreement, quantize_model
+from mmfasternet.deploy.runtimes import cpu_name_and_flags
 
 from conftest import randomize_norms
 
@@ -255,6 +256,9 @@ def test_nncf_calibrates_on_images_with_outputs(positives_file, tmp_path):
     quantize_model(positives_file, out, signed_images(1, -1, 1, -1, 1), 'openvino')
     model = open_runtime(out, 'openvino')
     assert model.metadata['calibration_images'] == '3'
+    # 8-bit weights where int8 kernels add in 32 bits (VNNI, AMX), 7-bit elsewhere.
+    vnni = {'avx512_vnni', 'amx_int8'} & set(cpu_name_and_flags()[1])
+    assert model.metadata['weight_bits'] == ('8' if vnni else '7')
     fp32 = open_runtime(positives_file, 'openvino')
     for image in signed_images(1, 1):
         np.testing.assert_allclose(model.run(image)[0], fp32.run(image)[0], atol=0.05)

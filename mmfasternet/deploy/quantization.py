@@ -3,9 +3,9 @@ config's own pipeline and data preprocessor make, with the quantiser that suits 
 that will run it (measured side by side: docs/deploy.md):
 
 - OpenVINO: ``nncf.quantize`` on the OpenVINO model read from the ONNX file, saved as
-  OpenVINO IR (``.xml`` and ``.bin``), with 7-bit weights (NNCF's overflow fix, for CPUs
-  without VNNI) and activation ranges from the calibration set's extremes, calibrated on
-  the images on which the fp32 model returns no empty output. NNCF quantises the inputs of
+  OpenVINO IR (``.xml`` and ``.bin``), with 8-bit weights on a CPU with VNNI or AMX and
+  7-bit ones elsewhere (:func:`openvino_weight_bits`) and activation ranges from the
+  calibration set's extremes, calibrated on the images on which the fp32 model returns no empty output. NNCF quantises the inputs of
   convolutions and matrix products and leaves GELU, ReLU and the residual adds to
   OpenVINO's fused int8 kernels. (NNCF's ONNX output is not used: OpenVINO 2026.4 computes
   FasterNet wrongly from it, and ONNX Runtime runs it slower than fp32, since it fuses a
@@ -32,7 +32,8 @@ from mmengine.config import Config
 
 from mmfasternet.fileio import replaced_atomically
 from .evaluation import deploy_task
-from .runtimes import IR_METADATA, DeployError, RuntimeModel, import_runtime
+from .runtimes import (IR_METADATA, DeployError, RuntimeModel, cpu_name_and_flags,
+                       import_runtime)
 
 DEFAULT_CALIBRATION_IMAGES = 100
 # The layers whose outputs are a head's result: box deltas, class, mask and pixel logits.
@@ -122,6 +123,19 @@ def stays_fp32(name: str) -> bool:
     return outside or any(f'/{layer}/' in name for layer in HEAD_OUTPUT_LAYERS)
 
 
+def openvino_weight_bits() -> int:
+    """The bits of NNCF's int8 weights for this CPU: 8 with VNNI (``avx512_vnni``,
+    ``amx_int8``), whose int8 kernels add u8 x s8 products in 32 bits (7 in the first layer
+    only, NNCF's default); 7 elsewhere (AVX2,
+    AVX-512F), where pairs of products are added in 16 bits, which 8-bit weights overflow
+    (NNCF's overflow fix in every layer). Measured on the toy demo detector, rescaled test,
+    bbox mAP against fp32: on the AMD EPYC (AVX2) 0.727 with 8 bits and 0.738 with 7 (fp32
+    0.741); on the AMX Xeon 0.738 with 8 bits and 0.726 with 7 (fp32 0.739). The file keeps
+    the count in its metadata (``weight_bits``): one made on a VNNI CPU loses accuracy on a
+    CPU without it."""
+    return 8 if {'avx512_vnni', 'amx_int8'} & set(cpu_name_and_flags()[1]) else 7
+
+
 def openvino_fp32_ops(fp32_nodes: Sequence, model) -> List[str]:
     """The ops of ``model`` (OpenVINO's reading of the ONNX file) that stay fp32: those
     named after a node that does (:func:`stays_fp32`) or that compute the output of one of
@@ -147,21 +161,20 @@ def _nncf_quantize(fp32_path: str, feeds: Sequence[Feeds], fp32_nodes: Sequence,
     if not feeds:
         raise CalibrationError(f'{fp32_path} returns empty outputs (no detections) on every '
                                f'calibration image: train it, or calibrate on other images')
-    metadata = dict(metadata, calibration_images=str(len(feeds)))
+    bits = openvino_weight_bits()
+    metadata = dict(metadata, calibration_images=str(len(feeds)), weight_bits=str(bits))
     keep_fp32 = openvino_fp32_ops(fp32_nodes, model)
-    # Weights of 7 bits in every layer (NNCF's overflow fix; its default is the first layer
-    # only): int8 kernels without VNNI (AVX2, AVX-512F) add pairs of u8 x s8 products in 16
-    # bits, which 8-bit weights overflow. Activation ranges from the calibration set's
-    # minimum and maximum (NNCF's default averages each image's, and clips what FasterNet
-    # needs). On the AMD EPYC here (AVX2), toy detector bbox mAP 0.727 -> 0.738 with the
-    # first (fp32 0.741), toy classifier top-1 82.0 -> 87.5 with the second (fp32 87.3).
+    # Activation ranges from the calibration set's minimum and maximum (NNCF's default
+    # averages each image's, and clips what FasterNet needs): on the AMD EPYC here, toy
+    # classifier top-1 82.0 -> 87.5 (fp32 87.3).
     from nncf.quantization.advanced_parameters import (AdvancedQuantizationParameters,
                                                        OverflowFix)
     from nncf.quantization.range_estimator import RangeEstimatorParametersSet
     quantized = nncf.quantize(model, nncf.Dataset(feeds), subset_size=len(feeds),
                               preset=nncf.QuantizationPreset.PERFORMANCE,
                               advanced_parameters=AdvancedQuantizationParameters(
-                                  overflow_fix=OverflowFix.ENABLE,
+                                  overflow_fix=(OverflowFix.FIRST_LAYER if bits == 8
+                                                else OverflowFix.ENABLE),
                                   activations_range_estimator_params=(
                                       RangeEstimatorParametersSet.MINMAX)),
                               ignored_scope=nncf.IgnoredScope(names=keep_fp32, validate=False))
