@@ -5,11 +5,12 @@ that will run it (measured side by side: docs/deploy.md):
 - OpenVINO: ``nncf.quantize`` on the OpenVINO model read from the ONNX file, saved as
   OpenVINO IR (``.xml`` and ``.bin``), with 8-bit weights on a CPU with VNNI or AMX and
   7-bit ones elsewhere (:func:`openvino_weight_bits`) and activation ranges from the
-  calibration set's extremes, calibrated on the images on which the fp32 model returns no empty output. NNCF quantises the inputs of
-  convolutions and matrix products and leaves GELU, ReLU and the residual adds to
-  OpenVINO's fused int8 kernels. (NNCF's ONNX output is not used: OpenVINO 2026.4 computes
-  FasterNet wrongly from it, and ONNX Runtime runs it slower than fp32, since it fuses a
-  conv into its int8 kernel only when the conv's output is quantised too.)
+  calibration set's extremes, calibrated on the images on which the fp32 model returns no
+  empty output. NNCF quantises the inputs of convolutions and matrix products and leaves
+  GELU, ReLU and the residual adds to OpenVINO's fused int8 kernels. (NNCF's ONNX output
+  is not used: OpenVINO 2026.4 computes FasterNet wrongly from it, and ONNX Runtime runs it
+  slower than fp32, since it fuses a conv into its int8 kernel only when the conv's output
+  is quantised too.)
 - ONNX Runtime: ``onnxruntime.quantization.quantize_static`` to an ONNX file with
   QuantizeLinear/DequantizeLinear pairs (per-channel int8 weights, uint8 activations), which
   OpenVINO runs too.
@@ -126,13 +127,12 @@ def stays_fp32(name: str) -> bool:
 def openvino_weight_bits() -> int:
     """The bits of NNCF's int8 weights for this CPU: 8 with VNNI (``avx512_vnni``,
     ``amx_int8``), whose int8 kernels add u8 x s8 products in 32 bits (7 in the first layer
-    only, NNCF's default); 7 elsewhere (AVX2,
-    AVX-512F), where pairs of products are added in 16 bits, which 8-bit weights overflow
-    (NNCF's overflow fix in every layer). Measured on the toy demo detector, rescaled test,
-    bbox mAP against fp32: on the AMD EPYC (AVX2) 0.727 with 8 bits and 0.738 with 7 (fp32
-    0.741); on the AMX Xeon 0.738 with 8 bits and 0.726 with 7 (fp32 0.739). The file keeps
-    the count in its metadata (``weight_bits``): one made on a VNNI CPU loses accuracy on a
-    CPU without it."""
+    only, NNCF's default); 7 elsewhere (AVX2, AVX-512F), where pairs of products are added
+    in 16 bits, which 8-bit weights overflow (NNCF's overflow fix in every layer). Toy demo
+    detector bbox mAP: on the AMD EPYC (AVX2, toy scale) 0.727 with 8 bits and 0.738 with 7
+    (fp32 0.741); on the AMX Xeon (test rescaled to 333) 0.738 with 8 bits and 0.726 with 7
+    (fp32 0.739). The file keeps the count in its metadata (``weight_bits``): one made on a
+    VNNI CPU loses accuracy on a CPU without it."""
     return 8 if {'avx512_vnni', 'amx_int8'} & set(cpu_name_and_flags()[1]) else 7
 
 

@@ -69,13 +69,14 @@ class NamingCompose(Compose):
                                ) from error
 
 
-def _leaf_datasets(dataset) -> Iterator[BaseDataset]:
-    """The datasets inside wrappers such as RepeatDataset or ConcatDataset."""
+def _built_leaves(dataset) -> Iterator[BaseDataset]:
+    """The built datasets inside wrappers such as RepeatDataset or ConcatDataset (the data
+    check walks their configs instead)."""
     if hasattr(dataset, 'datasets'):
         for child in dataset.datasets:
-            yield from _leaf_datasets(child)
+            yield from _built_leaves(child)
     elif hasattr(dataset, 'dataset'):
-        yield from _leaf_datasets(dataset.dataset)
+        yield from _built_leaves(dataset.dataset)
     else:
         yield dataset
 
@@ -88,7 +89,7 @@ class NameFailingSamplesHook(Hook):
 
     @staticmethod
     def _wrap(loop) -> None:
-        for dataset in _leaf_datasets(loop.dataloader.dataset):
+        for dataset in _built_leaves(loop.dataloader.dataset):
             pipeline = getattr(dataset, 'pipeline', None)
             if isinstance(pipeline, Compose) and not isinstance(pipeline, NamingCompose):
                 dataset.pipeline = NamingCompose(pipeline.transforms)
