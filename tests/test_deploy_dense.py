@@ -14,8 +14,9 @@ from mmdet.testing import demo_mm_inputs
 
 from conftest import REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms, run_tool
 from toy_configs import write_toy_config
-from mmfasternet.deploy.detector import (OnnxDetector, export_detector_onnx, match_detections,
-                                        paste_masks)
+from mmfasternet.deploy.mask_rcnn_graph import export_mask_rcnn_onnx, paste_masks
+from mmfasternet.deploy.parity import match_detections
+from mmfasternet.deploy.runtime_models import RuntimeDetector
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 
@@ -36,11 +37,11 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
     reference = MODELS.build(cfg.model).eval()
     reference.load_state_dict(model.state_dict())
     path = str(tmp_path / 'det.onnx')
-    export_detector_onnx(model, path, shape=(128, 128))
+    export_mask_rcnn_onnx(model, path, shape=(128, 128))
     graph = list(onnx_nodes(onnx.load(path).graph))
     assert {node.domain for node in graph} == {''}  # ONNX's own operators only
     assert {'NonMaxSuppression', 'RoiAlign', 'MatMul'} <= {node.op_type for node in graph}
-    onnx_model = OnnxDetector(path, reference.data_preprocessor, num_classes=4)
+    exported = RuntimeDetector(path, reference)
     # (resized image, original image): 333x333 from 250x250, and 1.6x keeping the ratio.
     for img_shape, ori_shape in [((333, 333), (250, 250)), ((192, 312), (120, 195))]:
         packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, *img_shape)], num_items=[2],
@@ -53,7 +54,7 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
             assert data['inputs'].shape[2] % 32 == 0 and data['inputs'].shape[2:] != img_shape
             expected = reference.predict(data['inputs'], data['data_samples'],
                                          rescale=True)[0].pred_instances
-        got = onnx_model.run(data['inputs'], data['data_samples'][0].metainfo)
+        got = exported.run(data['inputs'], data['data_samples'][0].metainfo)
         assert len(expected) > 20
         assert got['masks'].shape[1:] == ori_shape
         assert match_detections(expected, got) == []

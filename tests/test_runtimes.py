@@ -11,8 +11,9 @@ import torch
 from mmfasternet import FasterNet
 from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
 from mmfasternet.deploy import DeployError, MissingRuntime, export_onnx, open_runtime
-from mmfasternet.deploy.quantization import agreement, quantize_model
+from mmfasternet.deploy.quantization import quantize_model
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
+from mmfasternet.tasks import CLASSIFIER
 
 from conftest import randomize_norms
 
@@ -112,7 +113,7 @@ def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
 def test_agreement_of_a_model_with_itself_is_complete(backbone_file):
     path, _ = backbone_file
     fp32 = open_runtime(path)
-    line = agreement('classifier', fp32, fp32, images(3))
+    line = CLASSIFIER.agreement_of(fp32, fp32, images(3))
     assert line == ('top-1 agrees on 100.0% of 3 images; largest logit error 0.0% of the '
                     'largest logit')
 

@@ -154,8 +154,8 @@ def test_a_corrupt_image_is_found_by_check_images_or_named_when_the_run_reaches_
         'broken image), then start again.']
 
 
-def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(tmp_path,
-                                                                      tiny_toy_coco):
+def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(
+        tmp_path, tiny_toy_coco):
     data = toy_coco_copy(tmp_path, tiny_toy_coco)
     result, work = train_toy_detector(tmp_path, data, check=True)
     (data / 'train' / '00005.jpg').unlink()
@@ -274,7 +274,7 @@ def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_
 
 @pytest.mark.parametrize('options, message', [
     (['missing'], "argument --cfg-options: expected KEY=VALUE items, got 'missing' (e.g. "
-                   "train_dataloader.batch_size=4)"),
+                  "train_dataloader.batch_size=4)"),
     (['train_dataloder.batch_size=2'],
      "argument --cfg-options: train_dataloder is not in the config; did you mean "
      "'train_dataloader'?"),

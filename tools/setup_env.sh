@@ -8,10 +8,10 @@
 # `make setup` uses requirements.txt (Python 3.11, torch 2.14.1); `make setup-compat` uses
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
-# Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops: about
-# 6-7 minutes on 2 cores with -g0, against either torch) is cached under
+# Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
+# tools/mmcv_wheel.sh: about 6-7 minutes on 2 cores, against either torch) is cached under
 # $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
-# machine builds it. The build prints one line per compiled object, so it shows progress.
+# machine builds it. The build prints its progress.
 set -euo pipefail
 
 (($# >= 3)) || { echo "usage: $0 VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]" >&2; exit 2; }
@@ -19,7 +19,6 @@ VENV=$1
 PYTHON=$2
 REQUIREMENTS=$3
 EXTRA_REQUIREMENTS=("${@:4}")
-CACHE=${MMFASTERNET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmfasternet}
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nsetup failed: %s\n' "$*" >&2; exit 1; }
@@ -58,46 +57,11 @@ step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resource
 step "torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION"
 "${PIP[@]}" install -q "${CONSTRAINTS[@]}" "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
-# Compile mmcv's ops from the sdist in $1, printing ninja's [done/total] counter as it goes.
-build_mmcv_wheel() {
-  local src=$1 out=$2 log=$1.log started=$SECONDS
-  if "$PY" -c 'import sys, torch; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) < (2, 10))'; then
-    # torch >= 2.10 headers require C++20; mmcv 2.1.0 hard-codes C++17 for its extension.
-    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
-    grep -q -- '-std=c++20' "$src/setup.py" || die "could not switch mmcv's setup.py to -std=c++20"
-  fi
-  # -g0: Python's build flags ask for debug info, which costs compile time and wheel size.
-  if ! (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} CFLAGS="${CFLAGS:-} -g0" \
-      "$PY" -m pip wheel -v --no-deps --no-build-isolation . -w "$out") 2>&1 | tee "$log" \
-      | while IFS= read -r line; do
-          if [[ $line =~ ^[[:space:]]*\[([0-9]+)/([0-9]+)\] ]]; then
-            printf '    compiled %s/%s objects (%dm%02ds)\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" \
-              $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60))
-          fi
-        done; then
-    tail -n 40 "$log" >&2
-    die "mmcv build failed (log: $log)"
-  fi
-  ls "$out"/mmcv-*.whl >/dev/null 2>&1 || die "mmcv build wrote no wheel (log: $log)"
-}
-
-py_tag=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-wheel_dir=$CACHE/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$py_tag
 if ! "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null \
    || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
-  if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
-    step "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (first time on this machine)"
-    build=$(mktemp -d)
-    "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
-      "mmcv==$MMCV_VERSION" -d "$build"
-    tar -xzf "$build"/mmcv-$MMCV_VERSION.tar.gz -C "$build"
-    rm -rf "$wheel_dir.partial" && mkdir -p "$wheel_dir.partial"
-    build_mmcv_wheel "$build/mmcv-$MMCV_VERSION" "$wheel_dir.partial"
-    rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
-    rm -rf "$build"
-  fi
-  step "installing cached mmcv wheel from $wheel_dir"
-  "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
+  wheel=$(bash "$(dirname "$0")/mmcv_wheel.sh" "$PY" "$MMCV_VERSION")
+  step "installing the mmcv wheel $wheel"
+  "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
 fi
 
 step "OpenMMLab task libraries, test tools and mmfasternet (editable)"

@@ -14,6 +14,7 @@ from mmfasternet.deploy import BACKENDS, PRECISIONS, switch_to_deploy
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
                                             load_tool_config, parse_tool_args,
                                             stops_with_a_message)
+from mmfasternet.tasks import task_of
 from mmfasternet.visualization import enable_prediction_drawing
 
 
@@ -57,10 +58,9 @@ def main() -> None:
                           checkpoints=[] if exported else [args.checkpoint])
     with stops_with_a_message(cfg):
         if exported:
-            from mmfasternet.deploy.evaluation import runtime_test_model
-            runner.model = runtime_test_model(runner.model, args.checkpoint,
-                                              backend=args.backend, precision=args.precision,
-                                              threads=args.threads)
+            runner.model = task_of(runner.model).runtime_model(
+                args.checkpoint, runner.model, backend=args.backend, precision=args.precision,
+                threads=args.threads)
         else:
             load_model_weights(runner.model, args.checkpoint)
         if args.fuse_conv_bn and not exported:

@@ -14,19 +14,7 @@ from mmengine.registry import MODELS, init_default_scope
 
 import mmfasternet  # noqa: F401  registers FasterNet
 from mmfasternet.deploy import switch_to_deploy
-
-
-def _data_samples(scope: str, shape: Tuple[int, int]):
-    h, w = shape
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
-                batch_input_shape=(h, w), scale_factor=(1.0, 1.0))
-    if scope == 'mmdet':
-        from mmdet.structures import DetDataSample
-        return [DetDataSample(metainfo=meta)]
-    if scope == 'mmseg':
-        from mmseg.structures import SegDataSample
-        return [SegDataSample(metainfo=meta)]
-    return None
+from mmfasternet.tasks import task_of_config
 
 
 def load_config(path: str) -> Config:
@@ -78,7 +66,7 @@ def tensor_model(cfg: Config, shape: Tuple[int, int], mode: str = 'tensor') -> T
     inputs: with ``mode='tensor'`` backbone, neck and heads, no post-processing; with
     ``mode='predict'`` the whole inference of a detector or segmentor (NMS, masks, class
     maps), as its ``predict`` runs it."""
-    samples = _data_samples(cfg.get('default_scope'), shape)
+    samples = task_of_config(cfg).data_samples(tuple(shape))
     kwargs = dict(mode=mode) if samples is None else dict(data_samples=samples, mode=mode)
     return TensorForward(build_model(cfg), **kwargs)
 

@@ -1,10 +1,12 @@
-"""Deployment: BN folding for every model (:mod:`.folding`), ONNX export of backbones and
-classifiers (:mod:`.export`), the runtimes that run the files, ONNX Runtime and OpenVINO
-(:mod:`.runtimes`), int8 quantisation calibrated on a config's data (:mod:`.quantization`),
-whole Mask R-CNN detectors with their post-processing (:mod:`.detector`), mmseg segmentors
-(:mod:`.segmentor`) and the runtime models that ``tools/test.py`` evaluates files with
-(:mod:`.evaluation`, :mod:`.classifier`). Those that need mmdet, mmseg, mmpretrain, NNCF or
-OpenVINO are imported on use."""
+"""Deployment: BN folding for every model (:mod:`.folding`); ONNX export of backbones and
+classifiers (:mod:`.export`), of whole Mask R-CNN detectors with their post-processing
+(:mod:`.mask_rcnn_graph`) and of mmseg segmentors (:mod:`.segmentor_graph`); the runtimes
+that run the files, ONNX Runtime and OpenVINO (:mod:`.runtimes`); the runtime models that
+``tools/test.py`` evaluates files with (:mod:`.runtime_models`); parity checks against
+PyTorch and between files (:mod:`.parity`); int8 quantisation calibrated on a config's data
+(:mod:`.quantization`). Which of these a model takes is decided in one place,
+:mod:`mmfasternet.tasks`. What needs mmdet, mmseg, mmpretrain, NNCF or OpenVINO is imported
+on use."""
 from .export import NotExportable, check_input_size, export_onnx, require_exportable
 from .folding import switch_to_deploy
 from .onnxruntime import OnnxRuntimeModel, onnxruntime_session

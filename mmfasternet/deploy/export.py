@@ -97,14 +97,3 @@ def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
         onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
         onnx.save(model, tmp)
     return os.path.getsize(path)
-
-
-def check_num_classes(runtime, path: str, num_classes: int) -> None:
-    """Raise :class:`.runtimes.DeployError` unless the exported ``path`` (a
-    :class:`.runtimes.RuntimeModel` of it) records ``num_classes``, the class count of the
-    config it is tested with."""
-    exported = runtime.metadata.get('num_classes')
-    if exported != str(num_classes):
-        raise DeployError(f'{path} was exported for {exported} classes, but the config has '
-                          f'{num_classes}: export it from this config, or test it with the '
-                          f'config it came from')

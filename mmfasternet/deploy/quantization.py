@@ -24,7 +24,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -32,9 +32,8 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from mmfasternet.fileio import replaced_atomically
-from .evaluation import deploy_task
-from .runtimes import (IR_METADATA, DeployError, RuntimeModel, cpu_name_and_flags,
-                       import_runtime)
+from mmfasternet.tasks import task_of
+from .runtimes import IR_METADATA, DeployError, cpu_name_and_flags, import_runtime
 
 DEFAULT_CALIBRATION_IMAGES = 100
 # The layers whose outputs are a head's result: box deltas, class, mask and pixel logits.
@@ -61,25 +60,6 @@ def calibration_loader(cfg: Config) -> str:
                            'calibration images from')
 
 
-def model_feeds(task: str, data: dict, input_shapes: Dict[str, tuple]) -> Feeds:
-    """The exported file's inputs for one preprocessed batch ``data`` of one image.
-
-    A segmentor file takes a static size: the image's top-left crop of that size, padded
-    with zeros (the mean, after normalisation) where the image is smaller.
-    """
-    image = data['inputs']
-    if task == 'detector':
-        from .detector import detector_feeds
-        return detector_feeds(image, data['data_samples'][0].metainfo)
-    size = input_shapes['image'][2:]
-    if task == 'segmentor' and None not in size:
-        crop = image.new_zeros(1, image.shape[1], *size)
-        height, width = min(size[0], image.shape[2]), min(size[1], image.shape[3])
-        crop[:, :, :height, :width] = image[:, :, :height, :width]
-        image = crop
-    return dict(image=image.detach().cpu().numpy())
-
-
 def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
                  loader: str, images: int) -> List[Feeds]:
     """The first ``images`` images of ``cfg``'s ``loader``, through its pipeline and
@@ -103,13 +83,13 @@ def config_feeds(cfg: Config, model: nn.Module, input_shapes: Dict[str, tuple],
         sampler=dict(type='DefaultSampler', shuffle=False)))
     if len(dataloader.dataset) == 0:
         raise CalibrationError(f'{loader} has no images to calibrate on')
-    task = deploy_task(model)
+    task = task_of(model)
     feeds = []
     try:
         for batch in itertools.islice(dataloader, images):
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
-            feeds.append(model_feeds(task, data, input_shapes))
+            feeds.append(task.feeds(data, input_shapes))
     except Exception as error:
         raise CalibrationError(f'{loader}: image {len(feeds)} could not be read: '
                                f'{error}') from None
@@ -280,46 +260,3 @@ def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
              metadata, out)
     size = os.path.getsize(out)
     return size + os.path.getsize(osp.splitext(out)[0] + '.bin') if suffix == '.xml' else size
-
-
-def agreement(task: str, reference: RuntimeModel, model: RuntimeModel,
-              feeds: Iterable[Feeds]) -> str:
-    """How closely ``model`` (e.g. the int8 file) follows ``reference`` (the fp32 file) on
-    ``feeds``, in one line: top-1 agreement and logit error for a classifier, the share of
-    pixels of the same class for a segmentor, matched instances, box IoU and score error
-    for a detector."""
-    pairs = [(reference.run(f), model.run(f)) for f in feeds]
-    if task == 'classifier':
-        same = np.mean([np.argmax(a[0]) == np.argmax(b[0]) for a, b in pairs])
-        error = max(float(np.abs(a[0] - b[0]).max() / (np.abs(a[0]).max() + 1e-12))
-                    for a, b in pairs)
-        return (f'top-1 agrees on {100 * same:.1f}% of {len(pairs)} images; largest logit '
-                f'error {100 * error:.1f}% of the largest logit')
-    if task == 'segmentor':
-        same = np.mean([np.mean(a[0] == b[0]) for a, b in pairs])
-        return f'the class maps agree on {100 * same:.2f}% of pixels ({len(pairs)} images)'
-    return _detection_agreement(pairs)
-
-
-def _detection_agreement(pairs) -> str:
-    from torchvision.ops import box_iou
-    found = matched = 0
-    ious, score_errors = [], []
-    for (boxes, scores, labels, _), (boxes2, scores2, labels2, _) in pairs:
-        found += len(boxes)
-        if not len(boxes) or not len(boxes2):
-            continue
-        iou = box_iou(torch.from_numpy(boxes), torch.from_numpy(boxes2)).numpy()
-        iou[labels[:, None] != labels2[None, :]] = 0
-        for i in range(len(boxes)):
-            j = int(iou[i].argmax())
-            if iou[i, j] >= 0.5:
-                matched += 1
-                ious.append(iou[i, j])
-                score_errors.append(abs(float(scores[i] - scores2[j])))
-                iou[:, j] = 0
-    if not found:
-        return f'no detections in the reference on {len(pairs)} images'
-    return (f'{matched} of {found} reference detections found again (same label, box IoU '
-            f'>= 0.5) on {len(pairs)} images; mean IoU {np.mean(ious or [0]):.3f}, mean '
-            f'score difference {np.mean(score_errors or [0]):.3f}')

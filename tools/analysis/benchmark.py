@@ -18,7 +18,6 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
@@ -32,6 +31,7 @@ from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
                                 write_text_atomically)
+from mmfasternet.tasks import DETECTOR, task_of_config  # noqa: E402
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
 # mmpretrain gives the same architectures.
@@ -162,31 +162,22 @@ def paths_table(args, workdir: str) -> list:
     return lines
 
 
-def export_whole_model(cfg, model: torch.nn.Module, shape, path: str) -> None:
-    """Export a detector (with its post-processing) or a segmentor (to class maps)."""
-    if cfg.default_scope == 'mmdet':
-        from mmfasternet.deploy.detector import export_detector_onnx
-        export_detector_onnx(model, path, shape=shape)
-    else:
-        from mmfasternet.deploy.segmentor import export_segmentor_onnx
-        export_segmentor_onnx(model, path, shape)
-
-
 def dense_table(args, workdir: str) -> list:
     """Whole Mask R-CNN and UperNet inference with FasterNet-S against the same with
     ResNet-50: PyTorch eval, PyTorch folded and ONNX Runtime, on one thread and on all
     cores, each thread count timed round-robin."""
     lines = ['| model | input | backbone | params (M) | GMACs | threads | eval (ms) | '
              'folded (ms) | ONNX Runtime (ms) | ORT / eval |', '|---' * 10 + '|']
-    for task, (ours, peer, shape) in DENSE_PAIRS.items():
+    for name, (ours, peer, shape) in DENSE_PAIRS.items():
         x = torch.randn(1, 3, *shape)
         models, sizes, files = {}, {}, {}
         for backbone, config in (('FasterNet-S', ours), ('ResNet-50', peer)):
             cfg = load_config(config)  # building a segmentor changes its config: copy it
+            task = task_of_config(cfg)
             models[backbone] = tensor_model(copy.deepcopy(cfg), shape, mode='predict')
             sizes[backbone] = count_model(tensor_model(copy.deepcopy(cfg), shape), (x, ))
-            files[backbone] = osp.join(workdir, f'{task}-{backbone}.onnx')
-            export_whole_model(cfg, models[backbone].model, shape, files[backbone])
+            files[backbone] = osp.join(workdir, f'{name}-{backbone}.onnx')
+            task.export(models[backbone].model, files[backbone], shape)
         for threads in (1, os.cpu_count()):
             torch.set_num_threads(threads)
             calls = {}
@@ -194,12 +185,12 @@ def dense_table(args, workdir: str) -> list:
                 calls[backbone, 'eval'] = model, x
                 calls[backbone, 'folded'] = inference_path(model, 'folded', x)
                 runtime = open_runtime(files[backbone], threads=threads)
-                calls[backbone, 'onnxruntime'] = runtime.run, whole_model_feeds(task, x)
+                calls[backbone, 'onnxruntime'] = runtime.run, task.image_feeds(x)
             latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
                                              warmup=1)
             for backbone in models:
                 eval_ms, ort_ms = latency[backbone, 'eval'], latency[backbone, 'onnxruntime']
-                lines.append(f'| {task} | {shape[1]}x{shape[0]} | {backbone} | '
+                lines.append(f'| {name} | {shape[1]}x{shape[0]} | {backbone} | '
                              f'{sizes[backbone]["params_m"]:.1f} | '
                              f'{sizes[backbone]["gflops"]:.1f} | {threads} | {eval_ms:.0f} | '
                              f'{latency[backbone, "folded"]:.0f} | {ort_ms:.0f} | '
@@ -207,19 +198,6 @@ def dense_table(args, workdir: str) -> list:
                 print(lines[-1], flush=True)
     torch.set_num_threads(args.threads)
     return lines
-
-
-def whole_model_feeds(task: str, x: torch.Tensor) -> dict:
-    """The inputs of a whole exported ``task`` model (a key of :data:`DENSE_PAIRS`) for the
-    image ``x``: a detector takes it padded to a multiple of 32, with its metainfo."""
-    if task != 'Mask R-CNN':
-        return dict(image=x.numpy())
-    height, width = x.shape[2:]
-    image = x.new_zeros(1, 3, -(-height // 32) * 32, -(-width // 32) * 32)
-    image[:, :, :height, :width] = x
-    size = np.array([height, width], dtype=np.int64)
-    return dict(image=image.numpy(), img_shape=size, scale_factor=np.ones(2, np.float32),
-                ori_shape=size)
 
 
 def ratio_table(latency: dict, names: list, pairs: list, rows: list) -> list:
@@ -255,16 +233,15 @@ def low_precision_tables(args, workdir: str) -> tuple:
     lines = ratio_table(latency, names, list(PATH_PAIRS), rows)
     print('\n'.join(lines), flush=True)
     del calls  # the runtimes' memory, before the detectors are quantised
-    from mmfasternet.deploy.detector import export_detector_onnx
     ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
     files = {}
     for backbone, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
         fp32 = osp.join(workdir, f'{backbone.replace(" ", "_")}.onnx')
-        feeds = whole_model_feeds('Mask R-CNN', torch.randn(1, 3, *shape))
+        feeds = DETECTOR.image_feeds(torch.randn(1, 3, *shape))
         detector = tensor_model(load_config(config), shape, mode='predict').model
         with torch.no_grad():  # every proposal scores one class high: a busy image
             detector.roi_head.bbox_head.fc_cls.bias[0] = 10
-        export_detector_onnx(detector, fp32, shape=feeds['image'].shape[2:])
+        DETECTOR.export(detector, fp32, feeds['image'].shape[2:])
         files[backbone] = fp32, quantized_copies(fp32, [feeds] * 2), feeds
     # One round-robin per row: eight whole detectors open at once do not fit in 24 GB.
     dense_latency = {}

@@ -17,10 +17,10 @@ from mmengine.config import Config
 from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, load_model_weights
-from mmfasternet.deploy import (NotExportable, OnnxRuntimeModel, check_input_size,
-                                export_onnx)
-from mmfasternet.deploy.evaluation import deploy_task
+from mmfasternet.deploy import NotExportable, check_input_size, export_onnx
+from mmfasternet.deploy.parity import tensor_parity
 from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.tasks import task_of
 
 
 def test_batches(cfg: Config, images: int):
@@ -35,42 +35,10 @@ def test_batches(cfg: Config, images: int):
     return itertools.islice(loader, images)
 
 
-def verify(cfg: Config, reference: torch.nn.Module, path: str, images: int) -> None:
-    """Compare ONNX Runtime with PyTorch on the first ``images`` test images of ``cfg``;
-    exit with status 1 when they differ."""
-    if deploy_task(reference) == 'detector':
-        from mmfasternet.deploy.detector import OnnxDetector, detector_parity
-        onnx_model = OnnxDetector(path, reference.data_preprocessor,
-                                  reference.roi_head.bbox_head.num_classes)
-        count, problems = detector_parity(reference, onnx_model, test_batches(cfg, images))
-        agreed = (f'all {count} instances agree (boxes within 1e-2 px, scores within 1e-4, '
-                  f'same labels, mask IoU >= 0.99)')
-    else:
-        from mmfasternet.deploy.segmentor import segmentor_parity
-        count, problems = segmentor_parity(reference, path, test_batches(cfg, images))
-        agreed = f'the class maps agree on at least 99.9% of every image ({count} pixels)'
-    if problems:
-        raise SystemExit('ONNX Runtime differs from PyTorch:\n  ' + '\n  '.join(problems))
-    print(f'ONNX Runtime vs PyTorch on {images} test images: {agreed}')
-
-
-def export_dense(cfg: Config, model: torch.nn.Module, args: argparse.Namespace) -> int:
-    """Export a detector or segmentor; the size exported with."""
-    from mmfasternet.deploy import NotExportable
-    try:
-        if deploy_task(model) == 'detector':
-            from mmfasternet.deploy.detector import export_detector_onnx
-            return export_detector_onnx(model, args.out, shape=tuple(args.shape or (800, 1344)))
-        from mmfasternet.deploy.segmentor import export_segmentor_onnx, export_shape
-        shape = export_shape(cfg.model.test_cfg, args.shape or (512, 512))
-        return export_segmentor_onnx(model, args.out, shape, with_logits=args.seg_logits)
-    except NotExportable as error:
-        raise SystemExit(f'pytorch2onnx: {error}; nothing was written') from None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('model', help='a detector or classifier config, or backbone:<arch>')
+    parser.add_argument('model', help='a detector, segmentor or classifier config, or '
+                        'backbone:<arch>')
     parser.add_argument('out', help='.onnx file to write')
     parser.add_argument('--checkpoint', help='weights to load strictly first: official, '
                         'timm or mmpretrain layout, a file or a URL')
@@ -82,53 +50,58 @@ def main() -> None:
                         help='ONNX opset of classifiers and backbones: 20 on torch >= 2.6 '
                         '(default), 17 before; detectors use 17')
     parser.add_argument('--verify', action='store_true',
-                        help='run the file in ONNX Runtime and compare with PyTorch (a '
-                        'detector on the first --verify-images test images of its config)')
+                        help='run the file in ONNX Runtime and compare with PyTorch: a '
+                        'detector or segmentor on the first --verify-images test images of '
+                        'its config, a classifier or backbone on as many random images')
     parser.add_argument('--verify-images', type=int, default=4)
     parser.add_argument('--seg-logits', action='store_true',
                         help='a segmentor also returns its logits (tools/test.py needs them)')
     args = parser.parse_args()
     cfg = None
     if args.model.startswith('backbone:'):
-        model, kwargs = FasterNet(args.model.split(':', 1)[1]), {}
+        model = FasterNet(args.model.split(':', 1)[1])
     else:
         cfg = Config.fromfile(args.model)
-        model, kwargs = build_model(cfg), dict(mode='tensor')
+        model = build_model(cfg)
     if args.shape:
         try:
             check_input_size(model, *args.shape)
         except NotExportable as error:
             parser.error(f'--shape: {error}')
     with stops_with_a_message(prefix='pytorch2onnx: '):
-        export(args, cfg, model, kwargs)
+        export(args, cfg, model)
 
 
-def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Module,
-           kwargs: dict) -> None:
-    """Load the weights, export, and with ``--verify`` compare with PyTorch."""
+def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Module) -> None:
+    """Load the weights, export, and with ``--verify`` compare with PyTorch: a config's
+    model as its task says (:mod:`mmfasternet.tasks`), a bare backbone on random images."""
     if args.checkpoint and isinstance(model, FasterNet):
         load_backbone_weights(model, args.checkpoint)
     elif args.checkpoint:
         load_model_weights(model, args.checkpoint)
     model.eval()
     reference = copy.deepcopy(model)
-    if cfg is not None and deploy_task(model) in ('detector', 'segmentor'):
-        size = export_dense(cfg, model, args)
-        print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
-        if args.verify:
-            verify(cfg, reference, args.out, args.verify_images)
-        return
-    size = export_onnx(model, args.out, shape=(1, 3, *(args.shape or (224, 224))),
-                       opset=args.opset, **kwargs)
+    task = None if cfg is None else task_of(model)
+    try:
+        if task is None:
+            size = export_onnx(model, args.out, shape=(1, 3, *(args.shape or (224, 224))),
+                               opset=args.opset)
+        else:
+            size = task.export(model, args.out, args.shape, opset=args.opset,
+                               with_logits=args.seg_logits)
+    except NotExportable as error:
+        raise SystemExit(f'pytorch2onnx: {error}; nothing was written') from None
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
-    if args.verify:
-        x = torch.randn(1, 3, *(args.shape or (224, 224)))
-        with torch.no_grad():
-            expected = reference(x, **kwargs)
-        got = OnnxRuntimeModel(args.out)(x)
-        pairs = zip(got, expected) if isinstance(got, tuple) else [(got, expected)]
-        diff = max((a - b).abs().max().item() for a, b in pairs)
-        print(f'ONNX Runtime vs PyTorch (eval mode, BN not folded): max abs diff {diff:.2e}')
+    if not args.verify:
+        return
+    if task is None:
+        parity = tensor_parity(reference, args.out, args.verify_images)
+    else:
+        parity = task.parity(reference, args.out, args.verify_images,
+                             lambda images: test_batches(cfg, images))
+    if parity.problems:
+        raise SystemExit('ONNX Runtime differs from PyTorch:\n  ' + '\n  '.join(parity.problems))
+    print(f'ONNX Runtime vs PyTorch on {parity.agreed}')
 
 
 if __name__ == '__main__':

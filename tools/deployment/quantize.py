@@ -16,11 +16,11 @@ from mmengine.config import Config
 
 from mmfasternet.analysis import build_model
 from mmfasternet.deploy import open_runtime
-from mmfasternet.deploy.evaluation import deploy_task
 from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, QUANTIZERS,
-                                             agreement, calibration_loader,
-                                             check_quantizable, config_feeds, quantize_model)
+                                             calibration_loader, check_quantizable,
+                                             config_feeds, quantize_model)
 from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.tasks import task_of
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     with stops_with_a_message(prefix='quantize: '):
         fp32 = open_runtime(args.model, args.backend)
         check_quantizable(args.model, args.out, args.backend)
-        task = deploy_task(model)
+        task = task_of(model)
         loader = calibration_loader(cfg)
         feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
         print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
@@ -57,7 +57,7 @@ def main() -> None:
         if args.verify_images:
             test = config_feeds(cfg, model, fp32.input_shapes, 'test_dataloader',
                                 args.verify_images)
-            print(f'int8 vs fp32 in {args.backend}: {agreement(task, fp32, int8, test)}')
+            print(f'int8 vs fp32 in {args.backend}: {task.agreement_of(fp32, int8, test)}')
 
 
 if __name__ == '__main__':

@@ -19,21 +19,19 @@ image's size, as ``predict(..., rescale=True)`` does.
 """
 import copy
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
-from mmengine.model import BaseModel
 from torch import Tensor
 
-from .export import check_num_classes, export_graph_onnx, require_exportable
+from .export import export_graph_onnx, require_exportable
 from .folding import switch_to_deploy
-from .runtimes import open_runtime
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
-DETECTOR_OPSET = 17
+MASK_RCNN_OPSET = 17
 # The largest log-ratio of a decoded box's size to its prior's: mmdet's ``wh_ratio_clip``
 # of 16 / 1000, which its RPN and box heads decode with.
 MAX_RATIO = abs(math.log(16 / 1000))
@@ -97,7 +95,7 @@ def _batched_nms(boxes: Tensor, scores: Tensor, groups: Tensor, iou_threshold: f
     return torchvision.ops.nms(boxes + offsets[:, None], scores, iou_threshold)
 
 
-class DetectorGraph(nn.Module):
+class MaskRCNNGraph(nn.Module):
     """The end-to-end graph of an mmdet two-stage detector with an RPN, a standard RoI
     head, a shared-FC box head and an FCN mask head (Mask R-CNN, as in this project's
     configs). BN is folded first.
@@ -236,7 +234,7 @@ INPUTS = ('image', 'img_shape', 'scale_factor', 'ori_shape')
 OUTPUTS = ('boxes', 'scores', 'labels', 'masks')
 
 
-def detector_feeds(image: Tensor, metainfo: dict) -> Dict[str, np.ndarray]:
+def mask_rcnn_feeds(image: Tensor, metainfo: dict) -> Dict[str, np.ndarray]:
     """The exported detector's inputs for one preprocessed (1, 3, H, W) ``image`` and its
     data sample's ``metainfo``."""
     return dict(image=image.detach().cpu().numpy(),
@@ -245,8 +243,18 @@ def detector_feeds(image: Tensor, metainfo: dict) -> Dict[str, np.ndarray]:
                 ori_shape=np.array(metainfo['ori_shape'][:2], dtype=np.int64))
 
 
-def export_detector_onnx(detector: nn.Module, path: str,
-                         shape: Tuple[int, int] = (800, 1344)) -> int:
+def mask_rcnn_image_feeds(image: Tensor) -> Dict[str, np.ndarray]:
+    """The exported detector's inputs for a normalised (1, 3, H, W) ``image`` taken as the
+    original image at scale 1, padded to a multiple of 32 as mmdet's preprocessor pads."""
+    height, width = image.shape[2:]
+    padded = image.new_zeros(1, image.shape[1], -(-height // 32) * 32, -(-width // 32) * 32)
+    padded[:, :, :height, :width] = image
+    return mask_rcnn_feeds(padded, dict(img_shape=(height, width), scale_factor=(1.0, 1.0),
+                                        ori_shape=(height, width)))
+
+
+def export_mask_rcnn_onnx(detector: nn.Module, path: str,
+                          shape: Tuple[int, int] = (800, 1344)) -> int:
     """Export a Mask R-CNN (BN folded) with its post-processing to one ONNX file.
 
     Uses the TorchScript exporter at opset 17 on every supported torch (the graph's NMS
@@ -266,105 +274,9 @@ def export_detector_onnx(detector: nn.Module, path: str,
     example = (torch.zeros(1, 3, *shape), torch.tensor(shape), torch.ones(2),
                torch.tensor(shape))
     return export_graph_onnx(
-        DetectorGraph(detector).eval(), example, path, DETECTOR_OPSET, list(INPUTS),
+        MaskRCNNGraph(detector).eval(), example, path, MASK_RCNN_OPSET, list(INPUTS),
         list(OUTPUTS), dict(num_classes=detector.roi_head.bbox_head.num_classes,
                             task='instance segmentation (mmdet Mask R-CNN)'),
         dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
                       'scores': {0: 'num'}, 'labels': {0: 'num'},
                       'masks': {0: 'num', 1: 'ori_height', 2: 'ori_width'}})
-
-
-class OnnxDetector(BaseModel):
-    """An exported detector run by ONNX Runtime or OpenVINO, in the place of the PyTorch
-    model in mmdet's test loop (``tools/test.py CONFIG model.onnx``): the config's own data
-    preprocessor feeds it, and it returns detections in the original images, as
-    ``predict(..., rescale=True)`` does.
-
-    Args:
-        path (str): The ``.onnx`` file written by :func:`export_detector_onnx`, or its
-            int8 form from ``tools/deployment/quantize.py``.
-        data_preprocessor (nn.Module): The config's data preprocessor.
-        num_classes (int): The config's class count, which the file must have.
-        **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
-    """
-
-    def __init__(self, path: str, data_preprocessor: nn.Module, num_classes: int, **runtime):
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.runtime = open_runtime(path, inputs=INPUTS, outputs=OUTPUTS,
-                                    what='an exported detector', **runtime)
-        check_num_classes(self.runtime, path, num_classes)
-
-    def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
-        """The file's outputs for one preprocessed (1, 3, H, W) image and its metainfo."""
-        outputs = dict(zip(OUTPUTS, self.runtime.run(detector_feeds(image, metainfo))))
-        # OpenVINO gives no detections empty (0, 0, 0) masks: the image's size, as mmdet.
-        outputs['masks'] = outputs['masks'].reshape(-1, *metainfo['ori_shape'][:2])
-        return {name: torch.from_numpy(out) for name, out in outputs.items()}
-
-    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
-        from mmengine.structures import InstanceData
-
-        for image, sample in zip(inputs, data_samples):
-            out = self.run(image[None], sample.metainfo)
-            sample.pred_instances = InstanceData(
-                bboxes=out['boxes'], scores=out['scores'], labels=out['labels'],
-                masks=out['masks'])
-        return data_samples
-
-
-def match_detections(expected, got, box_tol: float = 1e-2, score_tol: float = 1e-4,
-                     mask_iou: float = 0.99) -> List[str]:
-    """Compare an exported detector's outputs with mmdet's ``predict(rescale=True)``;
-    return what differs (empty when they agree).
-
-    Instances are paired by label and nearest box, so near-tied scores that come out in
-    another order still pair up. Each pair must agree on the box within ``box_tol`` pixels,
-    the score within ``score_tol`` and the mask IoU to at least ``mask_iou``.
-
-    Args:
-        expected: mmdet's ``pred_instances`` (``bboxes``, ``scores``, ``labels``,
-            ``masks``).
-        got (dict): The exported model's ``boxes``, ``scores``, ``labels``, ``masks``.
-    """
-    if len(expected) != len(got['boxes']):
-        return [f'{len(got["boxes"])} instances, where PyTorch finds {len(expected)}']
-    if tuple(got['masks'].shape[1:]) != tuple(expected.masks.shape[1:]):
-        return [f'masks of {tuple(got["masks"].shape[1:])} pixels, where PyTorch pastes them '
-                f'at {tuple(expected.masks.shape[1:])}']
-    problems, unused = [], set(range(len(expected)))
-    for i in range(len(got['boxes'])):
-        candidates = [j for j in unused if int(expected.labels[j]) == int(got['labels'][i])]
-        if not candidates:
-            problems.append(f'instance {i}: no PyTorch instance of label {int(got["labels"][i])}')
-            continue
-        j = min(candidates,
-                key=lambda j: float((expected.bboxes[j] - got['boxes'][i]).abs().max()))
-        unused.discard(j)
-        box = float((expected.bboxes[j] - got['boxes'][i]).abs().max())
-        score = float((expected.scores[j] - got['scores'][i]).abs())
-        mask, ref = got['masks'][i], expected.masks[j]
-        union = float((mask | ref).sum())
-        iou = float((mask & ref).sum()) / union if union else 1.0  # both empty: the same
-        if box > box_tol or score > score_tol or iou < mask_iou:
-            problems.append(f'instance {i}: box off by {box:.2e} px, score by {score:.2e}, '
-                            f'mask IoU {iou:.4f}')
-    return problems
-
-
-def detector_parity(detector: nn.Module, onnx_model: OnnxDetector,
-                    batches: Sequence[dict]) -> Tuple[int, List[str]]:
-    """Run PyTorch and the exported file on ``batches`` (dataloader batches of one image,
-    through the config's test pipeline, so at its test scale); return the instance count
-    and every difference found (see :func:`match_detections`)."""
-    problems, count = [], 0
-    for k, batch in enumerate(batches):
-        with torch.no_grad():
-            data = detector.data_preprocessor(batch, False)
-            expected = detector.predict(data['inputs'], data['data_samples'],
-                                        rescale=True)[0].pred_instances
-        got = onnx_model.run(data['inputs'], data['data_samples'][0].metainfo)
-        count += len(expected)
-        name = data['data_samples'][0].metainfo.get('img_path', f'image {k}')
-        problems += [f'{name}: {p}' for p in match_detections(expected, got)]
-    return count, problems

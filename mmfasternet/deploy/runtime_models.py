@@ -1,0 +1,166 @@
+"""The runtime models: an exported file run by ONNX Runtime or OpenVINO in the place of the
+config's PyTorch model in its task library's test loop (``tools/test.py CONFIG file.onnx``).
+Each takes the config's built model for its data preprocessor, class count and test
+settings, and refuses a file that is not of its kind or was exported for another class
+count."""
+from types import SimpleNamespace
+from typing import Dict, List
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from torch import Tensor
+
+from .mask_rcnn_graph import INPUTS, OUTPUTS, mask_rcnn_feeds
+from .runtimes import DeployError, RuntimeModel, open_runtime
+
+
+def check_num_classes(runtime: RuntimeModel, path: str, num_classes: int) -> None:
+    """Raise :class:`.runtimes.DeployError` unless the exported ``path`` (a
+    :class:`.runtimes.RuntimeModel` of it) records ``num_classes``, the class count of the
+    config it is tested with."""
+    exported = runtime.metadata.get('num_classes')
+    if exported != str(num_classes):
+        raise DeployError(f'{path} was exported for {exported} classes, but the config has '
+                          f'{num_classes}: export it from this config, or test it with the '
+                          f'config it came from')
+
+
+class RuntimeDetector(BaseModel):
+    """An exported Mask R-CNN in mmdet's test loop: the config's own data preprocessor
+    feeds it, and it returns detections in the original images, as
+    ``predict(..., rescale=True)`` does.
+
+    Args:
+        path (str): A file from :func:`.mask_rcnn_graph.export_mask_rcnn_onnx`, or its int8
+            form from ``tools/deployment/quantize.py``.
+        detector (nn.Module): The config's built detector.
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+    """
+
+    def __init__(self, path: str, detector: nn.Module, **runtime):
+        super().__init__(data_preprocessor=detector.data_preprocessor)
+        self.runtime = open_runtime(path, inputs=INPUTS, outputs=OUTPUTS,
+                                    what='an exported detector', **runtime)
+        check_num_classes(self.runtime, path, detector.roi_head.bbox_head.num_classes)
+
+    def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
+        """The file's outputs for one preprocessed (1, 3, H, W) image and its metainfo."""
+        outputs = dict(zip(OUTPUTS, self.runtime.run(mask_rcnn_feeds(image, metainfo))))
+        # OpenVINO gives no detections empty (0, 0, 0) masks: the image's size, as mmdet.
+        outputs['masks'] = outputs['masks'].reshape(-1, *metainfo['ori_shape'][:2])
+        return {name: torch.from_numpy(out) for name, out in outputs.items()}
+
+    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
+        from mmengine.structures import InstanceData
+
+        for image, sample in zip(inputs, data_samples):
+            out = self.run(image[None], sample.metainfo)
+            sample.pred_instances = InstanceData(
+                bboxes=out['boxes'], scores=out['scores'], labels=out['labels'],
+                masks=out['masks'])
+        return data_samples
+
+
+def open_segmentor_file(path: str, need_logits: bool, **runtime) -> RuntimeModel:
+    """The exported segmentor ``path`` opened with :func:`.runtimes.open_runtime`; a
+    :class:`.runtimes.DeployError` when it is not one, or has no logits where
+    ``need_logits``."""
+    model = open_runtime(path, inputs=['image'], what='an exported segmentor', **runtime)
+    if model.output_names not in (['labels'], ['labels', 'logits']):
+        raise DeployError(f'{path} is not an exported segmentor: it returns '
+                          f'{model.output_names}, where one exported by '
+                          f'tools/deployment/pytorch2onnx.py returns [\'labels\', \'logits\']')
+    if need_logits and model.output_names != ['labels', 'logits']:
+        raise DeployError(f'{path} returns {model.output_names}; tools/test.py needs a '
+                          f'segmentor exported with its logits (pytorch2onnx.py --seg-logits)')
+    return model
+
+
+class RuntimeSegmentor(BaseModel):
+    """An exported segmentor in mmseg's test loop, with the config's data preprocessor and
+    test mode (whole or slide): mmseg's own sliding and post-processing run around the
+    exported crop model.
+
+    Args:
+        path (str): A file from :func:`.segmentor_graph.export_segmentor_onnx` with logits,
+            or its int8 form from ``tools/deployment/quantize.py``.
+        segmentor (nn.Module): The config's built segmentor (for its preprocessor, test
+            config and class count).
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+    """
+
+    def __init__(self, path: str, segmentor: nn.Module, **runtime):
+        super().__init__(data_preprocessor=segmentor.data_preprocessor)
+        self.runtime = open_segmentor_file(path, need_logits=True, **runtime)
+        check_num_classes(self.runtime, path, segmentor.decode_head.num_classes)
+        self.input_shape = self.runtime.input_shapes['image'][2:]
+        self.test_cfg = segmentor.test_cfg
+        self.align_corners = segmentor.align_corners
+        self.out_channels = segmentor.out_channels
+        self.decode_head = SimpleNamespace(threshold=segmentor.decode_head.threshold)
+
+    def run(self, image: Tensor) -> Dict[str, Tensor]:
+        """The file's outputs for one preprocessed (1, 3, H, W) image of its size."""
+        if tuple(image.shape[2:]) != self.input_shape:
+            raise DeployError(f'the exported segmentor takes {self.input_shape} inputs, got '
+                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'pipeline makes (--shape), or use a slide-mode config')
+        outputs = self.runtime.run({'image': image.detach().cpu().numpy()})
+        return dict(labels=torch.from_numpy(outputs[0]), logits=torch.from_numpy(outputs[1]))
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        return torch.cat([self.run(image[None])['logits'] for image in inputs])
+
+    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
+        from mmseg.models.segmentors import BaseSegmentor, EncoderDecoder
+
+        metas = [sample.metainfo for sample in data_samples]
+        if self.test_cfg.get('mode') == 'slide':
+            logits = EncoderDecoder.slide_inference(self, inputs, metas)
+        else:
+            logits = self.encode_decode(inputs, metas)
+        return BaseSegmentor.postprocess_result(self, logits, data_samples)
+
+
+class RuntimeClassifier(BaseModel):
+    """An exported classifier (``image`` in, logits out) in mmpretrain's test loop: the
+    config's data preprocessor feeds it one image at a time and the config's head turns the
+    logits into predictions.
+
+    Args:
+        path (str): A classifier written by ``tools/deployment/pytorch2onnx.py``, or its
+            int8 form from ``tools/deployment/quantize.py``.
+        classifier (nn.Module): The config's built ``ImageClassifier``.
+        **runtime: ``backend``, ``precision`` and ``threads`` of
+            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+    """
+
+    def __init__(self, path: str, classifier: nn.Module, **runtime):
+        super().__init__(data_preprocessor=classifier.data_preprocessor)
+        self.runtime = open_runtime(path, inputs=['image'], what='an exported classifier',
+                                    **runtime)
+        if len(self.runtime.output_names) != 1:
+            raise DeployError(f'{path} is not an exported classifier: it returns '
+                              f'{self.runtime.output_names}, where a classifier returns one '
+                              f'tensor of logits')
+        self.head = classifier.head
+        self.input_shape = self.runtime.input_shapes['image'][2:]
+
+    def logits(self, image: Tensor) -> Tensor:
+        """The logits of one preprocessed (1, 3, H, W) image."""
+        if None not in self.input_shape and tuple(image.shape[2:]) != self.input_shape:
+            raise DeployError(f'the exported classifier takes {self.input_shape} inputs, got '
+                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'pipeline makes (pytorch2onnx.py --shape)')
+        return torch.from_numpy(self.runtime.run({'image': image.detach().cpu().numpy()})[0])
+
+    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
+        logits = torch.cat([self.logits(image[None]) for image in inputs])
+        num_classes = getattr(self.head, 'num_classes', logits.shape[1])
+        if logits.shape[1] != num_classes:
+            raise DeployError(f'the exported classifier has {logits.shape[1]} classes, but the '
+                              f'config has {num_classes}: export it from this config')
+        return self.head._get_predictions(logits, data_samples)
