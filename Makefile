@@ -12,7 +12,7 @@ SETUP_INPUTS := tools/setup_env.sh requirements/tests.txt setup.py
 TEST_WORKERS ?= 2
 PYTEST = -m pytest tests -n $(TEST_WORKERS)
 
-.PHONY: setup setup-compat demo demo-seg test test-compat test-deploy clean
+.PHONY: setup setup-compat demo demo-seg test test-compat test-deploy test-install clean
 
 setup: $(VENV)/.mmfasternet-setup
 setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
@@ -44,6 +44,11 @@ test-compat: setup-compat
 # Long: train both toy demos, then export them and evaluate the ONNX files like checkpoints.
 test-deploy: demo demo-seg
 	$(PY) $(PYTEST) -m long -rP
+
+# A new user's install on Python 3.12, the README's way (a fresh venv, PyPI's torch, the
+# wheel of this checkout with [deploy], not editable): every config builds, ONNX exports.
+test-install:
+	bash tools/check_user_install.sh python3.12 .venv-user
 
 clean:
 	rm -rf work_dirs .pytest_cache

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# A new user's install on another Python, done the README's way and checked end to end.
+#
+#   tools/check_user_install.sh PYTHON [VENV]      (`make test-install`: python3.12)
+#
+# In a new venv (VENV, default .venv-user; made again on every run):
+#   1. torch and torchvision from PyPI, as requirements.txt pins them. On Python >= 3.12 they
+#      bring a setuptools without pkg_resources, which mmengine 0.10 needs for every
+#      `mmdet::`-style config path; the script prints which one came.
+#   2. mmengine, mmdet, mmsegmentation and mmpretrain, as pinned.
+#   3. this checkout's wheel, non-editable: pip install "mmfasternet[deploy,det,seg,cls]".
+#      Its setuptools < 81 requirement must bring pkg_resources back (checked).
+#   4. mmcv 2.1.0 with its ops, from tools/mmcv_wheel.sh (built from the sdist the first time,
+#      then cached): there is no prebuilt mmcv 2.1 for torch > 2.1, so none for Python 3.12.
+# Then, from a folder outside the checkout: every config the package carries builds its model,
+# a classifier exports to ONNX through torch's dynamo exporter (which needs onnxscript, in the
+# deploy extra) and is verified in ONNX Runtime, and a whole Mask R-CNN exports.
+set -euo pipefail
+
+(($# >= 1)) || { echo "usage: $0 PYTHON [VENV]" >&2; exit 2; }
+PYTHON=$1
+VENV=${2:-.venv-user}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\ninstall check failed: %s\n' "$*" >&2; exit 1; }
+trap 'die "command on line $LINENO exited with status $?"' ERR
+
+pin() { sed -n "s/^$1==\([^ #]*\).*/\1/p" "$REPO/requirements.txt" | head -n 1; }
+
+# A pyenv shim for a version that is installed but not selected fails when run: use the
+# installed interpreter directly.
+if ! "$PYTHON" -c '' 2>/dev/null && command -v pyenv >/dev/null; then
+  for candidate in "$(pyenv root)"/versions/"${PYTHON#python}".*/bin/"$PYTHON"; do
+    [[ -x $candidate ]] && PYTHON=$candidate
+  done
+fi
+"$PYTHON" -c '' 2>/dev/null || die "$PYTHON not found; install it or pass another interpreter"
+
+step "a new venv with $("$PYTHON" --version)"
+rm -rf "$VENV"
+"$PYTHON" -m venv "$VENV"
+PY=$(cd "$VENV" && pwd)/bin/python
+PIP=("$PY" -m pip --disable-pip-version-check -q)
+setuptools_version() {
+  "$PY" -c 'import importlib.metadata as m; print(m.version("setuptools"))' 2>/dev/null || echo none
+}
+
+step "1. torch $(pin torch), torchvision $(pin torchvision)"
+"${PIP[@]}" install "torch==$(pin torch)" "torchvision==$(pin torchvision)"
+echo "    setuptools $(setuptools_version) came with torch;" \
+  "pkg_resources: $("$PY" -c 'import pkg_resources' 2>/dev/null && echo present || echo missing)"
+
+step "2. the task libraries"
+"${PIP[@]}" install "mmengine==$(pin mmengine)" "mmdet==$(pin mmdet)" \
+  "mmsegmentation==$(pin mmsegmentation)" "mmpretrain==$(pin mmpretrain)"
+
+step "3. mmfasternet[deploy,det,seg,cls] from this checkout's wheel (not editable)"
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+# The checkout's files (not its venvs, data or build output) copied, so that the build
+# leaves nothing in it; pip builds the wheel in its own isolated environment.
+mkdir "$build/source"
+(cd "$REPO" && git ls-files -z -co --exclude-standard | xargs -0 cp -P --parents -t "$build/source")
+"${PIP[@]}" wheel --no-deps "$build/source" -w "$build/dist"
+wheel=$(ls "$build"/dist/mmfasternet-*.whl)
+"${PIP[@]}" install "mmfasternet[deploy,det,seg,cls] @ file://$wheel"
+"$PY" -c 'import pkg_resources' 2>/dev/null \
+  || die "pkg_resources is still missing (setuptools $(setuptools_version))"
+echo "    setuptools $(setuptools_version): pkg_resources present"
+
+step "4. mmcv $(pin mmcv) with its ops"
+"${PIP[@]}" install wheel ninja  # what the build needs, should it have to run
+"${PIP[@]}" install --no-deps "$(bash "$REPO/tools/mmcv_wheel.sh" "$PY" "$(pin mmcv)")"
+
+step "checks, from a folder outside the checkout"
+cd "$build" && mkdir outside && cd outside
+"$PY" - <<'PY'
+import glob
+import os.path as osp
+import sys
+
+import mmcv, mmdet, mmengine, mmpretrain, mmseg, setuptools, torch  # noqa: E401
+from mmengine.config import Config
+
+import mmfasternet
+from mmfasternet.analysis import build_model
+from mmfasternet.tasks import task_of
+
+package = osp.dirname(mmfasternet.__file__)
+assert 'site-packages' in package, f'mmfasternet comes from {package}, not the installed wheel'
+print(f'Python {sys.version.split()[0]}, torch {torch.__version__}, setuptools '
+      f'{setuptools.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
+      f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}')
+configs = sorted(glob.glob(osp.join(package, '.mim', 'configs', '*.py')))
+kinds = {}
+for path in configs:
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.init_cfg = None
+    model = build_model(cfg)
+    kinds.setdefault(task_of(model).name, []).append(osp.basename(path))
+print(f'{len(configs)} configs built: ' + ', '.join(f'{len(v)} {k}s' for k, v in kinds.items()))
+assert len(configs) >= 18 and set(kinds) == {'detector', 'segmentor', 'classifier'}, kinds
+PY
+configs=$("$PY" -c 'import mmfasternet, os.path as p; print(p.join(p.dirname(mmfasternet.__file__), ".mim", "configs"))')
+"$PY" "$REPO/tools/deployment/pytorch2onnx.py" "$configs/fasternet_t0_in1k.py" t0.onnx --verify
+"$PY" "$REPO/tools/deployment/pytorch2onnx.py" "$configs/mask_rcnn_fasternet_t0.py" \
+  mask_rcnn_t0.onnx --shape 256 256
+echo "install check done: $("$PYTHON" --version), a non-editable install with [deploy]"
