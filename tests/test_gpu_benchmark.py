@@ -1,4 +1,5 @@
 """The GPU benchmark tool and its timer run on the CPU (no timing is asserted)."""
+import json
 import os
 import os.path as osp
 
@@ -9,11 +10,13 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from conftest import REPO, randomize_norms, run_tool
 from mmfasternet.analysis import build_classifier
+from mmfasternet.analysis.kernel_profile import kernel_kind
 from mmfasternet.analysis.throughput import (autocast_context, in_precision,
                                              interleaved_throughput, prepare,
                                              train_step_rates)
 
 GPU_BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'gpu_benchmark.py')
+
 # One thread: two threads on a shared 2-core machine stall each other.
 ONE_THREAD = dict(os.environ, OMP_NUM_THREADS='1')
 
@@ -33,8 +36,9 @@ def test_tool_writes_every_table_on_the_cpu(tmp_path):
              '--precisions', 'fp32', 'bf16', '--rounds', '1', '--warmup', '1',
              '--detection-shape', '64', '96', '--train-batch', '2', '--out', str(out),
              env=ONE_THREAD)
-    assert sorted(p.name for p in out.iterdir()) == ['gpu_benchmarks.md']
+    assert sorted(p.name for p in out.iterdir()) == ['gpu_benchmarks.json', 'gpu_benchmarks.md']
     table = (out / 'gpu_benchmarks.md').read_text()
+    record = json.loads((out / 'gpu_benchmarks.json').read_text())
     assert '`python tools/analysis/gpu_benchmark.py --device cpu --models fasternet_t0' in table
     assert '- device: CPU ' in table and f'- torch {torch.__version__}, cuDNN ' in table
     assert '- batch 2, 64x64, BN folded' in table
@@ -42,9 +46,13 @@ def test_tool_writes_every_table_on_the_cpu(tmp_path):
                 'bf16 channels_last']
     assert ('| model | ' + ' | '.join(f'{s} (img/s)' for s in settings)
             + ' | best (img/s) | paper 2080Ti (img/s) |') in table
+    sections = {section.splitlines()[0]: section for section in table.split('\n## ')[1:]}
+    assert list(sections) == ['Classifiers', 'Where the time goes', 'Detection backbones',
+                              'AMP training']
     rows = {cells[0]: cells for cells in (
         [cell.strip() for cell in line.strip('|').split('|')]
-        for line in table.splitlines() if line.startswith('| '))}
+        for name, section in sections.items() if name != 'Where the time goes'
+        for line in section.splitlines() if line.startswith('| '))}
     n = len(settings)
     for model, paper in (('fasternet_t0', '6807'), ('mobilenet-v2_8xb32_in1k', '4198')):
         assert len(rows[model]) == 1 + n + 2 and rows[model][-1] == paper
@@ -58,6 +66,36 @@ def test_tool_writes_every_table_on_the_cpu(tmp_path):
                        'fasternet_s / resnet50_8xb32_in1k'):
         assert rows[classifier][1:3] == ['2', 'bf16'] and float(rows[classifier][3]) > 0
     assert 'nan' not in table and ' inf ' not in table
+    # Where the time goes: both models of the pair, each in its fastest setting, the kinds'
+    # shares adding up to the whole, and FasterNet's longest kernels.
+    profile = sections['Where the time goes']
+    assert '| model | setting | ms per batch | layout | concat/copy | conv/matmul | ' \
+           'element-wise | other |' in profile
+    for model in ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'):
+        fastest = max(settings, key=lambda s: record['classifiers'][model][s])
+        assert record['profiles'][model]['setting'] == fastest
+        assert f'| {model} | {fastest} | ' in profile
+        assert sum(record['profiles'][model]['kinds'].values()) == pytest.approx(1)
+        assert record['profiles'][model]['kinds']['conv/matmul'] > 0
+    assert 'Longest kernels of fasternet_t0:' in profile
+    assert 'Longest kernels of mobilenet' not in profile
+    # The JSON holds the same numbers as the tables, unrounded, and the run's settings.
+    assert record['command'].startswith('python tools/analysis/gpu_benchmark.py --device cpu')
+    assert (record['batch'], record['shape'], record['rounds']) == (2, [64, 64], 1)
+    assert record['device'].startswith('CPU ') and record['torch'] == torch.__version__
+
+    def shown(value):  # a rate as the table rounds it: 3 significant digits, or whole
+        return pytest.approx(value, rel=5e-3, abs=0.5)
+
+    for model in ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'):
+        assert [float(rate) for rate in rows[model][1:1 + n]] == \
+            [shown(record['classifiers'][model][s]) for s in settings]
+    pair = record['ratios']['fasternet_t0 / mobilenet-v2_8xb32_in1k']
+    assert [f'{pair[s]:.2f}' for s in settings] == ratios[1:1 + n]
+    assert f'{pair["paper_2080ti"]:.2f}' == '1.62'
+    assert [f'{record["detection_backbones_ms"]["FasterNet-S"][s]:.2f}' for s in settings] == \
+        rows['FasterNet-S'][2:]
+    assert float(rows['fasternet_s'][3]) == shown(record['amp_training']['fasternet_s'])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has CUDA')
@@ -154,3 +192,19 @@ def test_train_steps_train_the_model(precision):
         assert model.training
         assert not torch.equal(model.fc.weight, before[name])
         assert model.bn.num_batches_tracked == 3  # 1 warm-up and 2 timed steps
+
+
+@pytest.mark.parametrize('name, kind', [
+    ('void cudnn::ops::nchwToNhwcKernel<__half, __half, float, false, true>(...)', 'layout'),
+    ('void at::native::(anonymous namespace)::CatArrayBatchedCopy_contig<...>', 'concat/copy'),
+    ('void at::native::elementwise_kernel<128, 2, direct_copy_kernel_cuda(...)>', 'concat/copy'),
+    ('sm90_xmma_fprop_implicit_gemm_f16f16_f16f32_f32_nhwckrsc_nhwc_tilesize128x128x64',
+     'conv/matmul'),
+    ('aten::mkldnn_convolution', 'conv/matmul'),
+    ('aten::addmm', 'conv/matmul'),
+    ('void at::native::vectorized_elementwise_kernel<4, GeluCUDAKernelImpl(...)>',
+     'element-wise'),
+    ('void at::native::reduce_kernel<512, 1, ReduceOp<float, MeanOps<float, float>>>', 'other'),
+])
+def test_kernels_are_sorted_into_the_kinds_that_explain_a_gap(name, kind):
+    assert kernel_kind(name) == kind

@@ -1,7 +1,8 @@
 """GPU throughput of FasterNet and its peers, the paper's way (batch 32, 224x224, BN folded,
 warm-up, CUDA events, round-robin), in fp32, fp16 and bf16 autocast, contiguous and
 channels_last; FasterNet-S against ResNet-50 as detection backbones (batch 1, 800x1333) and
-as classifiers in AMP training. Writes gpu_benchmarks.md into --out.
+as classifiers in AMP training. Writes gpu_benchmarks.md (the tables) and gpu_benchmarks.json
+(every number, with the device and versions) into --out.
 
     python tools/analysis/gpu_benchmark.py [--out work_dirs/gpu_benchmark]
 """
@@ -15,11 +16,13 @@ from typing import Dict, List, Tuple
 import torch
 
 from mmfasternet.analysis import build_classifier
+from mmfasternet.analysis.kernel_profile import kernel_profile
 from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
                                              backbone_pair, in_precision,
                                              interleaved_throughput, prepare,
                                              train_step_rates)
-from mmfasternet.fileio import prepare_output_folder, write_text_atomically
+from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,
+                                write_text_atomically)
 
 # Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives
 # the same architectures.
@@ -92,6 +95,9 @@ def parse_args() -> argparse.Namespace:
                         help='H W of the backbone latency rows (batch 1); 0 skips them')
     parser.add_argument('--train-batch', type=non_negative, default=64,
                         help='batch of the AMP training row; 0 skips it')
+    parser.add_argument('--profile-runs', type=non_negative, default=5,
+                        help='runs profiled of each compared model in its fastest setting, '
+                        'for where the time goes by kind of kernel; 0 skips it')
     parser.add_argument('--out', default=osp.join('work_dirs', 'gpu_benchmark'),
                         help='folder for gpu_benchmarks.md (created if needed)')
     args = parser.parse_args()
@@ -167,12 +173,16 @@ def round_robin(models: Dict[str, torch.nn.Module], x: torch.Tensor, args,
     return rates
 
 
-def classifier_tables(args, settings: List[Setting]) -> List[str]:
-    """Throughput of every model in every setting, and FasterNet's ratios to its peers."""
+def classifier_tables(args, settings: List[Setting], record: dict) -> List[str]:
+    """Throughput of every model in every setting, and FasterNet's ratios to its peers
+    (both also into ``record``)."""
     x = torch.randn(args.batch, 3, *args.shape)
     rates = round_robin({name: build_classifier(name) for name in args.models}, x, args,
                         settings)
     best = {name: max(rates[(name, *s)] for s in settings) for name in args.models}
+    record['classifiers'] = {
+        name: dict({setting_name(s): rates[(name, *s)] for s in settings}, best=best[name],
+                   paper_2080ti=PAPER_GPU[name]) for name in args.models}
     lines = markdown_table(
         ['model'] + [f'{setting_name(s)} (img/s)' for s in settings]
         + ['best (img/s)', 'paper 2080Ti (img/s)'],
@@ -182,9 +192,12 @@ def classifier_tables(args, settings: List[Setting]) -> List[str]:
              if ours in args.models and peer in args.models]
     if not pairs:
         return lines
-    rows = []
+    rows, record['ratios'] = [], {}
     for ours, peer in pairs:
         paper = PAPER_GPU[ours] / PAPER_GPU[peer]
+        record['ratios'][f'{ours} / {peer}'] = dict(
+            {setting_name(s): rates[(ours, *s)] / rates[(peer, *s)] for s in settings},
+            best=best[ours] / best[peer], paper_2080ti=paper)
         rows.append([f'{ours} / {peer}']
                     + [f'{rates[(ours, *s)] / rates[(peer, *s)]:.2f}' for s in settings]
                     + [f'{best[ours] / best[peer]:.2f}', f'{paper:.2f}',
@@ -196,12 +209,45 @@ def classifier_tables(args, settings: List[Setting]) -> List[str]:
     return lines
 
 
-def backbone_table(args, settings: List[Setting]) -> List[str]:
-    """Batch-1 latency of the FasterNet-S and ResNet-50 backbones at the detection shape."""
+def profile_tables(args, settings: List[Setting], record: dict) -> List[str]:
+    """Where the time goes: each model of :data:`RATIO_PAIRS` profiled by kind of kernel in
+    the setting it is fastest in (also into ``record``)."""
+    rates = record['classifiers']
+    best = {name: max(settings, key=lambda s: rates[name][setting_name(s)]) for name in rates}
+    names = list(dict.fromkeys(name for pair in RATIO_PAIRS for name in pair
+                               if all(n in args.models for n in pair)))
+    x = torch.randn(args.batch, 3, *args.shape)
+    profiles = record['profiles'] = {}
+    for name in names:
+        precision, fmt = best[name]
+        model, inputs = prepare(build_classifier(name), x, args.device, fmt == 'channels_last')
+        with torch.no_grad():
+            profiles[name] = dict(kernel_profile(in_precision(model, precision, args.device),
+                                                 inputs, args.profile_runs),
+                                  setting=setting_name(best[name]))
+    kinds = list(profiles[names[0]]['kinds']) if names else []
+    lines = markdown_table(
+        ['model', 'setting', 'ms per batch'] + kinds,
+        [[name, p['setting'], f'{p["ms"]:.2f}'] + [f'{100 * p["kinds"][k]:.0f}%' for k in kinds]
+         for name, p in profiles.items()])
+    for name in names:
+        if name.startswith('fasternet_'):
+            lines += ['', f'Longest kernels of {name}:', ''] + markdown_table(
+                ['kernel', 'ms per batch', 'share'],
+                [[f'`{kernel[:90]}`', f'{ms:.3f}', f'{100 * share:.1f}%']
+                 for kernel, ms, share in profiles[name]['top']])
+    return lines
+
+
+def backbone_table(args, settings: List[Setting], record: dict) -> List[str]:
+    """Batch-1 latency of the FasterNet-S and ResNet-50 backbones at the detection shape
+    (also into ``record``, in ms)."""
     backbones = backbone_pair()
     x = torch.randn(1, 3, *args.detection_shape)
     latency = {key: 1e3 / rate
                for key, rate in round_robin(backbones, x, args, settings).items()}
+    record['detection_backbones_ms'] = {
+        name: {setting_name(s): latency[(name, *s)] for s in settings} for name in backbones}
     h, w = args.detection_shape
     rows = [[name, f'{w}x{h}'] + [f'{latency[(name, *s)]:.2f}' for s in settings]
             for name in backbones]
@@ -212,11 +258,14 @@ def backbone_table(args, settings: List[Setting]) -> List[str]:
                                                    for s in settings], rows)
 
 
-def training_table(args) -> List[str]:
-    """Training images/s of the FasterNet-S and ResNet-50 classifiers in AMP."""
+def training_table(args, record: dict) -> List[str]:
+    """Training images/s of the FasterNet-S and ResNet-50 classifiers in AMP (also into
+    ``record``)."""
     rates = train_step_rates({name: build_classifier(name).model for name in TRAIN_PAIR},
                              args.train_batch, tuple(args.shape), args.device,
                              args.train_precision, args.rounds, args.warmup)
+    record['amp_training'] = dict(rates, batch=args.train_batch,
+                                  autocast=args.train_precision)
     ours, peer = TRAIN_PAIR
     rows = [[name, str(args.train_batch), args.train_precision, rate_text(rate)]
             for name, rate in rates.items()]
@@ -239,6 +288,10 @@ def main() -> None:
     settings = [(p, f) for p in args.precisions for f in args.memory_formats]
     h, w = args.shape
     command = shlex.join(['python', 'tools/analysis/gpu_benchmark.py', *sys.argv[1:]])
+    record = dict(command=command, device=device_name(args.device), torch=torch.__version__,
+                  cuda=torch.version.cuda if on_cuda else None,
+                  cudnn=torch.backends.cudnn.version() if on_cuda else None,
+                  batch=args.batch, shape=[h, w], rounds=args.rounds, warmup=args.warmup)
     lines = [
         '# GPU benchmark', '',
         f'`{command}`', '',
@@ -253,7 +306,16 @@ def main() -> None:
         + ('CUDA events' if on_cuda else '`time.perf_counter`'),
         '- settings: autocast precision (fp32 = none) and memory format of weights and '
         'input; peers are mmpretrain architectures without weights',
-        '', '## Classifiers', ''] + classifier_tables(args, settings)
+        '', '## Classifiers', ''] + classifier_tables(args, settings, record)
+    if args.profile_runs and any(all(n in args.models for n in pair) for pair in RATIO_PAIRS):
+        lines += ['', '## Where the time goes', '',
+                  f'Each compared model in the setting it is fastest in, over '
+                  f'{args.profile_runs} profiled runs (`torch.profiler`: '
+                  + ('CUDA kernels\' device time' if on_cuda else 'operators\' own CPU time')
+                  + '), by kind of kernel (`mmfasternet.analysis.kernel_profile`): '
+                  'memory-format conversions, concatenation and copies (PConv\'s split and '
+                  'concat), convolutions and matrix products, element-wise kernels:', '']
+        lines += profile_tables(args, settings, record)
     if args.detection_shape:
         dh, dw = args.detection_shape
         lines += ['', '## Detection backbones', '',
@@ -261,7 +323,7 @@ def main() -> None:
                   f'outputs (paper Tab. 4 compares whole Mask R-CNNs), BN folded, '
                   f'round-robin per setting; the last row is FasterNet-S\'s latency over '
                   f'ResNet-50\'s (below 1: FasterNet-S is faster):', '']
-        lines += backbone_table(args, settings)
+        lines += backbone_table(args, settings, record)
     if args.train_batch:
         lines += ['', '## AMP training', '',
                   f'Training steps (forward, cross-entropy on random labels, backward, SGD; '
@@ -270,10 +332,11 @@ def main() -> None:
                   + (' with a gradient scaler' if args.train_precision == 'fp16' else '')
                   + f', median of {args.rounds} round-robin steps after {args.warmup} '
                   f'warm-up steps; the last row is FasterNet-S\'s rate over ResNet-50\'s:',
-                  ''] + training_table(args)
+                  ''] + training_table(args, record)
     path = osp.join(args.out, 'gpu_benchmarks.md')
     write_text_atomically('\n'.join(lines) + '\n', path)
-    print(f'wrote {path}')
+    write_json_atomically(record, osp.join(args.out, 'gpu_benchmarks.json'), indent=1)
+    print(f'wrote {path} and gpu_benchmarks.json')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Rehearse the GPU runbook on the CPU before any GPU time is spent: a fresh Python 3.12 venv
+# holding only what the lent GPU machine's image holds (from PyPI), the wheels that
+# tools/analysis/gpu_wheels.sh carries, installed the runbook's way (no index, no
+# dependencies), and a short run with --device cpu. A wheel or import the GPU machine would
+# miss fails here.
+#
+#   bash tools/analysis/gpu_rehearsal.sh [WORK]     (default /tmp/mmfasternet-gpu-rehearsal)
+#
+# WORK receives the venv, the wheelhouse and out/ (gpu_benchmarks.md, .json, the log).
+set -euo pipefail
+
+WORK=${1:-/tmp/mmfasternet-gpu-rehearsal}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# What the GPU machine's image has that the benchmark imports (KINDS.md of the device tool),
+# at the torch this project pins.
+IMAGE=(torch==2.14.1 torchvision==0.29.1 numpy opencv-python-headless matplotlib pillow pyyaml
+       rich einops packaging click markdown zipp)
+
+PYTHON=python3.12
+if ! "$PYTHON" -c '' 2>/dev/null && command -v pyenv >/dev/null; then
+  for candidate in "$(pyenv root)"/versions/3.12.*/bin/python3.12; do
+    [[ -x $candidate ]] && PYTHON=$candidate
+  done
+fi
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+echo "==> the GPU machine's image, in a venv of $("$PYTHON" --version)"
+"$PYTHON" -m venv "$WORK/venv"
+"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "${IMAGE[@]}"
+echo "==> the wheels to carry"
+bash "$REPO/tools/analysis/gpu_wheels.sh" "$WORK/wheels"
+echo "==> the runbook, on the CPU"
+PYTHON=$WORK/venv/bin/python SITE=$WORK/site bash "$REPO/tools/analysis/gpu_runbook.sh" \
+  "$WORK/wheels" "$WORK/out" --device cpu --batch 1 --rounds 1 --warmup 0 \
+  --detection-shape 64 64 --train-batch 2 --profile-runs 1
+for file in gpu_benchmarks.md gpu_benchmarks.json gpu_runbook.log; do
+  [[ -s $WORK/out/$file ]] || { echo "rehearsal failed: no $WORK/out/$file" >&2; exit 1; }
+done
+echo "rehearsal done: $WORK/out"

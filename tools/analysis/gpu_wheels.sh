@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The wheels the GPU benchmark needs on the lent GPU machine (CPython 3.12, Linux x86_64,
+# torch and the packages of its image installed, no network), fetched here, where PyPI is
+# reachable, with this checkout's own wheel beside them (docs/gpu_benchmark.md).
+#
+#   bash tools/analysis/gpu_wheels.sh [WHEELHOUSE]      (default .whl, which git ignores)
+#
+# Only what that image lacks travels (about 4 MiB; a call carries 64 MiB at most): mmengine,
+# mmcv-lite (the benchmark uses no compiled op), mmpretrain and their pure-Python needs, and
+# setuptools < 81, whose pkg_resources mmengine's `mmpretrain::` config look-up needs. The
+# image already has torch, torchvision, numpy, opencv-python-headless, matplotlib, pillow,
+# pyyaml, rich, einops, packaging, click, markdown and zipp (KINDS.md of the device tool);
+# tools/analysis/gpu_rehearsal.sh installs those from PyPI to rehearse the run on the CPU.
+set -euo pipefail
+
+WHEELHOUSE=${1:-.whl}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+PYTHON_VERSION=3.12
+# The packages to carry, pinned where this project pins them (requirements.txt).
+CARRIED=(mmengine==0.10.7 mmcv-lite==2.1.0 mmpretrain==1.2.0 addict yapf platformdirs
+         termcolor mat4py modelindex model-index ordered-set 'importlib-metadata<9'
+         'setuptools<81')
+
+mkdir -p "$WHEELHOUSE"
+rm -f "$WHEELHOUSE"/*.whl
+python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+  --python-version "$PYTHON_VERSION" --implementation cp --platform manylinux_2_28_x86_64 \
+  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$WHEELHOUSE" \
+  "${CARRIED[@]}"
+# This checkout's wheel, built from a copy of its files so the build leaves nothing behind.
+source=$(mktemp -d)
+trap 'rm -rf "$source"' EXIT
+(cd "$REPO" && git ls-files -z -co --exclude-standard | xargs -0 cp -P --parents -t "$source")
+python3 -m pip wheel -q --disable-pip-version-check --no-deps "$source" -w "$WHEELHOUSE"
+ls "$WHEELHOUSE"
+du -sh "$WHEELHOUSE"
