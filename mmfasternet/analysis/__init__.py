@@ -1,8 +1,9 @@
 """Measuring models: params and FLOPs (:mod:`.complexity`), CPU latency on every inference
 path (:mod:`.latency`), GPU throughput in every precision (:mod:`.throughput`), the
 operators of the paper's Tab. 1 (:mod:`.operators`), the peers FasterNet is compared with
-(:mod:`.peers`) and where ONNX Runtime and OpenVINO spend their time
-(:mod:`.onnxruntime_profile`, :mod:`.openvino_profile`)."""
+(:mod:`.peers`), where ONNX Runtime and OpenVINO spend their time
+(:mod:`.onnxruntime_profile`, :mod:`.openvino_profile`) and where a model's GPU time goes by
+kind of kernel (:mod:`.kernel_profile`)."""
 from .complexity import (TensorForward, build_model, complexity, count_model, load_config,
                          tensor_model)
 from .latency import (INFERENCE_PATHS, MATMUL_MACS, MATMUL_SIZE, build_classifier,
