@@ -27,19 +27,18 @@ LOG=$OUT/gpu_runbook.log
 ls "$WHEELHOUSE"/mmfasternet-*.whl >/dev/null 2>&1 \
   || { echo "$WHEELHOUSE holds no mmfasternet wheel: run tools/analysis/gpu_wheels.sh first" >&2; exit 2; }
 mkdir -p "$OUT"
-: >"$LOG"
-exec > >(tee -a "$LOG") 2>&1
 
-echo "==> installing $(ls "$WHEELHOUSE"/*.whl | wc -l) wheels into $SITE"
-rm -rf "$SITE"
-"$PYTHON" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-compile \
-  --no-cache-dir --target "$SITE" "$WHEELHOUSE"/*.whl
-export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
-export PYTHONUNBUFFERED=1
+run() {
+  echo "==> installing $(ls "$WHEELHOUSE"/*.whl | wc -l) wheels into $SITE"
+  rm -rf "$SITE"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-compile \
+    --no-cache-dir --target "$SITE" "$WHEELHOUSE"/*.whl
+  export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
+  export PYTHONUNBUFFERED=1
 
-echo "==> the machine"
-nvidia-smi || echo "(no nvidia-smi)"
-"$PYTHON" - <<'PY'
+  echo "==> the machine"
+  nvidia-smi || echo "(no nvidia-smi)"
+  "$PYTHON" - <<'PY'
 import importlib.metadata as metadata
 import platform
 import sys
@@ -54,7 +53,10 @@ print(', '.join(f'{name} {metadata.version(name)}' for name in (
 import mmfasternet  # noqa: E402,F401  the supported-stack check, before any measurement
 PY
 
-echo "==> gpu_benchmark.py $*"
-cd "$REPO"
-"$PYTHON" tools/analysis/gpu_benchmark.py --out "$OUT" "$@"
-echo "==> done: $(ls "$OUT" | tr '\n' ' ')"
+  echo "==> gpu_benchmark.py $*"
+  cd "$REPO"
+  "$PYTHON" tools/analysis/gpu_benchmark.py --out "$OUT" "$@"
+  echo "==> done: $(ls "$OUT" | tr '\n' ' ')"
+}
+
+run "$@" 2>&1 | tee "$LOG"
