@@ -1,5 +1,5 @@
 """tools/train.py and tools/test.py on an mmpretrain config: --auto-scale-lr, --resume from
-a given checkpoint, and --fuse-conv-bn."""
+a given checkpoint, --fuse-conv-bn and --show-dir."""
 import pickle
 import re
 
@@ -38,15 +38,17 @@ def test_train_scales_lr_resumes_from_a_path_and_tests_folded(tmp_path, tiny_ima
     for key in expected:
         assert torch.equal(expected[key], got[key]), key
 
-    outputs = {}
-    for flags in ([], ['--fuse-conv-bn']):
-        out = tmp_path / f'preds{len(flags)}.pkl'
+    outputs, drawn = {}, tmp_path / 'drawn'
+    for fused, flags in ((False, ['--show-dir', str(drawn)]), (True, ['--fuse-conv-bn'])):
+        out = tmp_path / f'preds_{fused}.pkl'
         result = run_tool(TEST, config, str(straight / 'epoch_2.pth'), '--work-dir',
                           str(tmp_path / 'test'), '--out', str(out), *flags)
-        outputs[bool(flags)] = top1(result), pickle.load(open(out, 'rb'))
+        outputs[fused] = top1(result), pickle.load(open(out, 'rb'))
     (plain_top1, plain), (fused_top1, fused) = outputs[False], outputs[True]
     assert fused_top1 == pytest.approx(plain_top1, abs=1e-3)
     assert len(plain) == len(fused) == 4
+    # --show-dir turned on mmpretrain's own switch: every test image drawn into the folder.
+    assert len([p for p in drawn.iterdir() if p.name.endswith('.png_0.png')]) == 4
     for a, b in zip(plain, fused):
         assert torch.equal(a['pred_label'], b['pred_label'])
         torch.testing.assert_close(a['pred_score'], b['pred_score'], rtol=0, atol=1e-5)
