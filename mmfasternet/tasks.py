@@ -108,6 +108,12 @@ def _seg_samples(shape: Shape) -> list:
     return [SegDataSample(metainfo=_metainfo(shape))]
 
 
+def _on_test_images(check: Callable[..., Parity]) -> Callable[..., Parity]:
+    """A :attr:`Task.parity` that runs ``check`` on the config's first test images."""
+    return lambda model, path, images, test_batches, **runtime: check(
+        model, path, test_batches(images), **runtime)
+
+
 def _image(data: dict, input_shapes: Dict[str, tuple]) -> Feeds:
     return dict(image=data['inputs'].detach().cpu().numpy())
 
@@ -122,8 +128,7 @@ DETECTOR = Task(
                                                      data['data_samples'][0].metainfo),
     image_feeds=mask_rcnn_image_feeds,
     runtime_model=RuntimeDetector,
-    parity=lambda model, path, images, test_batches, **runtime: detector_parity(
-        model, path, test_batches(images), **runtime),
+    parity=_on_test_images(detector_parity),
     agreement=detection_agreement,
     data_samples=_det_samples,
     drawing=('draw', 'hook', 'test_out_dir'))
@@ -138,8 +143,7 @@ SEGMENTOR = Task(
                                                      input_shapes['image'][2:]),
     image_feeds=lambda image: dict(image=image.numpy()),
     runtime_model=RuntimeSegmentor,
-    parity=lambda model, path, images, test_batches, **runtime: segmentor_parity(
-        model, path, test_batches(images), **runtime),
+    parity=_on_test_images(segmentor_parity),
     agreement=segmentation_agreement,
     data_samples=_seg_samples,
     drawing=('draw', 'visualizer', 'save_dir'))

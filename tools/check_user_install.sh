@@ -28,14 +28,7 @@ trap 'die "command on line $LINENO exited with status $?"' ERR
 
 pin() { sed -n "s/^$1==\([^ #]*\).*/\1/p" "$REPO/requirements.txt" | head -n 1; }
 
-# A pyenv shim for a version that is installed but not selected fails when run: use the
-# installed interpreter directly.
-if ! "$PYTHON" -c '' 2>/dev/null && command -v pyenv >/dev/null; then
-  for candidate in "$(pyenv root)"/versions/"${PYTHON#python}".*/bin/"$PYTHON"; do
-    [[ -x $candidate ]] && PYTHON=$candidate
-  done
-fi
-"$PYTHON" -c '' 2>/dev/null || die "$PYTHON not found; install it or pass another interpreter"
+PYTHON=$(bash "$REPO/tools/interpreter.sh" "$PYTHON") || die "no interpreter $PYTHON"
 
 step "a new venv with $("$PYTHON" --version)"
 rm -rf "$VENV"
@@ -58,12 +51,7 @@ step "2. the task libraries"
 step "3. mmfasternet[deploy,det,seg,cls] from this checkout's wheel (not editable)"
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
-# The checkout's files (not its venvs, data or build output) copied, so that the build
-# leaves nothing in it; pip builds the wheel in its own isolated environment.
-mkdir "$build/source"
-(cd "$REPO" && git ls-files -z -co --exclude-standard | xargs -0 cp -P --parents -t "$build/source")
-"${PIP[@]}" wheel --no-deps "$build/source" -w "$build/dist"
-wheel=$(ls "$build"/dist/mmfasternet-*.whl)
+wheel=$(bash "$REPO/tools/mmfasternet_wheel.sh" "$build/dist")
 "${PIP[@]}" install "mmfasternet[deploy,det,seg,cls] @ file://$wheel"
 "$PY" -c 'import pkg_resources' 2>/dev/null \
   || die "pkg_resources is still missing (setuptools $(setuptools_version))"

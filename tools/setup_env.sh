@@ -33,14 +33,7 @@ MMCV_VERSION=$(pin mmcv)
 [[ -n $TORCH_VERSION && -n $TORCHVISION_VERSION && -n $MMCV_VERSION ]] \
   || die "$REQUIREMENTS must pin torch==, torchvision== and mmcv=="
 
-# A pyenv shim for a version that is installed but not selected fails when run: use the
-# installed interpreter directly.
-if ! "$PYTHON" -c '' 2>/dev/null && command -v pyenv >/dev/null; then
-  for candidate in "$(pyenv root)"/versions/"${PYTHON#python}".*/bin/"$PYTHON"; do
-    [[ -x $candidate ]] && PYTHON=$candidate
-  done
-fi
-"$PYTHON" -c '' 2>/dev/null || die "$PYTHON not found; install it or pass another interpreter"
+PYTHON=$(bash "$(dirname "$0")/interpreter.sh" "$PYTHON") || die "no interpreter $PYTHON"
 
 if [[ ! -x $VENV/bin/python ]]; then
   step "creating $VENV with $($PYTHON --version)"

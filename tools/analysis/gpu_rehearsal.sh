@@ -17,12 +17,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 IMAGE=(torch==2.14.1 torchvision==0.29.1 numpy opencv-python-headless matplotlib pillow pyyaml
        rich einops packaging click markdown zipp)
 
-PYTHON=python3.12
-if ! "$PYTHON" -c '' 2>/dev/null && command -v pyenv >/dev/null; then
-  for candidate in "$(pyenv root)"/versions/3.12.*/bin/python3.12; do
-    [[ -x $candidate ]] && PYTHON=$candidate
-  done
-fi
+PYTHON=$(bash "$REPO/tools/interpreter.sh" python3.12)
 
 rm -rf "$WORK"
 mkdir -p "$WORK"

@@ -27,10 +27,6 @@ python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:
   --python-version "$PYTHON_VERSION" --implementation cp --platform manylinux_2_28_x86_64 \
   --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$WHEELHOUSE" \
   "${CARRIED[@]}"
-# This checkout's wheel, built from a copy of its files so the build leaves nothing behind.
-source=$(mktemp -d)
-trap 'rm -rf "$source"' EXIT
-(cd "$REPO" && git ls-files -z -co --exclude-standard | xargs -0 cp -P --parents -t "$source")
-python3 -m pip wheel -q --disable-pip-version-check --no-deps "$source" -w "$WHEELHOUSE"
+bash "$REPO/tools/mmfasternet_wheel.sh" "$WHEELHOUSE" >/dev/null
 ls "$WHEELHOUSE"
 du -sh "$WHEELHOUSE"
