@@ -5,7 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
-SETUP_INPUTS := tools/setup_env.sh requirements/tests.txt setup.py
+SETUP_INPUTS := tools/setup_env.sh setup.py
+# What both tested stacks install beside their pins: test tools, deploy runtimes, pose and
+# tracking.
+EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track.txt
 # The suite runs in TEST_WORKERS processes (pytest-xdist; 0: in pytest's own process). Most
 # of its time is one-core work (starting tools, importing mmdet, mmcv's CPU ops), so two
 # workers keep both cores of a 2-core machine busy.
@@ -19,14 +22,12 @@ setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
 
 # Rerun the setup script whenever what it installs changes; it is idempotent and reuses
 # the cached mmcv wheel, so a rerun takes seconds once the first one has built mmcv.
-$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt requirements/deploy.txt
-	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt requirements/tests.txt \
-		requirements/deploy.txt
+$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt $(EXTRAS)
+	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt $(EXTRAS)
 	touch $@
 
-$(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt requirements/deploy.txt
-	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt requirements/tests.txt \
-		requirements/deploy.txt
+$(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt $(EXTRAS)
+	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt $(EXTRAS)
 	touch $@
 
 demo: setup

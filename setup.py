@@ -38,7 +38,7 @@ exec(Path('mmfasternet/version.py').read_text(), version)
 setup(
     name='mmfasternet',
     version=version['__version__'],
-    description='FasterNet (CVPR 2023) backbones for OpenMMLab 2.x: mmdet, mmseg, mmpretrain',
+    description='FasterNet (CVPR 2023) backbones for OpenMMLab 2.x: mmdet, mmseg, mmpretrain, mmpose',
     long_description=Path('README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     license='Apache-2.0',
@@ -63,6 +63,11 @@ setup(
         'det': ['mmdet>=3.0.0,<4.0', 'pycocotools'],
         'seg': ['mmsegmentation>=1.0.0,<2.0', 'ftfy', 'regex'],
         'cls': ['mmpretrain>=1.0.0,<2.0'],
+        # mmpose needs chumpy built without isolation and xtcocotools built against the
+        # installed numpy first (README: Pose); FasterNet registers into mmpose's scope.
+        'pose': ['mmpose>=1.0.0,<2.0'],
+        # mmdet's trackers (ByteTrack, OC-SORT, ...) solve their assignments with lap.
+        'track': ['mmdet>=3.0.0,<4.0', 'lap'],
         # onnxscript: torch >= 2.6 exports with the dynamo exporter, which needs it.
         'deploy': ['onnx', 'onnxruntime', 'onnxscript'],
         # int8: NNCF quantises the exported files (tools/deployment/quantize.py).

@@ -1,20 +1,38 @@
-"""The supported range of the stack, checked at import, and gates for features that need a
-newer torch than the oldest one supported."""
+"""The stack mmfasternet is tested with, checked at import, and gates for features that need
+a newer torch than the oldest one supported.
+
+A version outside the tested range gets one warning naming the range: it may well work, and
+the user finds out. Only a version known to break is refused, with the reason.
+"""
 import importlib
 import re
-from typing import Tuple
+import warnings
+from typing import Dict, Tuple
 
 import mmengine
 import torch
 
 from .errors import MMFasterNetError
 
-SUPPORTED = dict(torch=((2, 0), (2, 15)), mmcv=((2, 0), (2, 2)), mmengine=((0, 10), (1, 0)))
-SUPPORTED_RANGE = 'torch 2.0-2.14, mmcv 2.0.x-2.1.x, mmengine 0.10.x'
+# The oldest and newest minor versions the suite runs on (README: the stacks CI tests).
+TESTED: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = dict(
+    torch=((2, 0), (2, 15)), mmcv=((2, 0), (2, 1)), mmengine=((0, 10), (0, 10)))
+TESTED_RANGE = 'torch 2.0-2.15, mmcv 2.0-2.1, mmengine 0.10'
+# Versions below these break, and why.
+BREAKS_BELOW: Dict[str, Tuple[Tuple[int, int], str]] = dict(
+    torch=((2, 0), 'the tools build models under torch.device as a context manager, new in '
+                   'torch 2.0'),
+    mmcv=((2, 0), 'mmcv 1.x belongs to OpenMMLab 1.x (mmdet 2.x, mmseg 0.x), whose '
+                  'registries and configs differ'),
+    mmengine=((0, 4), "the registries' import locations are new in mmengine 0.4"))
 
 
 class UnsupportedVersionError(MMFasterNetError, ImportError):
-    """A package of the stack is outside the range mmfasternet supports."""
+    """A package of the stack is at a version known to break mmfasternet."""
+
+
+class UntestedVersionWarning(UserWarning):
+    """A package of the stack is outside the range mmfasternet is tested with."""
 
 
 class NeedsNewerTorch(MMFasterNetError, RuntimeError):
@@ -31,20 +49,30 @@ TORCH_VERSION = version_tuple(torch.__version__)
 
 
 def check_supported_stack() -> None:
-    """Raise :class:`UnsupportedVersionError` naming the package and the supported range
-    when torch, mmcv or mmengine is outside it."""
+    """Raise :class:`UnsupportedVersionError` for a torch, mmcv or mmengine known to break,
+    naming the reason; warn once (:class:`UntestedVersionWarning`) naming the tested range
+    when one of them is outside it."""
     try:
         mmcv = importlib.import_module('mmcv')
     except ImportError:
         raise UnsupportedVersionError(
-            'mmfasternet needs mmcv 2.0.x-2.1.x (mmcv with its ops for detection, or '
-            'mmcv-lite); install one, e.g. mim install "mmcv>=2.0.0,<2.2.0"') from None
+            'mmfasternet needs mmcv 2.x (with its ops for detection, or mmcv-lite); '
+            'install one, e.g. mim install "mmcv>=2.0.0,<2.2.0"') from None
+    untested = []
     for module in (torch, mmcv, mmengine):
-        low, high = SUPPORTED[module.__name__]
-        if not low <= version_tuple(module.__version__) < high:
+        name, version = module.__name__, version_tuple(module.__version__)
+        floor, reason = BREAKS_BELOW[name]
+        if version < floor:
             raise UnsupportedVersionError(
-                f'mmfasternet supports {SUPPORTED_RANGE}; found {module.__name__} '
-                f'{module.__version__}')
+                f'mmfasternet needs {name} >= {floor[0]}.{floor[1]}, found '
+                f'{module.__version__}: {reason}')
+        low, high = TESTED[name]
+        if not low <= version <= high:
+            untested.append(f'{name} {module.__version__}')
+    if untested:
+        warnings.warn(f'mmfasternet is tested with {TESTED_RANGE}; found '
+                      f'{", ".join(untested)}, which may work: please report what breaks',
+                      UntestedVersionWarning, stacklevel=2)
 
 
 def torch_at_least(major: int, minor: int) -> bool:

@@ -2,8 +2,9 @@
 
 After ``import mmfasternet`` (or ``custom_imports=dict(imports=['mmfasternet'])`` in a
 config) a model or hook registered here builds from the registries of every installed task
-library (mmdet, mmseg, mmpretrain) under its plain name, e.g. ``type='FasterNet'``, and from
-anywhere under its scoped name, e.g. ``type='mmfasternet.FasterNet'``.
+library (mmdet, mmseg, mmpretrain, mmpose) under its plain name, e.g. ``type='FasterNet'``, and from
+anywhere under its scoped name, e.g. ``type='mmfasternet.FasterNet'`` (mmyolo, whose
+``__init__`` refuses mmcv >= 2.1, is not imported to register into: use the scoped name there).
 """
 import importlib
 import importlib.util
@@ -18,7 +19,7 @@ MODELS = Registry(
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mmfasternet', locations=['mmfasternet.engine.hooks'])
 
-TASK_LIBRARIES = ('mmdet', 'mmseg', 'mmpretrain')
+TASK_LIBRARIES = ('mmdet', 'mmseg', 'mmpretrain', 'mmpose')
 
 T = TypeVar('T', bound=type)
 

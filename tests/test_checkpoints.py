@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+import torchvision
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.registry import init_default_scope
@@ -20,7 +21,8 @@ from conftest import REPO, TEST, randomize_norms, run_tool
 from toy_configs import write_toy_config
 from mmfasternet import FasterNet
 from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dict,
-                                    detect_layout, load_weights_only, official_to_timm,
+                                    detect_layout, load_backbone_weights, load_weights_only,
+                                    official_to_timm,
                                     read_checkpoint, timm_to_official, to_mm_state_dict)
 from mmfasternet.checkpoint import loading
 from mmfasternet.compat import torch_at_least
@@ -183,11 +185,110 @@ def test_another_variant_is_an_error_that_lists_the_keys(tmp_path):
     with pytest.raises(CheckpointError) as error:
         model.init_weights()
     message = str(error.value)
-    assert 'official layout' in message and 'another variant' in message
+    assert 'official layout' in message
+    assert 'they differ in embed_dims 64 vs 40 (file vs model)' in message
     assert 'mis-shaped keys: patch_embed.proj.weight: checkpoint (64, 3, 4, 4) vs model ' \
            '(40, 3, 4, 4)' in message
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key  # nothing half-loaded
+
+
+@pytest.mark.parametrize('in_channels', [1, 2, 4, 6])
+def test_rgb_weights_start_a_backbone_for_other_inputs_by_the_stated_rule(
+        tmp_path, monkeypatch, in_channels):
+    logged = []
+    monkeypatch.setattr(loading, 'print_log', lambda message, **kwargs: logged.append(message))
+    official, files = layouts('t0', with_norms=False)
+    path = tmp_path / 'official.pth'
+    torch.save(files['official'], path)
+    model = FasterNet('t0', in_channels=in_channels,
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    loaded = model.state_dict()
+    for key, value in official.items():
+        if key != 'patch_embed.proj.weight':
+            assert torch.equal(loaded[key], value), key
+    rgb, adapted = official['patch_embed.proj.weight'], loaded['patch_embed.proj.weight']
+    assert adapted.shape == (40, in_channels, 4, 4)
+    if in_channels < 3:
+        for channel in range(in_channels):
+            torch.testing.assert_close(adapted[:, channel], rgb.sum(1) / in_channels)
+        # Identical channels answer as the RGB model does to the grey image.
+        grey = torch.rand(1, 1, 32, 32)
+        torch.testing.assert_close(
+            torch.nn.functional.conv2d(grey.repeat(1, in_channels, 1, 1), adapted, stride=4),
+            torch.nn.functional.conv2d(grey.repeat(1, 3, 1, 1), rgb, stride=4))
+    else:
+        assert torch.equal(adapted[:, :3], rgb)
+        assert not adapted[:, 3:].any()
+    assert any(f'the embedding conv takes {in_channels} input channels, the weights 3' in m
+               for m in logged), logged
+
+
+@pytest.mark.parametrize('other, difference', [
+    (dict(arch='t1'), 'embed_dims 64 vs 40'),
+    (dict(n_div=2), 'n_div 2 vs 4'),
+    (dict(mlp_ratio=3.), 'mlp_ratio 3.0 vs 2.0'),
+])
+def test_weights_of_another_network_stop_naming_what_differs(tmp_path, other, difference):
+    torch.manual_seed(0)
+    path = tmp_path / 'other.pth'
+    torch.save(FasterNet(**{'arch': 't0', **other}).state_dict(), path)
+    model = FasterNet('t0', in_channels=4,
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointError, match=rf'they differ in {re.escape(difference)}'):
+        model.init_weights()
+    resnet = tmp_path / 'resnet.pth'
+    torch.save(torchvision.models.resnet18().state_dict(), resnet)
+    with pytest.raises(CheckpointError, match='not a FasterNet checkpoint'):
+        load_backbone_weights(model, str(resnet))
+
+
+def test_a_non_strict_load_of_the_same_network_skips_what_does_not_fit_as_mmengine_does(
+        tmp_path, capsys):
+    from mmengine.runner import load_checkpoint
+    torch.manual_seed(0)
+    rgb = FasterNet('t0').state_dict()
+    path = tmp_path / 'rgb.pth'
+    torch.save(rgb, path)
+    model = FasterNet('t0', in_channels=4)
+    embedding = model.patch_embed.proj.weight.detach().clone()
+    load_checkpoint(model, str(path), strict=False)  # mmengine's own loader
+    assert 'size mismatch for patch_embed.proj.weight' in capsys.readouterr().out
+    assert torch.equal(model.patch_embed.proj.weight, embedding)  # skipped
+    for key, value in model.state_dict().items():
+        if key != 'patch_embed.proj.weight':
+            assert torch.equal(value, rgb[key]), key
+
+
+def test_a_segmentor_config_that_keeps_pretrained_builds_it_into_init_cfg(tmp_path):
+    """mmseg's ResNet configs set ``model.pretrained``, which the segmentor passes on to its
+    backbone; a user who swaps the backbone by hand leaves it set."""
+    from mmengine.hub import get_config
+    from mmseg.registry import MODELS as SEG_MODELS
+    init_default_scope('mmseg')
+    cfg = get_config('mmseg::pspnet/pspnet_r50-d8_4xb4-80k_ade20k-512x512.py')
+    assert cfg.model.pretrained == 'open-mmlab://resnet50_v1c'
+    cfg.model.backbone = dict(type='FasterNet', arch='t0')
+    cfg.model.decode_head.in_channels, cfg.model.auxiliary_head.in_channels = 320, 160
+    with pytest.warns(UserWarning, match=r"pretrained='open-mmlab://resnet50_v1c' is "
+                                         r"deprecated: use init_cfg=dict\(type='Pretrained'"):
+        model = SEG_MODELS.build(cfg.model)
+    assert model.backbone.init_cfg[-1] == dict(type='Pretrained',
+                                               checkpoint='open-mmlab://resnet50_v1c')
+    # Pointed at FasterNet weights, it loads them (after the other inits, for the norms).
+    official, files = layouts('t0', with_norms=False)
+    path = tmp_path / 'official.pth'
+    torch.save(files['official'], path)
+    cfg.model.pretrained = str(path)
+    with pytest.warns(UserWarning, match='deprecated'):
+        model = SEG_MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in official.items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+    with pytest.raises(ValueError, match='keep one'):
+        FasterNet('t0', pretrained=str(path),
+                  init_cfg=dict(type='Pretrained', checkpoint=str(path)))
 
 
 def test_missing_and_unexpected_keys_are_errors(tmp_path):

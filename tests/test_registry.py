@@ -4,13 +4,15 @@ import textwrap
 
 import pytest
 from mmdet.registry import MODELS as MMDET_MODELS
+from mmpose.registry import MODELS as MMPOSE_MODELS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmseg.registry import MODELS as MMSEG_MODELS
 
 from mmfasternet import FasterNet
 from mmfasternet.registry import MODELS
 
-REGISTRIES = {'mmdet': MMDET_MODELS, 'mmseg': MMSEG_MODELS, 'mmpretrain': MMPRETRAIN_MODELS}
+REGISTRIES = {'mmdet': MMDET_MODELS, 'mmseg': MMSEG_MODELS, 'mmpretrain': MMPRETRAIN_MODELS,
+              'mmpose': MMPOSE_MODELS}
 
 
 @pytest.mark.parametrize('library', sorted(REGISTRIES))
@@ -28,7 +30,7 @@ def test_mmfasternet_scope_registry():
 
 def test_custom_imports_register_the_backbone_in_a_fresh_process(tmp_path):
     """A user's config that only names mmfasternet in custom_imports builds FasterNet
-    from all three task libraries, without importing mmfasternet by hand."""
+    from all four task libraries, without importing mmfasternet by hand."""
     config = tmp_path / 'config.py'
     config.write_text(textwrap.dedent("""\
         custom_imports = dict(imports=['mmfasternet'], allow_failed_imports=False)
@@ -38,11 +40,12 @@ def test_custom_imports_register_the_backbone_in_a_fresh_process(tmp_path):
         import sys
         from mmengine.config import Config
         from mmdet.registry import MODELS as DET
+        from mmpose.registry import MODELS as POSE
         from mmpretrain.registry import MODELS as CLS
         from mmseg.registry import MODELS as SEG
         assert 'mmfasternet' not in sys.modules
         cfg = Config.fromfile({str(config)!r})
-        for registry in (DET, SEG, CLS):
+        for registry in (DET, SEG, CLS, POSE):
             model = registry.build(cfg.backbone)
             print(type(model).__module__, type(model).__name__, model.out_indices)
     """)
@@ -50,4 +53,4 @@ def test_custom_imports_register_the_backbone_in_a_fresh_process(tmp_path):
                             timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines == ['mmfasternet.models.backbones.fasternet FasterNet (1, 2, 3)'] * 3
+    assert lines == ['mmfasternet.models.backbones.fasternet FasterNet (1, 2, 3)'] * 4

@@ -9,7 +9,6 @@ import textwrap
 import cv2
 import pytest
 import torch
-import torchvision
 
 from conftest import REPO, TEST, TRAIN, run_tool
 from toy_configs import write_toy_config
@@ -472,28 +471,44 @@ def test_annotations_mmdet_would_crash_on_or_drop_are_named_or_counted(tmp_path,
         check_data(cfg, ['train_dataloader'])
 
 
-def test_an_inferencer_given_another_models_checkpoint_stops_naming_both(tmp_path,
-                                                                         tiny_toy_coco):
-    from mmdet.apis import DetInferencer
+def test_fine_tuning_from_rgb_weights_adapts_the_embedding_and_another_network_stops(
+        tmp_path, tiny_toy_coco, monkeypatch):
+    """``load_from`` in the tools: RGB weights start a 4-channel FasterNet (logged); weights
+    of another network stop before training, naming both."""
+    import argparse
 
-    from mmfasternet.checkpoint import CheckpointError
-    t0, _ = toy_detector_state(tiny_toy_coco, tmp_path)
+    from mmengine.config import Config
+
+    from mmfasternet.engine import input_channels_hook
+    from mmfasternet.engine.tool_config import build_runner
+    logged = []
+    monkeypatch.setattr(input_channels_hook, 'print_log',
+                        lambda message, **kwargs: logged.append(message))
+    rgb, _ = toy_detector_state(tiny_toy_coco, tmp_path)
     t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
-    t1_file = tmp_path / 't1_detector.pth'
-    torch.save({'state_dict': t1.state_dict()}, t1_file)
-    config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
-    # mmengine's load_checkpoint(strict=False) would only warn and run half-random weights.
-    with pytest.raises(CheckpointError, match=r"the weights under 'backbone\.' do not fit "
-                                              r"this backbone: they are FasterNet-T1 .*, the "
-                                              r"model builds FasterNet-T0"):
-        DetInferencer(model=config, weights=str(t1_file), device='cpu')
-    resnet = {f'backbone.{k}': v for k, v in torchvision.models.resnet18().state_dict().items()}
-    with pytest.raises(CheckpointError, match=r'they are no FasterNet backbone \(keys such as '
-                                              r'backbone\.conv1\.weight'):
-        t0.load_state_dict(resnet, strict=False)
-    # Weights of layers a backbone does not build, or fewer weights, are the loader's call.
-    t0.load_state_dict({k: v for k, v in t0.state_dict().items() if 'stages.0.' not in k},
-                       strict=False)
+    for name, model in (('rgb', rgb), ('t1', t1)):
+        torch.save({'state_dict': model.state_dict()}, tmp_path / f'{name}.pth')
+    cfg = Config.fromfile(write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1))
+    cfg.model.backbone.in_channels = 4
+    cfg.load_from = str(tmp_path / 'rgb.pth')
+    args = argparse.Namespace(check_images=False, skip_data_check=True)
+    runner = build_runner(cfg, ['train_dataloader'], args)
+    runner.load_or_resume()
+    loaded, source = runner.model.state_dict(), rgb.state_dict()
+    embedding = loaded['backbone.patch_embed.proj.weight']
+    assert torch.equal(embedding[:, :3], source['backbone.patch_embed.proj.weight'])
+    assert not embedding[:, 3].any()
+    for key, value in source.items():
+        if key != 'backbone.patch_embed.proj.weight':
+            assert torch.equal(loaded[key], value), key
+    assert logged == [f'{tmp_path / "rgb.pth"}: the embedding conv takes 4 input channels, '
+                      f'the weights 3: channels 0-2 keep the RGB filters, channels 3-3 start '
+                      f'at zero']
+
+    cfg.load_from = str(tmp_path / 't1.pth')
+    with pytest.raises(SystemExit, match='the file holds FasterNet-T1 .*, the config builds '
+                                         'FasterNet-T0 .*in_channels 4'):
+        build_runner(cfg, ['train_dataloader'], args)
 
 
 def test_resume_from_another_models_checkpoint_stops_before_training(tmp_path, tiny_toy_coco):

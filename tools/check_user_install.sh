@@ -4,9 +4,12 @@
 #   tools/check_user_install.sh PYTHON [VENV]      (`make test-install`: python3.12)
 #
 # In a new venv (VENV, default .venv-user; made again on every run):
-#   1. torch and torchvision from PyPI, as requirements.txt pins them. On Python >= 3.12 they
-#      bring a setuptools without pkg_resources, which mmengine 0.10 needs for every
-#      `mmdet::`-style config path; the script prints which one came.
+#   1. the newest torch and torchvision that PyPI serves for PYTHON, unpinned, as a new user
+#      gets them (pip's site-wide constraints, which on some machines cap torch at a release
+#      kept on local disk, are lifted for the whole check); the script prints which came and
+#      how long the download and install took. On Python >= 3.12 they bring a setuptools
+#      without pkg_resources, which mmengine 0.10 needs for every `mmdet::`-style config
+#      path; the script prints which one came.
 #   2. mmengine, mmdet, mmsegmentation and mmpretrain, as pinned.
 #   3. this checkout's wheel, non-editable: pip install "mmfasternet[deploy,det,seg,cls]".
 #      Its setuptools < 81 requirement must bring pkg_resources back (checked).
@@ -39,8 +42,13 @@ setuptools_version() {
   "$PY" -c 'import importlib.metadata as m; print(m.version("setuptools"))' 2>/dev/null || echo none
 }
 
-step "1. torch $(pin torch), torchvision $(pin torchvision)"
-"${PIP[@]}" install "torch==$(pin torch)" "torchvision==$(pin torchvision)"
+export PIP_CONSTRAINT=/dev/null  # a new user's pip: no cap on torch
+step "1. the newest torch and torchvision on PyPI"
+started=$SECONDS
+"${PIP[@]}" install torch torchvision
+echo "    torch $("$PY" -c 'import torch; print(torch.__version__)'), torchvision" \
+  "$("$PY" -c 'import torchvision; print(torchvision.__version__)'):" \
+  "downloaded and installed in $((SECONDS - started)) s"
 echo "    setuptools $(setuptools_version) came with torch;" \
   "pkg_resources: $("$PY" -c 'import pkg_resources' 2>/dev/null && echo present || echo missing)"
 

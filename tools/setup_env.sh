@@ -5,7 +5,7 @@
 #
 # REQUIREMENTS pins the stack: its `torch==`, `torchvision==` and `mmcv==` lines are installed
 # first (mmcv built from the sdist with its compiled ops, against that torch), then the rest.
-# `make setup` uses requirements.txt (Python 3.11, torch 2.14.1); `make setup-compat` uses
+# `make setup` uses requirements.txt (Python 3.11, torch 2.15.0); `make setup-compat` uses
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
@@ -41,7 +41,10 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 PY=$(cd "$VENV" && pwd)/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
-# Every install below honours the stack's pins (numpy < 2 on the older stack, for one).
+# Every install below honours the stack's pins (numpy < 2 on the older stack, for one), and
+# only them: they replace pip's site-wide constraints, which on some machines cap torch at a
+# release kept on local disk.
+export PIP_CONSTRAINT=$REQUIREMENTS
 CONSTRAINTS=(-c "$REQUIREMENTS")
 
 step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resources)"
@@ -57,9 +60,20 @@ if ! "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 
   "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
 fi
 
-step "OpenMMLab task libraries, test tools and mmfasternet (editable)"
 extra=()
 for file in "${EXTRA_REQUIREMENTS[@]}"; do extra+=(-r "$file"); done
+if grep -qs '^mmpose' "$REQUIREMENTS" "${EXTRA_REQUIREMENTS[@]}"; then
+  # mmpose 1.3 needs chumpy, whose setup.py imports pip (it builds only without build
+  # isolation), and xtcocotools, whose newest wheels predate numpy 2: built from its sdist
+  # against this stack's numpy, the wheel then cached by pip.
+  step "mmpose's build-time needs: chumpy (no build isolation), xtcocotools (from its sdist)"
+  "${PIP[@]}" install -q "${CONSTRAINTS[@]}" cython numpy
+  "${PIP[@]}" install -q "${CONSTRAINTS[@]}" --no-build-isolation chumpy
+  "${PIP[@]}" install -q "${CONSTRAINTS[@]}" --no-build-isolation --no-binary xtcocotools \
+    xtcocotools
+fi
+
+step "OpenMMLab task libraries, test tools and mmfasternet (editable)"
 "${PIP[@]}" install -q "${CONSTRAINTS[@]}" -r "$REQUIREMENTS" "${extra[@]}"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 "$PY" -m mmfasternet_config_lookup  # the start-up file that `pip install .` would install
@@ -68,10 +82,11 @@ step "checking the stack"
 "$PY" - <<'PY'
 import mmcv
 from mmcv.ops import RoIAlign, nms  # noqa: F401  compiled ops present
-import mmdet, mmengine, mmpretrain, mmseg, numpy, torch, torchvision  # noqa: F401
+import mmdet, mmengine, mmpose, mmpretrain, mmseg, numpy, torch, torchvision  # noqa: F401
 import mmfasternet  # noqa: F401
 print(f'torch {torch.__version__}, torchvision {torchvision.__version__}, numpy {numpy.__version__}, '
       f'mmcv {mmcv.__version__} (ops), mmengine {mmengine.__version__}, '
-      f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}')
+      f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}, '
+      f'mmpose {mmpose.__version__}')
 PY
 echo "setup done: $VENV is ready"

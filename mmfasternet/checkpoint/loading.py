@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 from mmengine.logging import print_log
 
+from .input_channels import adapt_input_channels
 from .layouts import backbone_state_dict, detect_layout, to_mm_state_dict
 from .reading import CheckpointError, read_checkpoint
 
@@ -17,6 +18,10 @@ def _unbuilt_layer_keys(source: dict, model: torch.nn.Module) -> list:
     FasterNet with early ``out_indices`` does not build."""
     layers = (_LAYER.match(k) for k in source)
     return [m.string for m in layers if m and int(m.group(1)) >= len(model.stages)]
+
+
+def _with_prefix(state: dict) -> dict:
+    return {'backbone.' + k: v for k, v in state.items()}
 
 
 def _under_prefix(checkpoint: dict, prefix: str, path: str) -> dict:
@@ -62,6 +67,7 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
     unbuilt = _unbuilt_layer_keys(source, model)
     for key in unbuilt:
         del source[key]
+    adapted = adapt_input_channels(source, target)
     missing = [k for k in target if k not in source]
     fresh_norms = [k for k in missing if layout.lacks_output_norms and _OUTPUT_NORM.match(k)]
     missing = [k for k in missing if k not in fresh_norms]
@@ -69,8 +75,9 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
     mis_shaped = [f'{k}: checkpoint {tuple(source[k].shape)} vs model {tuple(target[k].shape)}'
                   for k in source if k in target and source[k].shape != target[k].shape]
     if missing or unexpected or mis_shaped:
-        lines = [f'{path} ({layout.name} layout) does not fit this FasterNet '
-                 f'(is it another variant, or another n_div / mlp_ratio?):']
+        difference = backbone_difference(_with_prefix(source), _with_prefix(target))
+        lines = [f'{path} ({layout.name} layout) does not fit this FasterNet'
+                 f'{": " + difference if difference else ""}:']
         for title, keys in (('missing', missing), ('unexpected', unexpected),
                             ('mis-shaped', mis_shaped)):
             if keys:
@@ -83,6 +90,8 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
         print_log(f'{path}: {len(unbuilt)} weights of the stages after out_indices='
                   f'{tuple(model.out_indices)} are ignored; this backbone does not build '
                   f'those stages', logger=logger or 'current')
+    if adapted:
+        print_log(f'{path}: {adapted}', logger=logger or 'current')
     if fresh_norms:
         names = sorted({k.split('.')[0] for k in fresh_norms})
         print_log(f'{path} is an ImageNet classifier checkpoint without output norms; '
@@ -91,48 +100,69 @@ def load_backbone_weights(model: torch.nn.Module, path: str, prefix: Optional[st
 
 
 _BLOCK = re.compile(r'^backbone\.stages\.(\d+)\.blocks\.(\d+)\.')
+_FIRST_BLOCK = 'backbone.stages.0.blocks.0.'
 
 
-def describe_backbone(state: dict) -> str:
-    """What the ``backbone.`` weights of a whole model's ``state`` are: a FasterNet variant
-    of the arch zoo, a custom FasterNet's widths and depths, or not a FasterNet."""
+def _backbone_fields(state: dict) -> Optional[dict]:
+    """What the ``backbone.`` weights of a whole model's ``state`` say of the network built:
+    its widths and depths, and its n_div, mlp_ratio and input channels. None when it is no
+    FasterNet."""
     from mmfasternet.models import FasterNet
     embed = state.get('backbone.patch_embed.proj.weight')
     if embed is None:
-        keys = ', '.join(list(state)[:3])
-        return f'no FasterNet backbone (keys such as {keys})'
+        return None
     depths = [0] * FasterNet.num_stages
     for match in filter(None, map(_BLOCK.match, state)):
         stage = int(match.group(1)) // 2  # stages and merging layers alternate
         if stage < len(depths):
             depths[stage] = max(depths[stage], int(match.group(2)) + 1)
-    built = [d for d in depths if d]
-    widths = f'(embed_dims {embed.shape[0]}, depths {built})'
+    fields = dict(embed_dims=embed.shape[0], depths=[d for d in depths if d])
+    pconv = state.get(_FIRST_BLOCK + 'spatial_mixing.partial_conv3.weight')
+    if pconv is not None and pconv.shape[0]:
+        fields['n_div'] = embed.shape[0] // pconv.shape[0]
+    hidden = state.get(_FIRST_BLOCK + 'mlp.0.weight')
+    if hidden is not None:
+        fields['mlp_ratio'] = hidden.shape[0] / embed.shape[0]
+    fields['in_channels'] = embed.shape[1]
+    return fields
+
+
+# The arguments of FasterNet that describe_backbone names only when they are not these.
+_DEFAULTS = dict(n_div=4, mlp_ratio=2.0, in_channels=3)
+
+
+def describe_backbone(state: dict) -> str:
+    """What the ``backbone.`` weights of a whole model's ``state`` are: a FasterNet variant
+    of the arch zoo, a custom FasterNet's widths and depths (with its n_div, mlp_ratio and
+    input channels where they are not the defaults), or not a FasterNet."""
+    from mmfasternet.models import FasterNet
+    fields = _backbone_fields(state)
+    if fields is None:
+        keys = ', '.join(list(state)[:3])
+        return f'no FasterNet backbone (keys such as {keys})'
+    built = fields['depths']
+    extras = ''.join(f', {k} {fields[k]:g}' for k, v in _DEFAULTS.items()
+                     if k in fields and fields[k] != v)
+    widths = f'(embed_dims {fields["embed_dims"]}, depths {built}{extras})'
     for name, arch in FasterNet.arch_zoo.items():
-        if arch['embed_dims'] == embed.shape[0] and arch['depths'][:len(built)] == built:
+        if arch['embed_dims'] == fields['embed_dims'] and arch['depths'][:len(built)] == built:
             return f'FasterNet-{name.upper()} {widths}'
     return f'a custom FasterNet {widths}'
 
 
-def check_backbone_state(backbone: torch.nn.Module, state: dict, prefix: str) -> None:
-    """Raise :class:`CheckpointError` when ``state`` (a whole model's, loaded with its
-    ``load_state_dict``) holds weights under ``prefix`` for ``backbone`` that cannot be its
-    own: none of its keys, or one of another shape. Loaders that do not stop on that
-    (mmengine's ``load_checkpoint(strict=False)``, which the inferencers use) would run a
-    half-random model; the message names the network the file holds and the one built.
-    Weights for layers the backbone does not build, and missing ones, are left to the
-    loader's ``strict``."""
-    theirs = {'backbone.' + k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    if not theirs:
-        return
-    ours = {'backbone.' + k: v for k, v in backbone.state_dict().items()}
-    shared = [k for k in ours if k in theirs]
-    if shared and all(theirs[k].shape == ours[k].shape for k in shared):
-        return
-    raise CheckpointError(f'the weights under {prefix!r} do not fit this backbone: they are '
-                          f'{describe_backbone(theirs)}, the model builds '
-                          f'{describe_backbone(ours)}; give the checkpoint trained with this '
-                          f'config, or the config it was trained with')
+def backbone_difference(theirs: dict, ours: dict) -> Optional[str]:
+    """What makes the ``backbone.`` weights ``theirs`` another network than the model's
+    ``ours`` (both whole-model state dicts), in words; None when they are the same network.
+    Input channels do not count: RGB weights adapt (:mod:`.input_channels`)."""
+    mine, other = _backbone_fields(ours), _backbone_fields(theirs)
+    if other is None:
+        return f'the file holds {describe_backbone(theirs)}'
+    built = len(mine['depths'])  # a file may hold the stages after the model's last output
+    other['depths'] = other['depths'][:built]
+    keys = ('embed_dims', 'depths', 'n_div', 'mlp_ratio')
+    differing = [f'{k} {other[k]} vs {mine[k]}' for k in keys
+                 if k in other and k in mine and other[k] != mine[k]]
+    return f'they differ in {", ".join(differing)} (file vs model)' if differing else None
 
 
 def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
@@ -150,6 +180,9 @@ def check_model_checkpoint(model: torch.nn.Module, state: dict, path: str,
             ``load_from`` needs (its heads may differ). Defaults to False.
     """
     target = model.state_dict()
+    if backbone_only:  # fine-tuning starts other input channels from RGB weights
+        state = dict(state)
+        adapt_input_channels(state, target, prefix='backbone.')
     keys = [k for k in {**target, **state} if not backbone_only or k.startswith('backbone.')]
     missing = [k for k in keys if k not in state]
     unexpected = [k for k in keys if k not in target]

@@ -18,6 +18,7 @@ from mmfasternet.errors import MMFasterNetError
 from .checkpoint_storage import NoSpaceLeft, save_checkpoints_atomically
 from .data_check import check_data
 from .failing_samples import NameFailingSamplesHook, data_file_failure
+from .input_channels_hook import AdaptInputChannelsHook
 from .launch import setup_cpu_distributed
 
 
@@ -216,6 +217,8 @@ def build_runner(cfg: Config, loaders: Sequence[str], args: argparse.Namespace,
                            *_pretrained_checkpoints(cfg.get('model'))])
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.register_hook(NameFailingSamplesHook())
+    if cfg.get('load_from') and not cfg.get('resume'):
+        runner.register_hook(AdaptInputChannelsHook(cfg.load_from))
     with stops_with_a_message(cfg):
         check_load_from(runner.model, cfg.get('load_from'), resume=bool(cfg.get('resume')))
     return runner

@@ -12,6 +12,7 @@ inside a stage, and the detection backbone's output norms ``norm0/norm2/norm4/no
 The tests check it against timm's independent ``fasternet_*`` models: the same weights, moved
 through the official-to-timm key map, give the same outputs for every variant (T0-L).
 """
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -221,6 +222,9 @@ class FasterNet(BaseModule):
             Defaults to -1.
         norm_eval (bool): Keep all BN layers in eval mode during training. Defaults to False.
         with_cp (bool): Use gradient checkpointing in the blocks. Defaults to False.
+        pretrained (str, optional): Deprecated, as in mmdet's and mmseg's backbones (mmseg's
+            segmentors pass their ``pretrained`` on): a checkpoint, which becomes a
+            ``Pretrained`` entry of ``init_cfg``, with a warning. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialization config.
     """
 
@@ -253,12 +257,13 @@ class FasterNet(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 pretrained: Optional[str] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='TruncNormal', layer=['Conv2d', 'Linear'], std=.02, bias=0.),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm', 'LayerNorm'],
                           val=1., bias=0.),
                  ]):
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(init_cfg=self._init_cfg_with(pretrained, init_cfg))
         arch = self._parse_arch(arch)
         embed_dims, depths = arch['embed_dims'], arch['depths']
         act_cfg = act_cfg if act_cfg is not None else arch.get('act_cfg', dict(type='ReLU'))
@@ -310,6 +315,24 @@ class FasterNet(BaseModule):
 
         self.deploy = False
         self._freeze_stages()
+
+    @staticmethod
+    def _init_cfg_with(pretrained: Optional[str], init_cfg: Optional[Union[dict, List[dict]]]
+                       ) -> Optional[Union[dict, List[dict]]]:
+        """``init_cfg`` with the deprecated ``pretrained`` as its ``Pretrained`` entry, after
+        the others (which initialise what the file may lack, e.g. the output norms)."""
+        if pretrained is None:
+            return init_cfg
+        if not isinstance(pretrained, str):
+            raise TypeError(f'pretrained must be a checkpoint path or None, got '
+                            f'{type(pretrained).__name__}')
+        others = [c for c in (init_cfg if isinstance(init_cfg, list) else [init_cfg]) if c]
+        if any(c.get('type') == 'Pretrained' for c in others):
+            raise ValueError(f'FasterNet got pretrained={pretrained!r} and a Pretrained '
+                             f'init_cfg; keep one (init_cfg: pretrained is deprecated)')
+        warnings.warn(f'pretrained={pretrained!r} is deprecated: use init_cfg=dict('
+                      f"type='Pretrained', checkpoint={pretrained!r}) instead", stacklevel=3)
+        return [*others, dict(type='Pretrained', checkpoint=pretrained)]
 
     @property
     def min_input_size(self) -> int:
@@ -464,12 +487,6 @@ class FasterNet(BaseModule):
             elif isinstance(module, PartialConv):
                 module.forward_type = 'split_cat'
         self.deploy = True
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        # Weights of another network stop here, even in a non-strict load.
-        from mmfasternet.checkpoint import check_backbone_state
-        check_backbone_state(self, state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def train(self, mode: bool = True) -> 'FasterNet':
         if mode and self.deploy:
