@@ -267,22 +267,28 @@ def test_a_segmentor_config_that_keeps_pretrained_builds_it_into_init_cfg(tmp_pa
     from mmengine.hub import get_config
     from mmseg.registry import MODELS as SEG_MODELS
     init_default_scope('mmseg')
-    cfg = get_config('mmseg::pspnet/pspnet_r50-d8_4xb4-80k_ade20k-512x512.py')
-    assert cfg.model.pretrained == 'open-mmlab://resnet50_v1c'
-    cfg.model.backbone = dict(type='FasterNet', arch='t0')
-    cfg.model.decode_head.in_channels, cfg.model.auxiliary_head.in_channels = 320, 160
+
+    def segmentor_config():
+        cfg = get_config('mmseg::pspnet/pspnet_r50-d8_4xb4-80k_ade20k-512x512.py').model
+        cfg.backbone = dict(type='FasterNet', arch='t0')
+        cfg.decode_head.in_channels, cfg.auxiliary_head.in_channels = 320, 160
+        return cfg
+
+    cfg = segmentor_config()
+    assert cfg.pretrained == 'open-mmlab://resnet50_v1c'
     with pytest.warns(UserWarning, match=r"pretrained='open-mmlab://resnet50_v1c' is "
                                          r"deprecated: use init_cfg=dict\(type='Pretrained'"):
-        model = SEG_MODELS.build(cfg.model)
+        model = SEG_MODELS.build(cfg)
     assert model.backbone.init_cfg[-1] == dict(type='Pretrained',
                                                checkpoint='open-mmlab://resnet50_v1c')
     # Pointed at FasterNet weights, it loads them (after the other inits, for the norms).
     official, files = layouts('t0', with_norms=False)
     path = tmp_path / 'official.pth'
     torch.save(files['official'], path)
-    cfg.model.pretrained = str(path)
+    cfg = segmentor_config()
+    cfg.pretrained = str(path)
     with pytest.warns(UserWarning, match='deprecated'):
-        model = SEG_MODELS.build(cfg.model)
+        model = SEG_MODELS.build(cfg)
     model.init_weights()
     for key, value in official.items():
         assert torch.equal(model.backbone.state_dict()[key], value), key

@@ -490,7 +490,7 @@ def test_fine_tuning_from_rgb_weights_adapts_the_embedding_and_another_network_s
         torch.save({'state_dict': model.state_dict()}, tmp_path / f'{name}.pth')
     cfg = Config.fromfile(write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1))
     cfg.model.backbone.in_channels = 4
-    cfg.load_from = str(tmp_path / 'rgb.pth')
+    cfg.load_from, cfg.launcher, cfg.work_dir = str(tmp_path / 'rgb.pth'), 'none', str(tmp_path)
     args = argparse.Namespace(check_images=False, skip_data_check=True)
     runner = build_runner(cfg, ['train_dataloader'], args)
     runner.load_or_resume()

@@ -11,8 +11,9 @@
 #      without pkg_resources, which mmengine 0.10 needs for every `mmdet::`-style config
 #      path; the script prints which one came.
 #   2. mmengine, mmdet, mmsegmentation and mmpretrain, as pinned.
-#   3. this checkout's wheel, non-editable: pip install "mmfasternet[deploy,det,seg,cls]".
-#      Its setuptools < 81 requirement must bring pkg_resources back (checked).
+#   3. mmpose's two build steps (docs/swap.md), then this checkout's wheel, non-editable:
+#      pip install "mmfasternet[deploy,det,seg,cls,pose,track]". Its setuptools < 81
+#      requirement must bring pkg_resources back (checked).
 #   4. mmcv 2.1.0 with its ops, from tools/mmcv_wheel.sh (built from the sdist the first time,
 #      then cached): there is no prebuilt mmcv 2.1 for torch > 2.1, so none for Python 3.12.
 # Then, from a folder outside the checkout: every config the package carries builds its model,
@@ -56,11 +57,15 @@ step "2. the task libraries"
 "${PIP[@]}" install "mmengine==$(pin mmengine)" "mmdet==$(pin mmdet)" \
   "mmsegmentation==$(pin mmsegmentation)" "mmpretrain==$(pin mmpretrain)"
 
-step "3. mmfasternet[deploy,det,seg,cls] from this checkout's wheel (not editable)"
+step "3. mmpose's build steps (docs/swap.md), then mmfasternet[deploy,det,seg,cls,pose,track]" \
+  "from this checkout's wheel (not editable)"
+"${PIP[@]}" install cython numpy
+"${PIP[@]}" install --no-build-isolation chumpy
+"${PIP[@]}" install --no-build-isolation --no-binary xtcocotools xtcocotools
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 wheel=$(bash "$REPO/tools/mmfasternet_wheel.sh" "$build/dist")
-"${PIP[@]}" install "mmfasternet[deploy,det,seg,cls] @ file://$wheel"
+"${PIP[@]}" install "mmfasternet[deploy,det,seg,cls,pose,track] @ file://$wheel"
 "$PY" -c 'import pkg_resources' 2>/dev/null \
   || die "pkg_resources is still missing (setuptools $(setuptools_version))"
 echo "    setuptools $(setuptools_version): pkg_resources present"
@@ -76,8 +81,9 @@ import glob
 import os.path as osp
 import sys
 
-import mmcv, mmdet, mmengine, mmpretrain, mmseg, setuptools, torch  # noqa: E401
+import lap, mmcv, mmdet, mmengine, mmpose, mmpretrain, mmseg, setuptools, torch  # noqa: E401
 from mmengine.config import Config
+from mmpose.registry import MODELS as POSE_MODELS
 
 import mmfasternet
 from mmfasternet.analysis import build_model
@@ -97,6 +103,17 @@ for path in configs:
     kinds.setdefault(task_of(model).name, []).append(osp.basename(path))
 print(f'{len(configs)} configs built: ' + ', '.join(f'{len(v)} {k}s' for k, v in kinds.items()))
 assert len(configs) >= 18 and set(kinds) == {'detector', 'segmentor', 'classifier'}, kinds
+
+from importlib.metadata import version
+from mmengine.hub import get_config
+from mmengine.registry import init_default_scope
+
+from mmfasternet.models.backbone_swap import swap_in_fasternet
+init_default_scope('mmpose')
+rtmpose = 'body_2d_keypoint/rtmpose/coco/rtmpose-s_8xb256-420e_coco-256x192.py'
+pose = POSE_MODELS.build(swap_in_fasternet(get_config(f'mmpose::{rtmpose}'), 't0').model)
+assert isinstance(pose.backbone, mmfasternet.FasterNet), type(pose.backbone)
+print(f'mmpose {mmpose.__version__}: RTMPose-S with FasterNet-T0 built; lap {version("lap")}')
 PY
 configs=$("$PY" -c 'import mmfasternet, os.path as p; print(p.join(p.dirname(mmfasternet.__file__), ".mim", "configs"))')
 "$PY" "$REPO/tools/deployment/pytorch2onnx.py" "$configs/fasternet_t0_in1k.py" t0.onnx --verify

@@ -44,7 +44,7 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 # Every install below honours the stack's pins (numpy < 2 on the older stack, for one), and
 # only them: they replace pip's site-wide constraints, which on some machines cap torch at a
 # release kept on local disk.
-export PIP_CONSTRAINT=$REQUIREMENTS
+export PIP_CONSTRAINT=$(realpath "$REQUIREMENTS")
 CONSTRAINTS=(-c "$REQUIREMENTS")
 
 step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resources)"

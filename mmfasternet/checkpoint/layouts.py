@@ -109,8 +109,8 @@ LAYOUTS = (
            to_model=dict, to_backbone=_without_backbone_prefix, lacks_output_norms=True),
     Layout('mmdet/mmseg', _has('backbone.'), to_model=dict,
            to_backbone=_without_backbone_prefix, lacks_output_norms=False),
-    Layout('timm', lambda keys: any('.downsample.' in k for k in keys)
-           or _has('conv_head.', 'classifier.')(keys),
+    Layout('timm', lambda keys: _has('patch_embed.')(keys) and (
+        any('.downsample.' in k for k in keys) or _has('conv_head.', 'classifier.')(keys)),
            to_model=lambda state: official_to_mmpretrain(timm_to_official(state)),
            to_backbone=timm_to_official, lacks_output_norms=True),
     Layout('official', _has('patch_embed.'), to_model=official_to_mmpretrain, to_backbone=dict,
