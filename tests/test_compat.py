@@ -45,10 +45,9 @@ def test_a_version_newer_than_tested_gets_one_warning_naming_the_range(patch, fo
     assert f'tested with {compat.TESTED_RANGE}; found {found}' in warnings[0]
 
 
-
 def test_an_mmcv_newer_than_tested_gets_the_warning(monkeypatch):
-    """(In this process: mmdet 3.3, which the package imports to register into, refuses
-    mmcv 2.2 itself.)"""
+    """In this process: a fresh one would stop in mmdet 3.3's own check (mmcv < 2.2), which
+    the package imports to register into."""
     import mmcv
     monkeypatch.setattr(mmcv, '__version__', '2.2.0')
     with pytest.warns(compat.UntestedVersionWarning,
