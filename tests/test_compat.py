@@ -1,7 +1,7 @@
 """The supported range: checked at import, and features that need a newer torch stop with one
 line naming the version, on every stack."""
+import importlib
 import os.path as osp
-import re
 import subprocess
 import sys
 
@@ -33,26 +33,18 @@ def test_a_version_known_to_break_is_refused_with_the_reason(patch, needs):
     assert last.startswith('mmfasternet.compat.UnsupportedVersionError: mmfasternet ' + needs)
 
 
-@pytest.mark.parametrize('patch, found', [
-    ('import torch; torch.__version__ = "2.16.0"', 'torch 2.16.0'),
-    ('import mmengine; mmengine.__version__ = "0.11.0"', 'mmengine 0.11.0'),
-])
-def test_a_version_newer_than_tested_gets_one_warning_naming_the_range(patch, found):
-    result = import_with(patch + '\nimport warnings; warnings.simplefilter("always")')
-    assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if 'UntestedVersionWarning' in line]
-    assert len(warnings) == 1
-    assert f'tested with {compat.TESTED_RANGE}; found {found}' in warnings[0]
-
-
-def test_an_mmcv_newer_than_tested_gets_the_warning(monkeypatch):
-    """In this process: a fresh one would stop in mmdet 3.3's own check (mmcv < 2.2), which
-    the package imports to register into."""
-    import mmcv
-    monkeypatch.setattr(mmcv, '__version__', '2.2.0')
-    with pytest.warns(compat.UntestedVersionWarning,
-                      match=rf'tested with {re.escape(compat.TESTED_RANGE)}; found mmcv 2\.2\.0'):
+@pytest.mark.parametrize('package, version', [
+    ('torch', '2.16.0'), ('mmcv', '2.2.0'), ('mmengine', '0.11.0')])
+def test_a_version_newer_than_tested_gets_one_warning_naming_the_range(
+        monkeypatch, package, version):
+    """In this process: a fresh one would run the newer-torch gates on the torch installed,
+    and mmdet 3.3, which the package imports to register into, refuses mmcv 2.2 itself."""
+    monkeypatch.setattr(importlib.import_module(package), '__version__', version)
+    with pytest.warns(compat.UntestedVersionWarning) as records:
         compat.check_supported_stack()
+    assert [str(r.message) for r in records] == [
+        f'mmfasternet is tested with {compat.TESTED_RANGE}; found {package} {version}, which '
+        f'may work: please report what breaks']
 
 
 def test_missing_mmcv_says_what_to_install():
