@@ -79,7 +79,7 @@ def user_venv(tmp_path_factory, wheel):
     """A new venv that sees this stack (torch, mmcv, mmdet, ...) but not this checkout, with
     the wheel installed by plain `pip install`, offline."""
     venv = tmp_path_factory.mktemp('user') / 'venv'
-    # No pip or setuptools of its own: the stack's (torch 2.14 needs setuptools >= 77) serve.
+    # No pip or setuptools of its own: the stack's (torch >= 2.14 needs setuptools >= 77) serve.
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
     python = str(venv / 'bin' / 'python')
     own_site = subprocess.run([python, '-c', 'import site; print(site.getsitepackages()[0])'],
@@ -89,8 +89,12 @@ def user_venv(tmp_path_factory, wheel):
     with open(osp.join(own_site, 'existing_stack.pth'), 'w') as f:
         f.write('\n'.join(site.getsitepackages()) + '\n')
     before = set(os.listdir(own_site))
+    # A plain pip: this machine's pip settings (a site-wide cap on torch, local wheel folders)
+    # would otherwise "fix" the stack's torch by installing another one beside it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith('PIP_')}
+    env['PIP_CONFIG_FILE'] = os.devnull
     install = subprocess.run([python, '-m', 'pip', 'install', '--no-index', wheel],
-                             capture_output=True, text=True, timeout=600)
+                             capture_output=True, text=True, timeout=600, env=env)
     assert install.returncode == 0, install.stdout + install.stderr
     return python, own_site, sorted(set(os.listdir(own_site)) - before - {'__pycache__'})
 
