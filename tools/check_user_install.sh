@@ -119,4 +119,4 @@ configs=$("$PY" -c 'import mmfasternet, os.path as p; print(p.join(p.dirname(mmf
 "$PY" "$REPO/tools/deployment/pytorch2onnx.py" "$configs/fasternet_t0_in1k.py" t0.onnx --verify
 "$PY" "$REPO/tools/deployment/pytorch2onnx.py" "$configs/mask_rcnn_fasternet_t0.py" \
   mask_rcnn_t0.onnx --shape 256 256
-echo "install check done: $("$PYTHON" --version), a non-editable install with [deploy]"
+echo "install check done: $("$PYTHON" --version), a non-editable install with [deploy,det,seg,cls,pose,track]"
