@@ -27,7 +27,7 @@ def adapt_embedding(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
     return torch.cat([weight, extra], dim=1)
 
 
-def rule_for(in_channels: int) -> str:
+def _rule_for(in_channels: int) -> str:
     """The adaptation rule for ``in_channels`` inputs, in words, for the log."""
     if in_channels < 3:
         return (f'each of its {in_channels} input channels takes the sum of the RGB filters '
@@ -49,4 +49,4 @@ def adapt_input_channels(source: Dict[str, torch.Tensor], target: Dict[str, torc
         return None
     source[key] = adapt_embedding(theirs, ours.shape[1])
     return f'the embedding conv takes {ours.shape[1]} input channels, the weights 3: ' \
-           f'{rule_for(ours.shape[1])}'
+           f'{_rule_for(ours.shape[1])}'
