@@ -15,7 +15,7 @@ EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track
 TEST_WORKERS ?= 2
 PYTEST = -m pytest tests -n $(TEST_WORKERS)
 
-.PHONY: setup setup-compat demo demo-seg test test-compat test-deploy test-install clean
+.PHONY: setup setup-compat demo demo-seg test test-compat test-long test-install clean
 
 setup: $(VENV)/.mmfasternet-setup
 setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
@@ -42,8 +42,9 @@ test: setup
 test-compat: setup-compat
 	$(COMPAT_PY) $(PYTEST)
 
-# Long: train both toy demos, then export them and evaluate the ONNX files like checkpoints.
-test-deploy: demo demo-seg
+# The end-to-end runs marked `long`, kept out of `make test`: train both toy demos, export,
+# quantise and evaluate them like checkpoints; the tools' other whole train/export/test runs.
+test-long: demo demo-seg
 	$(PY) $(PYTEST) -m long -rP
 
 # A new user's install on Python 3.12, the README's way (a fresh venv, PyPI's torch, the

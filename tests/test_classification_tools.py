@@ -16,6 +16,7 @@ def top1(result):
     return float(re.search(r'accuracy/top1: ([\d.]+)', result.stdout + result.stderr).group(1))
 
 
+@pytest.mark.long
 def test_train_scales_lr_resumes_from_a_path_and_tests_folded(tmp_path, tiny_image_folder):
     config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=2,
                               extra=EXACT_RESUME)

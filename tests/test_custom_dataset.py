@@ -5,6 +5,8 @@ import os.path as osp
 import re
 import textwrap
 
+import pytest
+
 from conftest import REPO, final_metrics, run_tool
 from mmfasternet.checkpoint import load_weights_only
 
@@ -13,7 +15,19 @@ GUIDE = osp.join(REPO, 'docs', 'custom_dataset.md')
 # What makes the guide's FasterNet-S config affordable on a CPU; nothing about the data.
 CPU_SIZED = textwrap.dedent("""
     _base_ = ['./my_mask_rcnn.py']
-    model = dict(backbone=dict(arch='t0', init_cfg=None), neck=dict(in_channels=[40, 80, 160, 320]))
+    width = 64  # FPN and head channels, as in configs/toy/mask_rcnn_fasternet_t0_toy.py
+    model = dict(
+        backbone=dict(arch='t0', init_cfg=None),
+        neck=dict(in_channels=[40, 80, 160, 320], out_channels=width),
+        rpn_head=dict(in_channels=width, feat_channels=width),
+        roi_head=dict(
+            bbox_roi_extractor=dict(out_channels=width),
+            bbox_head=dict(in_channels=width, fc_out_channels=256),
+            mask_roi_extractor=dict(out_channels=width),
+            mask_head=dict(in_channels=width, conv_out_channels=width)),
+        train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300),
+                       rcnn=dict(sampler=dict(num=64))),
+        test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
     train_pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
@@ -44,6 +58,7 @@ def guide_config():
     return blocks[0]
 
 
+@pytest.mark.long
 def test_the_guides_config_trains_on_a_coco_format_dataset(tmp_path, tiny_toy_coco):
     project = tmp_path / 'my_project'
     os.makedirs(project / 'data')

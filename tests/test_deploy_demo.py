@@ -2,7 +2,7 @@
 Mask R-CNN after `make demo` (bbox and segm mAP within 0.01 in fp32 and int8 in both
 runtimes at the test scale and rescaled, 0.02 in bf16 rescaled), UperNet after `make demo-seg`
 (mIoU within 0.5 in fp32 and int8 in both runtimes, 0.2 in bf16 in OpenVINO). Long:
-`make test-deploy` trains both demos first. Each model is exported and evaluated once per
+`make test-long` trains both demos first. Each model is exported and evaluated once per
 file and runtime: the demos' own evaluation is the slow part of CI."""
 import os.path as osp
 import re
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.long
 
 def demo_checkpoint(work_dir: str, command: str) -> str:
     last = osp.join(REPO, work_dir, 'last_checkpoint')
-    assert osp.isfile(last), f'{last} is missing: run `{command}` first (make test-deploy does)'
+    assert osp.isfile(last), f'{last} is missing: run `{command}` first (make test-long does)'
     return open(last).read().strip()
 
 

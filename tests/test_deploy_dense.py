@@ -6,6 +6,7 @@ import re
 import textwrap
 
 import onnx
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -73,6 +74,7 @@ def test_separable_paste_computes_mmdets_full_image_paste():
     assert torch.equal(got >= 0.5, expected >= 0.5)
 
 
+@pytest.mark.long
 def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work = tmp_path / 'work'
@@ -119,6 +121,7 @@ def test_a_detector_without_an_onnx_path_is_refused_before_writing(tmp_path):
     assert not out.exists() and not (tmp_path / 'retinanet.onnx.tmp').exists()
 
 
+@pytest.mark.long
 def test_segmentor_exports_verifies_and_evaluates_whole_and_sliding(tmp_path, tiny_toy_ade):
     config = write_toy_config('seg', tmp_path, tiny_toy_ade)
     work = tmp_path / 'work'

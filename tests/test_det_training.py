@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, final_metrics,
@@ -13,6 +14,7 @@ from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, f
 from toy_configs import write_toy_config
 
 
+@pytest.mark.long
 def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=3)
     straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'

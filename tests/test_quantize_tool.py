@@ -8,6 +8,7 @@ import shutil
 import textwrap
 
 import onnx
+import pytest
 
 from conftest import REPO, TEST, coco_metrics, onnx_nodes, run_tool
 from toy_configs import write_toy_config
@@ -16,6 +17,7 @@ EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
 
 
+@pytest.mark.long
 def test_quantized_detector_is_evaluated_like_a_checkpoint(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     fp32, int8 = str(tmp_path / 'det.onnx'), str(tmp_path / 'det_int8.onnx')
@@ -86,6 +88,7 @@ def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, ti
     assert not out.exists() and not osp.exists(f'{out}.tmp')
 
 
+@pytest.mark.long
 def test_classifier_exports_quantises_and_evaluates(tmp_path, tiny_image_folder):
     config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1)
     fp32, int8 = str(tmp_path / 'cls.onnx'), str(tmp_path / 'cls_int8.xml')
