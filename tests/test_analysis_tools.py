@@ -1,6 +1,8 @@
 """The analysis tools run end to end on tiny settings (no timing is asserted)."""
 import os.path as osp
 
+import pytest
+
 from conftest import REPO, run_tool
 
 
@@ -13,6 +15,7 @@ def test_get_flops_counts_a_fused_classifier():
 BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'benchmark.py')
 
 
+@pytest.mark.long
 def test_benchmark_writes_a_table_and_a_plot_into_a_new_folder(tmp_path):
     out = tmp_path / 'not' / 'yet'
     run_tool(BENCHMARK, '--models', 'fasternet_t0', 'mobilenet-v2_8xb32_in1k', '--rounds', '1',
@@ -45,6 +48,7 @@ def test_benchmark_refuses_an_out_path_that_is_a_file(tmp_path):
     assert out.read_text() == 'kept'
 
 
+@pytest.mark.long
 def test_operator_flops_tool_writes_the_table_and_chart(tmp_path):
     out = tmp_path / 'new'
     run_tool(osp.join(REPO, 'tools', 'analysis', 'operator_flops.py'), '--rounds', '1',

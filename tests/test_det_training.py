@@ -42,6 +42,7 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     assert final_metrics(straight) == final_metrics(resumed)
 
 
+@pytest.mark.long
 def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work_dir = tmp_path / 'work'
@@ -66,6 +67,7 @@ def test_test_tool_reports_coco_metrics_draws_and_folds(tmp_path, tiny_toy_coco)
         assert abs(fused_metrics[key] - metrics[key]) <= 1e-3, key
 
 
+@pytest.mark.long
 def test_dist_train_two_cpu_processes_end_with_identical_weights(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1, val_interval=10,
                               extra=RANK_HOOKS)

@@ -4,10 +4,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import RANK_HOOKS, REPO, dist_train, free_port
 from toy_configs import write_toy_config
 
 
+@pytest.mark.long
 def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_ade):
     config = write_toy_config('seg', tmp_path, tiny_toy_ade, max_iters=2, val_interval=10,
                               extra=RANK_HOOKS)
@@ -17,6 +20,7 @@ def test_dist_train_of_the_toy_upernet_reverts_syncbn_on_cpu(tmp_path, tiny_toy_
     assert any(k.startswith('decode_head.') for k in weights)
 
 
+@pytest.mark.long
 def test_dist_train_of_an_imagenet_style_classifier(tmp_path, tiny_image_folder):
     config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1,
                               extra=RANK_HOOKS)

@@ -29,6 +29,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.long
 def test_tool_writes_every_table_on_the_cpu(tmp_path):
     out = tmp_path / 'new' / 'folder'
     run_tool(GPU_BENCHMARK, '--device', 'cpu', '--models', 'fasternet_t0',

@@ -5,6 +5,7 @@ import os
 import os.path as osp
 
 import cv2
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -23,6 +24,7 @@ def image_folder(source, out):
     return str(out)
 
 
+@pytest.mark.long
 def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
     from mmdet.apis import DetInferencer
 
@@ -47,6 +49,7 @@ def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
     assert prediction['masks'][0]['size'] == [128, 128]  # COCO RLE at the image's size
 
 
+@pytest.mark.long
 def test_seg_inferencer_draws_and_writes_label_maps(tmp_path, tiny_toy_ade):
     from mmseg.apis import MMSegInferencer
 

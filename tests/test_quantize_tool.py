@@ -51,6 +51,7 @@ def test_quantized_detector_is_evaluated_like_a_checkpoint(tmp_path, tiny_toy_co
         'and int8 files)')
 
 
+@pytest.mark.long
 def test_calibration_images_that_cannot_be_had_stop_before_any_work(tmp_path, tiny_toy_coco):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     fp32 = str(tmp_path / 'det.onnx')

@@ -29,6 +29,7 @@ def mmseg_scope():
     init_default_scope('mmseg')
 
 
+@pytest.mark.long
 @pytest.mark.parametrize('arch', ARCHS)
 def test_upernet_configs(arch):
     cfg = Config.fromfile(osp.join(REPO, 'configs', f'upernet_fasternet_{arch}.py'))

@@ -134,6 +134,7 @@ def test_classes_that_disagree_with_the_heads_or_the_file_are_named(tmp_path, ti
     assert not work.exists()
 
 
+@pytest.mark.long
 def test_a_corrupt_image_is_found_by_check_images_or_named_when_the_run_reaches_it(
         tmp_path, tiny_toy_coco):
     data = toy_coco_copy(tmp_path, tiny_toy_coco)
@@ -153,6 +154,7 @@ def test_a_corrupt_image_is_found_by_check_images_or_named_when_the_run_reaches_
         'broken image), then start again.']
 
 
+@pytest.mark.long
 def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(
         tmp_path, tiny_toy_coco):
     data = toy_coco_copy(tmp_path, tiny_toy_coco)
@@ -167,6 +169,7 @@ def test_a_file_deleted_during_training_names_the_checkpoint_to_resume(
         f'from the last checkpoint with --resume {work}/epoch_1.pth']
 
 
+@pytest.mark.long
 def test_an_annotation_that_breaks_a_dataloader_worker_names_its_image(tmp_path,
                                                                        tiny_toy_coco):
     import json
@@ -239,6 +242,7 @@ def broken_files(tmp_path):
     return truncated, empty, text
 
 
+@pytest.mark.long
 def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_coco):
     truncated, empty, text = broken_files(tmp_path)
     work = tmp_path / 'work'
