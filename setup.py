@@ -64,7 +64,7 @@ setup(
         'seg': ['mmsegmentation>=1.0.0,<2.0', 'ftfy', 'regex'],
         'cls': ['mmpretrain>=1.0.0,<2.0'],
         # mmpose needs chumpy built without isolation and xtcocotools built against the
-        # installed numpy first (README: Pose); FasterNet registers into mmpose's scope.
+        # installed numpy first (docs/install.md).
         'pose': ['mmpose>=1.0.0,<2.0'],
         # mmdet's trackers (ByteTrack, OC-SORT, ...) solve their assignments with lap.
         'track': ['mmdet>=3.0.0,<4.0', 'lap'],

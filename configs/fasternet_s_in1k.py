@@ -24,7 +24,7 @@ model = dict(
         type='FasterNet', arch='s', out_indices=(3, ), out_norm=False, drop_path_rate=0.1),
     neck=None,
     head=dict(
-        type='FasterNetClsHead',
+        type='mmfasternet.FasterNetClsHead',
         num_classes=1000,
         in_channels=1024,
         act_cfg=dict(type='ReLU', inplace=True),

@@ -28,4 +28,4 @@ train_dataloader = dict(batch_size=2, persistent_workers=False)
 auto_scale_lr = dict(base_batch_size=16)
 
 # Save the random-number states with each checkpoint: `--resume` continues exactly.
-custom_hooks = [dict(type='RandomStateHook')]
+custom_hooks = [dict(type='mmfasternet.RandomStateHook')]

@@ -5,6 +5,7 @@ A version outside the tested range gets one warning naming the range: it may wel
 the user finds out. Only a version known to break is refused, with the reason.
 """
 import importlib
+import importlib.metadata
 import re
 import warnings
 from typing import Dict, Tuple
@@ -48,27 +49,38 @@ def version_tuple(version: str) -> Tuple[int, int]:
 TORCH_VERSION = version_tuple(torch.__version__)
 
 
-def check_supported_stack() -> None:
-    """Raise :class:`UnsupportedVersionError` for a torch, mmcv or mmengine known to break,
-    naming the reason; warn once (:class:`UntestedVersionWarning`) naming the tested range
-    when one of them is outside it."""
-    try:
-        mmcv = importlib.import_module('mmcv')
+def mmcv_version() -> str:
+    """The installed mmcv's version, read from its package metadata: importing mmcv loads
+    OpenCV, which the backbone does not need until a model is built."""
+    for distribution in ('mmcv', 'mmcv-lite', 'mmcv-full'):
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    try:  # no metadata: a source tree on sys.path, or no mmcv
+        return importlib.import_module('mmcv').__version__
     except ImportError:
         raise UnsupportedVersionError(
             'mmfasternet needs mmcv 2.x (with its ops for detection, or mmcv-lite); '
             'install one, e.g. mim install "mmcv>=2.0.0,<2.2.0"') from None
+
+
+def check_supported_stack() -> None:
+    """Raise :class:`UnsupportedVersionError` for a torch, mmcv or mmengine known to break,
+    naming the reason; warn once (:class:`UntestedVersionWarning`) naming the tested range
+    when one of them is outside it."""
+    versions = dict(torch=torch.__version__, mmcv=mmcv_version(),
+                    mmengine=mmengine.__version__)
     untested = []
-    for module in (torch, mmcv, mmengine):
-        name, version = module.__name__, version_tuple(module.__version__)
+    for name, found in versions.items():
+        version = version_tuple(found)
         floor, reason = BREAKS_BELOW[name]
         if version < floor:
             raise UnsupportedVersionError(
-                f'mmfasternet needs {name} >= {floor[0]}.{floor[1]}, found '
-                f'{module.__version__}: {reason}')
+                f'mmfasternet needs {name} >= {floor[0]}.{floor[1]}, found {found}: {reason}')
         low, high = TESTED[name]
         if not low <= version <= high:
-            untested.append(f'{name} {module.__version__}')
+            untested.append(f'{name} {found}')
     if untested:
         warnings.warn(f'mmfasternet is tested with {TESTED_RANGE}; found '
                       f'{", ".join(untested)}, which may work: please report what breaks',

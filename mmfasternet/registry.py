@@ -1,43 +1,36 @@
-"""The ``mmfasternet`` registry scope and registration into the OpenMMLab task libraries.
+"""The ``mmfasternet`` registry scope.
 
-After ``import mmfasternet`` (or ``custom_imports=dict(imports=['mmfasternet'])`` in a
-config) a model or hook registered here builds from the registries of every installed task
-library (mmdet, mmseg, mmpretrain, mmpose) under its plain name, e.g. ``type='FasterNet'``, and from
-anywhere under its scoped name, e.g. ``type='mmfasternet.FasterNet'`` (mmyolo, whose
-``__init__`` refuses mmcv >= 2.1, is not imported to register into: use the scoped name there).
+What this package registers goes into its own scope and into mmengine's root registry,
+the parent of every OpenMMLab library's registry. So after ``import mmfasternet`` (or
+``custom_imports=dict(imports=['mmfasternet'])`` in a config) ``type='FasterNet'`` builds
+from mmdet, mmseg, mmpretrain, mmpose, mmyolo or any other library's scope without this
+package importing one of them, and ``type='mmfasternet.FasterNet'`` builds from anywhere.
+
+``import mmfasternet`` imports only the backbone. The rest registers when mmengine first
+looks a scoped name up (``mmfasternet.FasterNetClsHead``, ``mmfasternet.RandomStateHook``):
+it imports each registry's ``locations`` then.
 """
-import importlib
-import importlib.util
 from typing import TypeVar
 
-from mmengine.registry import HOOKS as MMENGINE_HOOKS
-from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import HOOKS as ROOT_HOOKS
+from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import Registry
 
 MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, scope='mmfasternet', locations=['mmfasternet.models'])
+    'model', parent=ROOT_MODELS, scope='mmfasternet', locations=['mmfasternet.models.heads'])
 HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='mmfasternet', locations=['mmfasternet.engine.hooks'])
-
-TASK_LIBRARIES = ('mmdet', 'mmseg', 'mmpretrain', 'mmpose')
+    'hook', parent=ROOT_HOOKS, scope='mmfasternet', locations=['mmfasternet.engine.hooks'])
 
 T = TypeVar('T', bound=type)
 
 
-def _register(cls: T, kind: str, own: Registry) -> T:
-    own.register_module(module=cls)
-    for library in TASK_LIBRARIES:
-        if importlib.util.find_spec(library) is not None:
-            registry = getattr(importlib.import_module(f'{library}.registry'), kind)
-            registry.register_module(module=cls)
-    return cls
-
-
 def register_model(cls: T) -> T:
-    """Register ``cls`` in the mmfasternet scope and in each installed task library."""
-    return _register(cls, 'MODELS', MODELS)
+    """Register the model ``cls`` in the mmfasternet scope and in mmengine's root."""
+    MODELS.register_module(module=cls)
+    return ROOT_MODELS.register_module(module=cls)
 
 
 def register_hook(cls: T) -> T:
-    """Register the hook ``cls`` in the mmfasternet scope and in each task library."""
-    return _register(cls, 'HOOKS', HOOKS)
+    """Register the hook ``cls`` in the mmfasternet scope and in mmengine's root."""
+    HOOKS.register_module(module=cls)
+    return ROOT_HOOKS.register_module(module=cls)

@@ -136,7 +136,7 @@ def dist_train(tmp_path, config: str, *args):
 
 RANK_HOOKS = textwrap.dedent("""\
     custom_imports = dict(imports=['mmfasternet', 'rank_weights'])
-    custom_hooks = [dict(type='RandomStateHook'), dict(type='SaveRankWeightsHook')]
+    custom_hooks = [dict(type='mmfasternet.RandomStateHook'), dict(type='SaveRankWeightsHook')]
     """)
 
 

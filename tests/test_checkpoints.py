@@ -83,7 +83,7 @@ def test_official_and_timm_weights_give_timms_logits(tmp_path, arch, layout):
                       str(src), str(dst))
     assert f'{layout} layout' in result.stdout and 'classifier, 131 tensors' in result.stdout
     model = build_classifier(arch).eval()
-    model.load_state_dict(torch.load(dst)['state_dict'], strict=True)
+    model.load_state_dict(read_checkpoint(str(dst))['state_dict'], strict=True)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         expected = net(x)
@@ -426,13 +426,17 @@ def test_mmengine_checkpoints_load_weights_only_without_a_general_getattr(tmp_pa
 @pytest.mark.skipif(not torch_at_least(2, 6), reason='torch < 2.6 loads whole pickles by '
                     'default and allow-lists no (object, name) pairs; mmfasternet reads '
                     'through its own allow-list there (tested above)')
-def test_plain_torch_load_reads_mmengine_checkpoints_weights_only(tmp_path):
+def test_plain_torch_load_reads_mmengine_checkpoints_after_the_opt_in(tmp_path):
+    """Importing the plugin leaves torch's allow-list alone; the opt-in extends it with
+    mmengine's data classes, and no general getattr."""
     save_mmengine_checkpoint(tmp_path / 'epoch_1.pth')
-    loaded = torch.load(tmp_path / 'epoch_1.pth')  # weights_only=True is torch's default
-    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
     torch.save({'x': Sneaky()}, tmp_path / 'sneaky.pth')
-    with pytest.raises(Exception, match='refusing getattr'):
-        torch.load(tmp_path / 'sneaky.pth')
+    assert host_load(tmp_path / 'epoch_1.pth', 'plugin', 'torch.load') == (
+        'refused UnpicklingError')
+    assert host_load(tmp_path / 'epoch_1.pth', 'plugin', 'opt-in', 'torch.load') == (
+        "loaded ['message_hub', 'meta', 'state_dict'] {'epoch': 1}")
+    assert host_load(tmp_path / 'sneaky.pth', 'plugin', 'opt-in', 'torch.load') == (
+        'refused UnpicklingError')
 
 
 HOST_LOAD = """
@@ -442,9 +446,11 @@ if 'plugin' in sys.argv:
 if 'opt-in' in sys.argv:
     from mmfasternet.checkpoint import read_checkpoints_in_mmengine
     read_checkpoints_in_mmengine()
+import torch
 from mmengine.runner.checkpoint import _load_checkpoint
+load = torch.load if 'torch.load' in sys.argv else _load_checkpoint
 try:
-    loaded = _load_checkpoint(sys.argv[1], map_location='cpu')
+    loaded = load(sys.argv[1], map_location='cpu')
     print('loaded', sorted(loaded), repr(loaded.get('meta')))
 except Exception as error:
     print('refused', type(error).__name__)
@@ -452,8 +458,9 @@ except Exception as error:
 
 
 def host_load(path, *how):
-    """How mmengine's own checkpoint loading treats ``path`` in a new process: after
-    ``import mmfasternet`` (``'plugin'``) and its one opt-in call (``'opt-in'``), or not."""
+    """How mmengine's own checkpoint loading (or plain ``torch.load``: ``'torch.load'``)
+    treats ``path`` in a new process: after ``import mmfasternet`` (``'plugin'``) and its one
+    opt-in call (``'opt-in'``), or not."""
     result = subprocess.run([sys.executable, '-c', HOST_LOAD, str(path), *how],
                             capture_output=True, text=True, timeout=300, check=True)
     return result.stdout.strip().splitlines()[-1]
@@ -498,7 +505,7 @@ def test_converter_turns_an_mmdet2_checkpoint_into_a_detector_checkpoint(tmp_pat
     result = run_tool(osp.join(REPO, 'tools', 'model_converters', 'official2mm.py'),
                       str(src), str(dst))
     assert 'mmdet/mmseg layout' in result.stdout and 'detector' in result.stdout
-    state = torch.load(dst)['state_dict']
+    state = read_checkpoint(str(dst))['state_dict']
     assert state['backbone.norm6.weight'].shape == (1024, )
     assert 'neck.lateral_convs.0.conv.weight' in state
 

@@ -9,7 +9,8 @@ from mmengine.config import Config
 
 from conftest import TEST, TRAIN, run_tool
 from toy_configs import write_toy_config
-EXACT_RESUME = "custom_hooks = [dict(type='RandomStateHook')]\n"
+from mmfasternet.checkpoint import read_checkpoint
+EXACT_RESUME = "custom_hooks = [dict(type='mmfasternet.RandomStateHook')]\n"
 
 
 def top1(result):
@@ -25,7 +26,7 @@ def test_train_scales_lr_resumes_from_a_path_and_tests_folded(tmp_path, tiny_ima
     base_lr = Config.fromfile(config).optim_wrapper.optimizer.lr
     assert ('LR is set based on batch size of 4096 and the current batch size is 2. '
             'Scaling the original LR by 0.00048828125.') in result.stdout + result.stderr
-    saved = torch.load(straight / 'epoch_2.pth')
+    saved = read_checkpoint(str(straight / 'epoch_2.pth'))
     assert saved['optimizer']['param_groups'][0]['initial_lr'] == pytest.approx(
         base_lr * 2 / 4096)
 
@@ -34,7 +35,8 @@ def test_train_scales_lr_resumes_from_a_path_and_tests_folded(tmp_path, tiny_ima
                       '--resume', str(first))
     assert f'Load checkpoint from {first}' in result.stdout + result.stderr
     assert not (resumed / 'epoch_1.pth').exists()
-    expected, got = saved['state_dict'], torch.load(resumed / 'epoch_2.pth')['state_dict']
+    got = read_checkpoint(str(resumed / 'epoch_2.pth'))['state_dict']
+    expected = saved['state_dict']
     assert expected.keys() == got.keys()
     for key in expected:
         assert torch.equal(expected[key], got[key]), key

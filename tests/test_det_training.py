@@ -12,6 +12,7 @@ import torch
 from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, final_metrics,
                       run_tool)
 from toy_configs import write_toy_config
+from mmfasternet.checkpoint import read_checkpoint
 
 
 @pytest.mark.long
@@ -33,8 +34,8 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     result = run_tool(TRAIN, config, '--work-dir', str(resumed), '--resume')
     assert f'Load checkpoint from {killed_at}' in result.stdout + result.stderr
 
-    a = torch.load(straight / 'epoch_3.pth')
-    b = torch.load(resumed / 'epoch_3.pth')
+    a = read_checkpoint(str(straight / 'epoch_3.pth'))
+    b = read_checkpoint(str(resumed / 'epoch_3.pth'))
     assert a['state_dict'].keys() == b['state_dict'].keys()
     for key in a['state_dict']:
         assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
@@ -73,6 +74,6 @@ def test_dist_train_two_cpu_processes_end_with_identical_weights(tmp_path, tiny_
                               extra=RANK_HOOKS)
     log, weights, work_dir = dist_train(tmp_path, config)
     assert 'Epoch(train) [1][2/2]' in log  # 2 images per rank
-    saved = torch.load(work_dir / 'epoch_1.pth')['state_dict']
+    saved = read_checkpoint(str(work_dir / 'epoch_1.pth'))['state_dict']
     for key in weights:
         assert torch.equal(weights[key], saved[key]), key

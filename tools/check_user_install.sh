@@ -11,7 +11,7 @@
 #      without pkg_resources, which mmengine 0.10 needs for every `mmdet::`-style config
 #      path; the script prints which one came.
 #   2. mmengine, mmdet, mmsegmentation and mmpretrain, as pinned.
-#   3. mmpose's two build steps (docs/swap.md), then this checkout's wheel, non-editable:
+#   3. mmpose's two build steps (docs/install.md), then this checkout's wheel, non-editable:
 #      pip install "mmfasternet[deploy,det,seg,cls,pose,track]". Its setuptools < 81
 #      requirement must bring pkg_resources back (checked).
 #   4. mmcv 2.1.0 with its ops, from tools/mmcv_wheel.sh (built from the sdist the first time,
@@ -57,7 +57,7 @@ step "2. the task libraries"
 "${PIP[@]}" install "mmengine==$(pin mmengine)" "mmdet==$(pin mmdet)" \
   "mmsegmentation==$(pin mmsegmentation)" "mmpretrain==$(pin mmpretrain)"
 
-step "3. mmpose's build steps (docs/swap.md), then mmfasternet[deploy,det,seg,cls,pose,track]" \
+step "3. mmpose's build steps (docs/install.md), then mmfasternet[deploy,det,seg,cls,pose,track]" \
   "from this checkout's wheel (not editable)"
 "${PIP[@]}" install cython numpy
 "${PIP[@]}" install --no-build-isolation chumpy

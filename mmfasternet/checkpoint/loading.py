@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 from mmengine.logging import print_log
 
+from mmfasternet.variants import NUM_STAGES, VARIANTS
 from .input_channels import adapt_input_channels
 from .layouts import backbone_state_dict, detect_layout, to_mm_state_dict
 from .reading import CheckpointError, read_checkpoint
@@ -107,11 +108,10 @@ def _backbone_fields(state: dict) -> Optional[dict]:
     """What the ``backbone.`` weights of a whole model's ``state`` say of the network built:
     its widths and depths, and its n_div, mlp_ratio and input channels. None when it is no
     FasterNet."""
-    from mmfasternet.models import FasterNet
     embed = state.get('backbone.patch_embed.proj.weight')
     if embed is None:
         return None
-    depths = [0] * FasterNet.num_stages
+    depths = [0] * NUM_STAGES
     for match in filter(None, map(_BLOCK.match, state)):
         stage = int(match.group(1)) // 2  # stages and merging layers alternate
         if stage < len(depths):
@@ -135,7 +135,6 @@ def describe_backbone(state: dict) -> str:
     """What the ``backbone.`` weights of a whole model's ``state`` are: a FasterNet variant
     of the arch zoo, a custom FasterNet's widths and depths (with its n_div, mlp_ratio and
     input channels where they are not the defaults), or not a FasterNet."""
-    from mmfasternet.models import FasterNet
     fields = _backbone_fields(state)
     if fields is None:
         keys = ', '.join(list(state)[:3])
@@ -144,7 +143,7 @@ def describe_backbone(state: dict) -> str:
     extras = ''.join(f', {k} {fields[k]:g}' for k, v in _DEFAULTS.items()
                      if k in fields and fields[k] != v)
     widths = f'(embed_dims {fields["embed_dims"]}, depths {built}{extras})'
-    for name, arch in FasterNet.arch_zoo.items():
+    for name, arch in VARIANTS.items():
         if arch['embed_dims'] == fields['embed_dims'] and arch['depths'][:len(built)] == built:
             return f'FasterNet-{name.upper()} {widths}'
     return f'a custom FasterNet {widths}'

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import torch
 
 from mmfasternet.errors import MMFasterNetError
-from .weights_only import UnsafeGlobals, load_weights_only
+from .weights_only import UnsafeGlobals, allow_mmengine_checkpoints, load_weights_only
 
 OFFICIAL_RELEASE_URL = 'https://github.com/JierunChen/FasterNet/releases/download/v1.0/'
 OFFICIAL_IMAGENET_FILE = re.compile(
@@ -189,12 +189,15 @@ def read_checkpoints_in_mmengine() -> None:
     """Make mmengine read local and http(s) checkpoints with :func:`read_checkpoint`, so
     that ``load_from``, ``--resume``, ``runner.load_checkpoint`` and the inferencers read
     them weights-only on every supported torch (mmengine calls plain ``torch.load``, which
-    runs pickles fully before torch 2.6), with errors that say what is wrong.
+    runs pickles fully before torch 2.6), with errors that say what is wrong; and let plain
+    ``torch.load`` read mmengine's checkpoints weights-only on torch >= 2.6
+    (:func:`.weights_only.allow_mmengine_checkpoints`).
 
-    This replaces mmengine's loader for every checkpoint of the process, so importing the
-    package does not do it: this project's tools call it (``build_runner``), and a host
-    project opts in with this one call.
+    This changes how the whole process loads checkpoints, so importing the package does not
+    do it: this project's tools call it (``build_runner``), and a host project opts in with
+    this one call.
     """
+    allow_mmengine_checkpoints()
     from mmengine.runner import CheckpointLoader
 
     def load(filename: str, map_location: Any = None, **kwargs) -> dict:

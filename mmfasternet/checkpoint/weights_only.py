@@ -18,7 +18,7 @@ import functools
 import importlib
 import pickle
 import types
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import torch
 
@@ -82,14 +82,20 @@ def mmengine_checkpoint_globals() -> Dict[str, Any]:
     return named
 
 
+@functools.lru_cache(maxsize=None)
+def _safe_globals() -> List[Tuple[Any, str]]:
+    """mmengine's data classes as torch >= 2.6 allow-lists them: (object, pickled name)."""
+    return [(obj, name) for name, obj in mmengine_checkpoint_globals().items()]
+
+
 def allow_mmengine_checkpoints() -> None:
     """On torch >= 2.6, let ``torch.load(..., weights_only=True)`` (its default) read the
-    checkpoints mmengine writes, so that plain ``torch.load`` calls (mmengine's among them)
-    work without turning weights-only loading off. Older torch loads pickles fully by
-    default; this package reads every checkpoint through :func:`load_weights_only` there."""
+    checkpoints mmengine writes, in the whole process, so that plain ``torch.load`` calls
+    (mmengine's among them) work without turning weights-only loading off. Older torch
+    loads pickles fully by default; this package reads every checkpoint through
+    :func:`load_weights_only` there."""
     if TORCH_ALLOWS_MMENGINE_GLOBALS:
-        torch.serialization.add_safe_globals(
-            [(obj, name) for name, obj in mmengine_checkpoint_globals().items()])
+        torch.serialization.add_safe_globals(_safe_globals())
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,11 +142,12 @@ def load_weights_only(path: str, map_location: Any = 'cpu') -> Any:
     if not TORCH_ALLOWS_MMENGINE_GLOBALS:
         return torch.load(path, map_location=map_location, pickle_module=_ALLOW_LIST_PICKLE,
                           weights_only=False)
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        message = str(error)
-        reason = ' '.join(message.partition('WeightsUnpickler error:')[2]
-                          .split('Check the documentation')[0].split()) or message
-        raise UnsafeGlobals(torch.serialization.get_unsafe_globals_in_checkpoint(path)
-                            or [reason]) from None
+    with torch.serialization.safe_globals(_safe_globals()):
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as error:
+            message = str(error)
+            reason = ' '.join(message.partition('WeightsUnpickler error:')[2]
+                              .split('Check the documentation')[0].split()) or message
+            raise UnsafeGlobals(torch.serialization.get_unsafe_globals_in_checkpoint(path)
+                                or [reason]) from None

@@ -1,11 +1,4 @@
-"""What the tools share (config loading and overrides, data pre-flight checks, launchers,
-checkpoints written in one step) and the hooks the configs use (:mod:`.hooks`)."""
-from .checkpoint_storage import AtomicLocalBackend, NoSpaceLeft
-from .data_check import DataCheckError, check_data, check_data_exists
-from .hooks import RandomStateHook
-from .launch import setup_cpu_distributed
-
-__all__ = [
-    'AtomicLocalBackend', 'DataCheckError', 'NoSpaceLeft', 'RandomStateHook', 'check_data',
-    'check_data_exists', 'setup_cpu_distributed'
-]
+"""What the tools share: config loading and overrides (:mod:`.tool_config`), data pre-flight
+checks (:mod:`.data_check`), launchers (:mod:`.launch`), checkpoints written in one step
+(:mod:`.checkpoint_storage`), and the hooks the configs use (:mod:`.hooks`). Nothing is
+imported here, so that a hook's registration imports only its own module."""

@@ -4,7 +4,7 @@ throughput; FasterNet-S against ResNet-50 on every inference path and inside Mas
 UperNet; with --low-precision, every runtime and precision of the deploy path (ONNX Runtime
 fp32/int8, OpenVINO fp32/bf16/int8). Writes benchmarks.md, benchmarks.json and a
 latency-vs-accuracy plot like the paper's Figure 1 into --out (this project's own results
-are in docs/).
+are in docs/results/).
 
     python tools/analysis/benchmark.py [--out work_dirs/benchmark] [--low-precision]
 """

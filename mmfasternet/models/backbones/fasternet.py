@@ -18,16 +18,35 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcv.cnn import build_activation_layer, build_norm_layer
-from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from mmfasternet.checkpoint import load_backbone_weights
 from mmfasternet.registry import register_model
+from mmfasternet.variants import NUM_STAGES, VARIANTS
 
 PCONV_FORWARDS = ('split_cat', 'slicing')
+
+
+# mmcv builds the norm and activation layers (its registry knows BN, SyncBN, GN, ...). It is
+# imported when a model is built, not with the package: importing mmcv loads OpenCV.
+def build_norm(cfg: dict, channels: int) -> nn.Module:
+    """The norm layer of ``cfg`` over ``channels``."""
+    from mmcv.cnn import build_norm_layer
+    return build_norm_layer(cfg, channels)[1]
+
+
+def build_activation(cfg: dict) -> nn.Module:
+    """The activation layer of ``cfg``."""
+    from mmcv.cnn import build_activation_layer
+    return build_activation_layer(cfg)
+
+
+def build_drop_path(rate: float) -> nn.Module:
+    """Stochastic depth at ``rate``; an identity at 0."""
+    from mmcv.cnn.bricks import DropPath
+    return DropPath(rate) if rate > 0 else nn.Identity()
 
 
 def fold_norm(parent: nn.Module, conv_name: str, norm_name: str) -> None:
@@ -103,11 +122,11 @@ class FasterNetBlock(nn.Module):
         self.spatial_mixing = PartialConv(dim, n_div, pconv_forward)
         self.mlp = nn.Sequential(
             nn.Conv2d(dim, hidden, 1, bias=False),
-            build_norm_layer(norm_cfg, hidden)[1],
-            build_activation_layer(act_cfg),
+            build_norm(norm_cfg, hidden),
+            build_activation(act_cfg),
             nn.Conv2d(hidden, dim, 1, bias=False),
         )
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = build_drop_path(drop_path)
         if layer_scale_init_value > 0:
             self.layer_scale = nn.Parameter(
                 torch.full((dim, ), float(layer_scale_init_value)))
@@ -163,7 +182,7 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.proj = nn.Conv2d(
             in_channels, embed_dims, patch_size, stride=stride, bias=False)
-        self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
+        self.norm = build_norm(norm_cfg, embed_dims)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.proj(x))
@@ -183,7 +202,7 @@ class PatchMerging(nn.Module):
         super().__init__()
         self.reduction = nn.Conv2d(
             dim, 2 * dim, patch_size, stride=stride, bias=False)
-        self.norm = build_norm_layer(norm_cfg, 2 * dim)[1]
+        self.norm = build_norm(norm_cfg, 2 * dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.reduction(x))
@@ -228,15 +247,8 @@ class FasterNet(BaseModule):
         init_cfg (dict | list[dict], optional): Initialization config.
     """
 
-    arch_zoo: Dict[str, dict] = {
-        't0': dict(embed_dims=40, depths=[1, 2, 8, 2], act_cfg=dict(type='GELU')),
-        't1': dict(embed_dims=64, depths=[1, 2, 8, 2], act_cfg=dict(type='GELU')),
-        't2': dict(embed_dims=96, depths=[1, 2, 8, 2], act_cfg=dict(type='ReLU')),
-        's': dict(embed_dims=128, depths=[1, 2, 13, 2], act_cfg=dict(type='ReLU')),
-        'm': dict(embed_dims=144, depths=[3, 4, 18, 3], act_cfg=dict(type='ReLU')),
-        'l': dict(embed_dims=192, depths=[3, 4, 18, 3], act_cfg=dict(type='ReLU')),
-    }
-    num_stages = 4
+    arch_zoo: Dict[str, dict] = VARIANTS
+    num_stages = NUM_STAGES
 
     def __init__(self,
                  arch: Union[str, dict] = 't0',
@@ -310,7 +322,7 @@ class FasterNet(BaseModule):
         self.stages = nn.Sequential(*layers)
 
         for i in self.out_indices:
-            norm = build_norm_layer(norm_cfg, self.channels[i])[1] if out_norm else nn.Identity()
+            norm = build_norm(norm_cfg, self.channels[i]) if out_norm else nn.Identity()
             self.add_module(f'norm{2 * i}', norm)
 
         self.deploy = False
