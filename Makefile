@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
-SETUP_INPUTS := tools/setup_env.sh setup.py
+SETUP_INPUTS := .dev_scripts/setup_env.sh setup.py
 # What both tested stacks install beside their pins: test tools, deploy runtimes, pose and
 # tracking.
 EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track.txt
@@ -15,19 +15,19 @@ EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track
 TEST_WORKERS ?= 2
 PYTEST = -m pytest tests -n $(TEST_WORKERS)
 
-.PHONY: setup setup-compat demo demo-seg test test-compat test-long test-install clean
+.PHONY: setup setup-compat demo demo-seg lint test test-compat test-long test-install clean
 
 setup: $(VENV)/.mmfasternet-setup
 setup-compat: $(COMPAT_VENV)/.mmfasternet-setup
 
 # Rerun the setup script whenever what it installs changes; it is idempotent and reuses
 # the cached mmcv wheel, so a rerun takes seconds once the first one has built mmcv.
-$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt $(EXTRAS)
-	bash tools/setup_env.sh $(VENV) python3.11 requirements.txt $(EXTRAS)
+$(VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements.txt $(EXTRAS) requirements/lint.txt
+	bash .dev_scripts/setup_env.sh $(VENV) python3.11 requirements.txt $(EXTRAS) requirements/lint.txt
 	touch $@
 
 $(COMPAT_VENV)/.mmfasternet-setup: $(SETUP_INPUTS) requirements/compat.txt $(EXTRAS)
-	bash tools/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt $(EXTRAS)
+	bash .dev_scripts/setup_env.sh $(COMPAT_VENV) python3.10 requirements/compat.txt $(EXTRAS)
 	touch $@
 
 demo: setup
@@ -36,7 +36,15 @@ demo: setup
 demo-seg: setup
 	$(PY) tools/demo.py seg
 
-test: setup
+# Style and import order (setup.cfg), and imports pointing one way without cycles
+# (setup.cfg's import-linter contracts).
+LINTED := mmfasternet tools tests setup.py mmfasternet_config_lookup.py
+lint: setup
+	$(PY) -m flake8 $(LINTED)
+	$(PY) -m isort --check-only --diff $(LINTED)
+	$(VENV)/bin/lint-imports
+
+test: setup lint
 	$(PY) $(PYTEST)
 
 test-compat: setup-compat
@@ -50,7 +58,7 @@ test-long: demo demo-seg
 # A new user's install on Python 3.12, the README's way (a fresh venv, PyPI's torch, the
 # wheel of this checkout with [deploy], not editable): every config builds, ONNX exports.
 test-install:
-	bash tools/check_user_install.sh python3.12 .venv-user
+	bash .dev_scripts/check_user_install.sh python3.12 .venv-user
 
 clean:
 	rm -rf work_dirs .pytest_cache

@@ -38,7 +38,8 @@ exec(Path('mmfasternet/version.py').read_text(), version)
 setup(
     name='mmfasternet',
     version=version['__version__'],
-    description='FasterNet (CVPR 2023) backbones for OpenMMLab 2.x: mmdet, mmseg, mmpretrain, mmpose',
+    description=('FasterNet (CVPR 2023) backbones for OpenMMLab 2.x: mmdet, mmseg, mmpretrain, '
+                 'mmpose'),
     long_description=Path('README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     license='Apache-2.0',

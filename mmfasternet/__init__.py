@@ -7,7 +7,6 @@ weights-only through :func:`mmfasternet.checkpoint.read_checkpoints_in_mmengine`
 project can do the same with that one call.
 """
 import mmfasternet_config_lookup
-
 from .compat import check_supported_stack
 
 check_supported_stack()

@@ -79,6 +79,7 @@ def tiny_image_folder(tmp_path_factory):
     """A small generated ImageNet-style set: ``train/`` and ``val/`` with one folder of
     64 px object crops per class (8 and 4 images)."""
     import cv2
+
     from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
     root = tmp_path_factory.mktemp('image_folder')
     for split, num, seed in (('train', 8, 0), ('val', 4, 1)):

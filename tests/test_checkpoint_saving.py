@@ -7,14 +7,14 @@ import sys
 
 import pytest
 from mmengine.config import Config
+from test_tool_errors import stops
 
 from conftest import TRAIN
-from toy_configs import write_toy_config
 from mmfasternet.checkpoint import CheckpointError
 from mmfasternet.engine.checkpoint_storage import (BACKEND_NAME, AtomicLocalBackend,
                                                    save_checkpoints_atomically)
 from mmfasternet.engine.tool_config import resume_checkpoint
-from test_tool_errors import stops
+from toy_configs import write_toy_config
 
 SMALL_DISK_MIB = 20
 

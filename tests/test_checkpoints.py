@@ -18,14 +18,13 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS as CLS_MODELS
 
 from conftest import REPO, TEST, randomize_norms, run_tool
-from toy_configs import write_toy_config
 from mmfasternet import FasterNet
-from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dict,
-                                    detect_layout, load_backbone_weights, load_weights_only,
-                                    official_to_timm,
-                                    read_checkpoint, timm_to_official, to_mm_state_dict)
-from mmfasternet.checkpoint import loading
+from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dict, detect_layout,
+                                    load_backbone_weights, load_weights_only, loading,
+                                    official_to_timm, read_checkpoint, timm_to_official,
+                                    to_mm_state_dict)
 from mmfasternet.compat import torch_at_least
+from toy_configs import write_toy_config
 
 # Official classifiers (with head, BN not fused): parameter counts.
 OFFICIAL_CLASSIFIER_PARAMS = {

@@ -8,8 +8,9 @@ import torch
 from mmengine.config import Config
 
 from conftest import TEST, TRAIN, run_tool
-from toy_configs import write_toy_config
 from mmfasternet.checkpoint import read_checkpoint
+from toy_configs import write_toy_config
+
 EXACT_RESUME = "custom_hooks = [dict(type='mmfasternet.RandomStateHook')]\n"
 
 

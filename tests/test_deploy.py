@@ -9,8 +9,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.models.backbones.fasternet import PartialConv
 from mmfasternet.deploy import switch_to_deploy
+from mmfasternet.models.backbones.fasternet import PartialConv
 
 
 def relative_error(a, b):

@@ -8,16 +8,16 @@ import textwrap
 import onnx
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 from conftest import REPO, TEST, TRAIN, coco_metrics, onnx_nodes, randomize_norms, run_tool
-from toy_configs import write_toy_config
 from mmfasternet.deploy.mask_rcnn_graph import export_mask_rcnn_onnx, paste_masks
 from mmfasternet.deploy.parity import match_detections
 from mmfasternet.deploy.runtime_models import RuntimeDetector
+from toy_configs import write_toy_config
 
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 

@@ -11,8 +11,8 @@ import torch
 
 from conftest import (RANK_HOOKS, REPO, TEST, TRAIN, coco_metrics, dist_train, final_metrics,
                       run_tool)
-from toy_configs import write_toy_config
 from mmfasternet.checkpoint import read_checkpoint
+from toy_configs import write_toy_config
 
 
 @pytest.mark.long

@@ -7,7 +7,7 @@ from mmfasternet import FasterNet
 from mmfasternet.analysis import (INFERENCE_PATHS, TensorForward, inference_path, load_config,
                                   matmul_call, profile_onnxruntime, tensor_model)
 from mmfasternet.analysis.peers import DENSE_PAIRS
-from mmfasternet.deploy import OnnxRuntimeModel, export_onnx
+from mmfasternet.deploy import export_onnx
 from mmfasternet.deploy.quantization import quantize_model
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
@@ -41,13 +41,13 @@ def test_unknown_path_and_missing_onnx_file_are_refused():
         inference_path(model, 'onnxruntime', x)
 
 
-def test_onnxruntime_model_returns_tensors_like_pytorch(tmp_path):
+def test_the_onnxruntime_path_returns_tensors_like_pytorch(tmp_path):
     model = tiny_backbone()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         expected = model(x)
-    runtime = OnnxRuntimeModel.from_model(model, str(tmp_path / 'b2.onnx'), shape=(2, 3, 64, 64))
-    outputs = runtime(x)
+    forward, _ = inference_path(model, 'onnxruntime', x, onnx_file=str(tmp_path / 'b2.onnx'))
+    outputs = forward(x)
     assert isinstance(outputs, tuple) and all(isinstance(o, torch.Tensor) for o in outputs)
     for out, ref in zip(outputs, expected):
         assert (out - ref).abs().max() < 1e-4

@@ -12,8 +12,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
 from conftest import REPO, TRAIN, run_tool
-from toy_configs import write_toy_config
 from mmfasternet.testing.toy_scenes import CLASSES, render_object_crops
+from toy_configs import write_toy_config
 
 
 def image_folder(source, out):

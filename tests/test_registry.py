@@ -54,3 +54,45 @@ def test_custom_imports_register_the_backbone_in_a_fresh_process(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines == ['mmfasternet.models.backbones.fasternet FasterNet (1, 2, 3)'] * 4
+
+
+def run_fresh(script: str) -> str:
+    """``script``'s output in a new process; it fails the test if the script fails."""
+    result = subprocess.run([sys.executable, '-c', textwrap.dedent(script)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_importing_the_package_imports_only_the_core():
+    """No task library, no OpenCV (mmcv loads it), no runtime and none of the package's
+    layers above the backbone."""
+    loaded = run_fresh("""\
+        import sys
+        import mmfasternet
+        heavy = ('mmdet', 'mmseg', 'mmpretrain', 'mmpose', 'mmcv', 'cv2', 'onnx',
+                 'onnxruntime', 'openvino', 'nncf', 'mmfasternet.deploy', 'mmfasternet.engine',
+                 'mmfasternet.analysis', 'mmfasternet.visualization', 'mmfasternet.testing',
+                 'mmfasternet.models.heads')
+        print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))
+    """)
+    assert loaded == '[]'
+
+
+def test_scoped_names_register_the_head_and_the_hook_on_first_use():
+    """A config's ``mmfasternet.FasterNetClsHead`` and ``mmfasternet.RandomStateHook`` build
+    from the task libraries' scopes in a process that only imported the package."""
+    out = run_fresh("""\
+        import mmfasternet
+        from mmdet.registry import HOOKS
+        from mmengine.registry import DefaultScope
+        from mmpretrain.registry import MODELS
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            head = MODELS.build(dict(type='mmfasternet.FasterNetClsHead', num_classes=10,
+                                     in_channels=320))
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            hook = HOOKS.build(dict(type='mmfasternet.RandomStateHook'))
+        print(type(head).__module__, type(hook).__module__)
+    """)
+    assert out == ('mmfasternet.models.heads.fasternet_cls_head '
+                   'mmfasternet.engine.hooks.random_state_hook')

@@ -8,14 +8,13 @@ import onnx
 import pytest
 import torch
 
+from conftest import randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
-from mmfasternet.deploy import DeployError, MissingRuntime, export_onnx, open_runtime
+from mmfasternet.deploy import RUNTIMES, DeployError, MissingRuntime, export_onnx, open_runtime
 from mmfasternet.deploy.quantization import quantize_model
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
-from mmfasternet.tasks import CLASSIFIER
-
-from conftest import randomize_norms
+from mmfasternet.deploy.tasks import CLASSIFIER
 
 
 @pytest.fixture(scope='module')
@@ -36,11 +35,11 @@ def images(count, seed=0):
     return [dict(image=torch.randn(1, 3, 96, 96, generator=gen).numpy()) for _ in range(count)]
 
 
-@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
-def test_both_runtimes_give_pytorchs_output(backbone_file, backend):
+@pytest.mark.parametrize('backend', sorted(RUNTIMES))
+def test_every_runtime_gives_pytorchs_output(backbone_file, backend):
     path, reference = backbone_file
     model = open_runtime(path, backend)
-    assert (model.backend, model.precision) == (backend, 'fp32')
+    assert (model.name, model.precision) == (backend, 'fp32')
     assert model.input_shapes == {'image': (1, 3, 96, 96)}
     x = images(1)[0]
     with torch.no_grad():
@@ -106,8 +105,22 @@ def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
                       if op.get_type_name() == 'FakeQuantize']
     assert len(fake_quantized) >= 43  # at least every conv's input
     assert min(cosines(open_runtime(path), model, images(4, seed=2))) > 0.98
-    with pytest.raises(DeployError, match=r'is an OpenVINO IR model: add --backend openvino$'):
+    with pytest.raises(DeployError, match=r'onnxruntime does not read \.xml .*add --backend '
+                                          r'openvino$'):
         open_runtime(out)
+
+
+# Each runtime's int8 test; a runtime registered without one fails the test below.
+INT8_TESTS = {'onnxruntime': test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32,
+              'openvino': test_int8_for_openvino_is_ir_close_to_fp32}
+
+
+def test_every_registered_runtime_has_its_int8_test():
+    untested = sorted(set(RUNTIMES) - set(INT8_TESTS))
+    assert not untested, f'{untested}: add a test of its quantiser to INT8_TESTS'
+    for name, runtime in RUNTIMES.items():
+        assert runtime.name == name and 'fp32' in runtime.precisions
+        assert runtime.int8_suffix in runtime.reads  # it runs its own int8 files
 
 
 def test_agreement_of_a_model_with_itself_is_complete(backbone_file):
@@ -151,11 +164,12 @@ def test_bf16_runs_on_a_cpu_that_has_it_and_says_fp32_elsewhere(backbone_file):
 
 def test_bad_runtime_inputs_are_one_clear_error(backbone_file, tmp_path, monkeypatch):
     path, _ = backbone_file
-    with pytest.raises(DeployError, match=r'^bf16 is an OpenVINO precision hint: add '
-                                          r'--backend openvino'):
+    # Each message names the problem and the fix.
+    with pytest.raises(DeployError, match=r"onnxruntime runs fp32, not 'bf16'.*add --backend "
+                                          r"openvino"):
         open_runtime(path, 'onnxruntime', 'bf16')
-    with pytest.raises(DeployError, match=r"^precision must be one of \['fp32', 'bf16'\], "
-                                          r"got 'int8' \(int8 is a quantised file"):
+    with pytest.raises(DeployError, match=r"openvino runs fp32 and bf16, not 'int8'.*int8 is "
+                                          r"a quantised file: tools/deployment/quantize.py"):
         open_runtime(path, 'openvino', 'int8')
     with pytest.raises(DeployError, match=r"^backend must be one of \['onnxruntime', "
                                           r"'openvino'\], got 'tensorrt'"):

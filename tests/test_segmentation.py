@@ -16,10 +16,10 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO, run_tool, train_step_then_predict
-from toy_configs import write_toy_config
 from mmfasternet import FasterNet
 from mmfasternet.models.backbone_swap import swap_in_fasternet
 from mmfasternet.testing import TOY_ADE_CLASSES, generate_toy_ade, toy_ade_exists
+from toy_configs import write_toy_config
 
 ARCHS = ('t0', 't1', 't2', 's', 'm', 'l')
 

@@ -1,26 +1,25 @@
-"""The one dispatch (mmfasternet.tasks): every kind of model is found from its built model and
-from its config, another kind is refused naming the kinds there are, and a bare network's
-parity check finds a file of other weights."""
+"""The one dispatch (mmfasternet.deploy.tasks): every kind of model is found from its built
+model and from its config, another kind is refused naming the kinds there are, and a bare
+network's parity check finds a file of other weights."""
 import copy
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
+from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet, MMFasterNetError
 from mmfasternet.analysis import build_model
 from mmfasternet.deploy import export_onnx
 from mmfasternet.deploy.parity import tensor_parity
-from mmfasternet.tasks import TASKS, UnsupportedModel, task_of, task_of_config
+from mmfasternet.deploy.tasks import TASKS, UnsupportedModel, task_of, task_of_config
 
-from conftest import REPO, randomize_norms
-
-# One config of each kind: a new Task record fails here until it has one.
+# One config of each registered kind: a new Task fails here until it has one.
 CONFIGS = {'detector': 'mask_rcnn_fasternet_t0.py', 'segmentor': 'upernet_fasternet_t0.py',
            'classifier': 'fasternet_t0_in1k.py'}
 
 
-@pytest.mark.parametrize('task', TASKS, ids=lambda task: task.name)
+@pytest.mark.parametrize('task', TASKS.values(), ids=lambda task: task.name)
 def test_every_task_is_found_from_its_model_and_its_config(task):
     cfg = Config.fromfile(osp.join(REPO, 'configs', CONFIGS[task.name]))
     cfg.model.backbone.init_cfg = None

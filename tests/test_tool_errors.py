@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from conftest import REPO, TEST, TRAIN, run_tool
-from toy_configs import write_toy_config
 from mmfasternet import FasterNet
+from toy_configs import write_toy_config
 
 
 def train_in_empty_folder(tmp_path, config, *args):
@@ -353,10 +353,9 @@ def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet.checkpoint import CheckpointError
     from mmfasternet.checkpoint.reading import CheckpointNotFound
     from mmfasternet.compat import NeedsNewerTorch, UnsupportedVersionError
-    from mmfasternet.deploy import DeployError, MissingRuntime, NotExportable
-    from mmfasternet.deploy.quantization import CalibrationError
-    from mmfasternet.engine.data_check import DataCheckError, DataNotFound
+    from mmfasternet.deploy import CalibrationError, DeployError, MissingRuntime, NotExportable
     from mmfasternet.engine.checkpoint_storage import NoSpaceLeft
+    from mmfasternet.engine.data_check import DataCheckError, DataNotFound
     from mmfasternet.engine.launch import LaunchError
     for error, builtin in ((NoSpaceLeft, OSError), (CheckpointError, ValueError),
                            (CheckpointNotFound, FileNotFoundError),

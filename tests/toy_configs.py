@@ -29,6 +29,7 @@ def _task_lines(task: str, data_root: str, max_epochs: int, max_iters: int,
             default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={max_iters}))
             """
     from mmfasternet.testing.toy_scenes import CLASSES
+
     # mmpretrain numbers class folders in sorted order: the generator's names, sorted.
     classes = tuple(sorted(CLASSES))
     return f"""\

@@ -16,8 +16,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfasternet.fileio import write_json_atomically
-from mmfasternet.testing import (generate_toy_ade, generate_toy_coco, toy_ade_exists,
-                                 toy_coco_exists)
+from mmfasternet.testing import generate_toy_ade, generate_toy_coco, toy_ade_exists, toy_coco_exists
 from mmfasternet.visualization import enable_prediction_drawing
 from mmfasternet.visualization.curves import plot_losses
 

@@ -10,11 +10,11 @@ import argparse
 from mmengine.evaluator import DumpResults
 
 from mmfasternet.checkpoint import load_model_weights
-from mmfasternet.deploy import BACKENDS, PRECISIONS, switch_to_deploy
-from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
-                                            load_tool_config, parse_tool_args,
-                                            stops_with_a_message)
-from mmfasternet.tasks import task_of
+from mmfasternet.deploy import switch_to_deploy
+from mmfasternet.deploy.runtimes import RUNTIMES, all_precisions
+from mmfasternet.deploy.tasks import task_of
+from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner, load_tool_config,
+                                            parse_tool_args, stops_with_a_message)
 from mmfasternet.visualization import enable_prediction_drawing
 
 
@@ -31,9 +31,9 @@ def parse_args() -> argparse.Namespace:
         '--fuse-conv-bn', action='store_true',
         help='fold BatchNorms into convs (mmfasternet.deploy.switch_to_deploy) for faster '
         'inference')
-    parser.add_argument('--backend', choices=list(BACKENDS), default='onnxruntime',
+    parser.add_argument('--backend', choices=list(RUNTIMES), default='onnxruntime',
                         help='runtime of an exported model (default onnxruntime)')
-    parser.add_argument('--precision', choices=list(PRECISIONS), default='fp32',
+    parser.add_argument('--precision', choices=all_precisions(), default='fp32',
                         help='OpenVINO\'s inference precision for the fp32 ops (bf16 needs '
                         'a CPU with bf16; int8 is a quantised file)')
     parser.add_argument('--threads', type=int, default=1,

@@ -4,9 +4,9 @@
 """
 import argparse
 
-from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
-                                            load_tool_config, parse_tool_args,
-                                            resume_checkpoint, stops_with_a_message)
+from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner, load_tool_config,
+                                            parse_tool_args, resume_checkpoint,
+                                            stops_with_a_message)
 
 
 def parse_args() -> argparse.Namespace:

@@ -6,8 +6,8 @@ operators of the paper's Tab. 1 (:mod:`.operators`), the peers FasterNet is comp
 kind of kernel (:mod:`.kernel_profile`)."""
 from .complexity import (TensorForward, build_model, complexity, count_model, load_config,
                          tensor_model)
-from .latency import (INFERENCE_PATHS, MATMUL_MACS, MATMUL_SIZE, build_classifier,
-                      inference_path, interleaved_latency_ms, matmul_call)
+from .latency import (INFERENCE_PATHS, MATMUL_MACS, MATMUL_SIZE, build_classifier, inference_path,
+                      interleaved_latency_ms, matmul_call)
 from .onnxruntime_profile import profile_onnxruntime
 from .openvino_profile import profile_openvino
 from .operators import OPERATOR_KINDS, operator_stack

@@ -12,9 +12,8 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 
-import mmfasternet  # noqa: F401  registers FasterNet
 from mmfasternet.deploy import switch_to_deploy
-from mmfasternet.tasks import task_of_config
+from mmfasternet.deploy.tasks import task_of_config
 
 
 def load_config(path: str) -> Config:

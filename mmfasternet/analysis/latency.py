@@ -13,7 +13,8 @@ from typing import Callable, Dict, Hashable, List, Tuple
 import torch
 import torch.nn as nn
 
-from mmfasternet.deploy import OnnxRuntimeModel, onnxruntime_session, switch_to_deploy
+from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
+from mmfasternet.deploy.runtimes import OnnxRuntime, Runtime
 from .complexity import TensorForward, build_model, load_config
 
 
@@ -76,7 +77,20 @@ def inference_path(model: nn.Module, path: str, x: torch.Tensor, onnx_file: str 
         return compiled, x
     if not onnx_file:
         raise ValueError('the onnxruntime path needs onnx_file, where to write the export')
-    return OnnxRuntimeModel.from_model(model, onnx_file, tuple(x.shape), threads), x
+    export_onnx(model, onnx_file, shape=tuple(x.shape))
+    return tensor_forward(open_runtime(onnx_file, threads=threads)), x
+
+
+def tensor_forward(runtime: Runtime) -> Callable:
+    """``runtime`` (a file of one image input) called like the PyTorch model: a tensor in,
+    a tensor or a tuple of them out."""
+    name = runtime.input_names[0]
+
+    def forward(x: torch.Tensor):
+        outputs = [torch.from_numpy(out) for out in runtime.run({name: x.cpu().numpy()})]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    return forward
 
 
 def wall_seconds(fn: Callable, x: torch.Tensor) -> float:
@@ -162,7 +176,7 @@ def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
     spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
     graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
                               spec[:2], spec[2:])
-    session = onnxruntime_session(
+    session = OnnxRuntime.session_of(
         helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)],
                           ir_version=8)  # opset 18's IR: every onnxruntime since 1.14 reads it
         .SerializeToString(), threads)

@@ -7,12 +7,12 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from mmfasternet.deploy.quantization import QUANTIZERS, quantize_model
-from mmfasternet.deploy.runtimes import cpu_name_and_flags, open_runtime
+from mmfasternet.deploy.quantization import quantize_model
+from mmfasternet.deploy.runtimes import RUNTIMES, cpu_name_and_flags, open_runtime
 
 # (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
-RUNTIME_PRECISIONS = (('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
-                      ('openvino', 'bf16'), ('openvino', 'int8'))
+RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.values()
+                           for precision in (*runtime.precisions, 'int8'))
 
 Feeds = Dict[str, np.ndarray]
 
@@ -31,9 +31,9 @@ def quantized_copies(fp32_file: str, feeds: Sequence[Feeds]) -> Dict[str, str]:
     """Quantise ``fp32_file`` on ``feeds`` for each runtime, beside it
     (``<name>_int8.onnx``, ``<name>_int8.xml``); the int8 model of each runtime."""
     models = {}
-    for runtime, (suffix, _, _) in QUANTIZERS.items():
-        models[runtime] = f'{osp.splitext(fp32_file)[0]}_int8{suffix}'
-        quantize_model(fp32_file, models[runtime], feeds, runtime)
+    for runtime in RUNTIMES.values():
+        models[runtime.name] = f'{osp.splitext(fp32_file)[0]}_int8{runtime.int8_suffix}'
+        quantize_model(fp32_file, models[runtime.name], feeds, runtime.name)
     return models
 
 

@@ -8,6 +8,8 @@ from typing import Dict, Tuple
 
 import numpy as np
 
+from mmfasternet.deploy.runtimes import OnnxRuntime
+
 # Where each operator that ONNX Runtime runs a conv or matrix product with keeps its weight.
 WEIGHT_INPUT = {'Conv': 1, 'FusedConv': 1, 'QLinearConv': 3, 'Gemm': 1, 'FusedGemm': 1,
                 'MatMul': 1, 'QGemm': 3}
@@ -33,23 +35,19 @@ def profile_onnxruntime(path: str, feeds: Dict[str, np.ndarray], runs: int = 10,
         dict: For each kind, milliseconds per run and multiply-adds (G) per run.
     """
     import onnx
-    import onnxruntime as ort
     with tempfile.TemporaryDirectory() as folder:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_profiling = True
-        options.profile_file_prefix = os.path.join(folder, 'profile')
-        options.optimized_model_filepath = os.path.join(folder, 'optimized.onnx')
-        options.log_severity_level = 3  # saving a blocked-layout graph warns that it is
-        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        optimized_path = os.path.join(folder, 'optimized.onnx')
+        session = OnnxRuntime.session_of(
+            path, threads, enable_profiling=True,
+            profile_file_prefix=os.path.join(folder, 'profile'),
+            optimized_model_filepath=optimized_path,
+            log_severity_level=3)  # saving a blocked-layout graph warns that it is
         warmup = 3
         for _ in range(warmup + runs):
             session.run(None, feeds)
         with open(session.end_profiling()) as f:
             events = json.load(f)
-        optimized = onnx.load(options.optimized_model_filepath)
+        optimized = onnx.load(optimized_path)
     shapes = {tensor.name: list(tensor.dims) for tensor in optimized.graph.initializer}
     weights = {node.name: shapes.get(node.input[WEIGHT_INPUT[node.op_type]])
                for node in optimized.graph.node if node.op_type in WEIGHT_INPUT}

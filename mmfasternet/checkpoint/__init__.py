@@ -1,8 +1,7 @@
 """FasterNet checkpoints: their layouts, reading them safely and loading them strictly."""
 from .input_channels import adapt_embedding, adapt_input_channels
 from .layouts import (CLASSIFIER_PREFIXES, LAYOUTS, Layout, backbone_state_dict, detect_layout,
-                      official_to_mmpretrain, official_to_timm, timm_to_official,
-                      to_mm_state_dict)
+                      official_to_mmpretrain, official_to_timm, timm_to_official, to_mm_state_dict)
 from .loading import (backbone_difference, check_model_checkpoint, describe_backbone,
                       load_backbone_weights, load_model_weights, read_model_state)
 from .reading import (CheckpointError, CheckpointNotFound, checkpoint_format, read_checkpoint,

@@ -1,20 +1,17 @@
 """Deployment: BN folding for every model (:mod:`.folding`); ONNX export of backbones and
 classifiers (:mod:`.export`), of whole Mask R-CNN detectors with their post-processing
 (:mod:`.mask_rcnn_graph`) and of mmseg segmentors (:mod:`.segmentor_graph`); the runtimes
-that run the files, ONNX Runtime and OpenVINO (:mod:`.runtimes`); the runtime models that
+that run the files, one module each (:mod:`.runtimes`); the runtime models that
 ``tools/test.py`` evaluates files with (:mod:`.runtime_models`); parity checks against
 PyTorch and between files (:mod:`.parity`); int8 quantisation calibrated on a config's data
 (:mod:`.quantization`). Which of these a model takes is decided in one place,
-:mod:`mmfasternet.tasks`. What needs mmdet, mmseg, mmpretrain, NNCF or OpenVINO is imported
-on use."""
-from .export import NotExportable, check_input_size, export_onnx, require_exportable
+:mod:`.tasks`. What needs mmdet, mmseg, mmpretrain, NNCF or OpenVINO is imported on use."""
+from .errors import CalibrationError, DeployError, MissingRuntime, NotExportable
+from .export import check_input_size, export_onnx, require_exportable
 from .folding import switch_to_deploy
-from .onnxruntime import OnnxRuntimeModel, onnxruntime_session
-from .runtimes import (BACKENDS, PRECISIONS, DeployError, MissingRuntime, RuntimeModel,
-                       open_runtime)
+from .runtimes import RUNTIMES, Runtime, open_runtime
 
 __all__ = [
-    'BACKENDS', 'DeployError', 'MissingRuntime', 'NotExportable', 'OnnxRuntimeModel',
-    'PRECISIONS', 'RuntimeModel', 'check_input_size', 'export_onnx', 'onnxruntime_session',
-    'open_runtime', 'require_exportable', 'switch_to_deploy'
+    'CalibrationError', 'DeployError', 'MissingRuntime', 'NotExportable', 'RUNTIMES', 'Runtime',
+    'check_input_size', 'export_onnx', 'open_runtime', 'require_exportable', 'switch_to_deploy'
 ]

@@ -8,15 +8,11 @@ import torch.nn as nn
 
 from mmfasternet.compat import require_torch, torch_at_least
 from mmfasternet.fileio import replaced_atomically
+from .errors import DeployError, NotExportable
 from .folding import switch_to_deploy
-from .runtimes import DeployError
 
 DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
-
-
-class NotExportable(DeployError):
-    """A model with a part that has no ONNX path here; the message names the part."""
 
 
 def require_exportable(condition: bool, part: str, why: str) -> None:

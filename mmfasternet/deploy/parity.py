@@ -8,8 +8,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .errors import DeployError
 from .runtime_models import RuntimeDetector, open_segmentor_file
-from .runtimes import DeployError, open_runtime
+from .runtimes import open_runtime
 
 # Outputs of two runs of one model: a list of (reference outputs, other outputs) pairs.
 OutputPairs = Sequence[Tuple[list, list]]
@@ -76,7 +77,7 @@ def detector_parity(detector: nn.Module, path: str, batches: Iterable[dict],
         path (str): The exported file.
         batches: Dataloader batches of one image each.
         **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+            :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
     exported = RuntimeDetector(path, detector, **runtime)
     problems, count, images = [], 0, 0
@@ -104,7 +105,7 @@ def segmentor_parity(segmentor: nn.Module, path: str, batches: Iterable[dict],
         path (str): The exported file (with or without logits).
         batches: Dataloader batches of one image each.
         **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+            :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
     model = open_segmentor_file(path, need_logits=False, **runtime)
     height, width = model.input_shapes['image'][2:]

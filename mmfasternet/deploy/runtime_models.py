@@ -11,13 +11,14 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from .errors import DeployError
 from .mask_rcnn_graph import INPUTS, OUTPUTS, mask_rcnn_feeds
-from .runtimes import DeployError, RuntimeModel, open_runtime
+from .runtimes import Runtime, open_runtime
 
 
-def check_num_classes(runtime: RuntimeModel, path: str, num_classes: int) -> None:
-    """Raise :class:`.runtimes.DeployError` unless the exported ``path`` (a
-    :class:`.runtimes.RuntimeModel` of it) records ``num_classes``, the class count of the
+def check_num_classes(runtime: Runtime, path: str, num_classes: int) -> None:
+    """Raise :class:`.errors.DeployError` unless the exported ``path`` (a
+    :class:`.runtimes.Runtime` of it) records ``num_classes``, the class count of the
     config it is tested with."""
     exported = runtime.metadata.get('num_classes')
     if exported != str(num_classes):
@@ -36,7 +37,7 @@ class RuntimeDetector(BaseModel):
             form from ``tools/deployment/quantize.py``.
         detector (nn.Module): The config's built detector.
         **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+            :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
 
     def __init__(self, path: str, detector: nn.Module, **runtime):
@@ -63,9 +64,9 @@ class RuntimeDetector(BaseModel):
         return data_samples
 
 
-def open_segmentor_file(path: str, need_logits: bool, **runtime) -> RuntimeModel:
+def open_segmentor_file(path: str, need_logits: bool, **runtime) -> Runtime:
     """The exported segmentor ``path`` opened with :func:`.runtimes.open_runtime`; a
-    :class:`.runtimes.DeployError` when it is not one, or has no logits where
+    :class:`.errors.DeployError` when it is not one, or has no logits where
     ``need_logits``."""
     model = open_runtime(path, inputs=['image'], what='an exported segmentor', **runtime)
     if model.output_names not in (['labels'], ['labels', 'logits']):
@@ -89,7 +90,7 @@ class RuntimeSegmentor(BaseModel):
         segmentor (nn.Module): The config's built segmentor (for its preprocessor, test
             config and class count).
         **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+            :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
 
     def __init__(self, path: str, segmentor: nn.Module, **runtime):
@@ -135,7 +136,7 @@ class RuntimeClassifier(BaseModel):
             int8 form from ``tools/deployment/quantize.py``.
         classifier (nn.Module): The config's built ``ImageClassifier``.
         **runtime: ``backend``, ``precision`` and ``threads`` of
-            :func:`~mmfasternet.deploy.runtimes.open_runtime`.
+            :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
 
     def __init__(self, path: str, classifier: nn.Module, **runtime):

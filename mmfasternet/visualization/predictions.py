@@ -3,14 +3,14 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from mmfasternet.tasks import task_of_config
+from mmfasternet.deploy.tasks import task_of_config
 
 
 def enable_prediction_drawing(cfg: Config, out_dir: Optional[str] = None) -> None:
     """Make the test run draw every prediction.
 
     The three task libraries name the switches of their visualization hooks differently;
-    the config's task (:func:`mmfasternet.tasks.task_of_config`) says which switch.
+    the config's task (:func:`mmfasternet.deploy.tasks.task_of_config`) says which switch.
 
     Args:
         cfg (Config): The config to change in place.

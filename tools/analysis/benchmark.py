@@ -20,18 +20,17 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS,  # noqa: E402
-                                  build_classifier, count_model, inference_path,
-                                  interleaved_latency_ms, load_config, matmul_call,
-                                  tensor_model)
+from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
+                                  count_model, inference_path, interleaved_latency_ms, load_config,
+                                  matmul_call, tensor_model)
 from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
                                                 has_bf16, quantized_copies, runnable_rows,
                                                 runtime_calls)
 from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
+from mmfasternet.deploy.tasks import DETECTOR, task_of_config  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
                                 write_text_atomically)
-from mmfasternet.tasks import DETECTOR, task_of_config  # noqa: E402
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
 # mmpretrain gives the same architectures.

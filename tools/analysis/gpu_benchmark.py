@@ -18,11 +18,9 @@ import torch
 from mmfasternet.analysis import build_classifier
 from mmfasternet.analysis.kernel_profile import kernel_profile
 from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
-                                             backbone_pair, in_precision,
-                                             interleaved_throughput, prepare,
-                                             train_step_rates)
-from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,
-                                write_text_atomically)
+                                             backbone_pair, in_precision, interleaved_throughput,
+                                             prepare, train_step_rates)
+from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 
 # Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives
 # the same architectures.

@@ -17,7 +17,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 IMAGE=(torch==2.14.1 torchvision==0.29.1 numpy opencv-python-headless matplotlib pillow pyyaml
        rich einops packaging click markdown zipp)
 
-PYTHON=$(bash "$REPO/tools/interpreter.sh" python3.12)
+PYTHON=$(bash "$REPO/.dev_scripts/interpreter.sh" python3.12)
 
 rm -rf "$WORK"
 mkdir -p "$WORK"

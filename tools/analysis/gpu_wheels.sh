@@ -27,6 +27,6 @@ python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:
   --python-version "$PYTHON_VERSION" --implementation cp --platform manylinux_2_28_x86_64 \
   --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$WHEELHOUSE" \
   "${CARRIED[@]}"
-bash "$REPO/tools/mmfasternet_wheel.sh" "$WHEELHOUSE" >/dev/null
+bash "$REPO/.dev_scripts/mmfasternet_wheel.sh" "$WHEELHOUSE" >/dev/null
 ls "$WHEELHOUSE"
 du -sh "$WHEELHOUSE"

@@ -14,9 +14,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import (MATMUL_MACS, OPERATOR_KINDS,  # noqa: E402
-                                  count_model, interleaved_latency_ms, matmul_call,
-                                  operator_stack)
+from mmfasternet.analysis import (MATMUL_MACS, OPERATOR_KINDS, count_model,  # noqa: E402
+                                  interleaved_latency_ms, matmul_call, operator_stack)
 from mmfasternet.fileio import prepare_output_folder, write_text_atomically  # noqa: E402
 
 KINDS = OPERATOR_KINDS

@@ -1,8 +1,10 @@
 """Export a FasterNet model to ONNX (BN folded): a Mask R-CNN with its post-processing, a
 segmentor (UperNet), a classifier, or a bare backbone.
 
-    python tools/deployment/pytorch2onnx.py configs/mask_rcnn_fasternet_s.py s.onnx --checkpoint C --verify
-    python tools/deployment/pytorch2onnx.py configs/upernet_fasternet_s.py s_seg.onnx --checkpoint C --seg-logits
+    python tools/deployment/pytorch2onnx.py configs/mask_rcnn_fasternet_s.py s.onnx \
+        --checkpoint C --verify
+    python tools/deployment/pytorch2onnx.py configs/upernet_fasternet_s.py s_seg.onnx \
+        --checkpoint C --seg-logits
     python tools/deployment/pytorch2onnx.py configs/fasternet_t0_in1k.py t0.onnx [--checkpoint C]
     python tools/deployment/pytorch2onnx.py backbone:t0 t0_backbone.onnx --verify
 """
@@ -19,8 +21,8 @@ from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, load_model_weights
 from mmfasternet.deploy import NotExportable, check_input_size, export_onnx
 from mmfasternet.deploy.parity import tensor_parity
+from mmfasternet.deploy.tasks import task_of
 from mmfasternet.engine.tool_config import stops_with_a_message
-from mmfasternet.tasks import task_of
 
 
 def test_batches(cfg: Config, images: int):
@@ -74,7 +76,7 @@ def main() -> None:
 
 def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Module) -> None:
     """Load the weights, export, and with ``--verify`` compare with PyTorch: a config's
-    model as its task says (:mod:`mmfasternet.tasks`), a bare backbone on random images."""
+    model as its task says (:mod:`mmfasternet.deploy.tasks`), a bare backbone on random images."""
     if args.checkpoint and isinstance(model, FasterNet):
         load_backbone_weights(model, args.checkpoint)
     elif args.checkpoint:

@@ -15,12 +15,12 @@ import argparse
 from mmengine.config import Config
 
 from mmfasternet.analysis import build_model
-from mmfasternet.deploy import open_runtime
-from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, QUANTIZERS,
-                                             calibration_loader, check_quantizable,
-                                             config_feeds, quantize_model)
+from mmfasternet.deploy import RUNTIMES, open_runtime
+from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, calibration_loader,
+                                             check_quantizable, config_feeds, quantize_model)
+from mmfasternet.deploy.tasks import task_of
+from mmfasternet.engine.data_check import check_data
 from mmfasternet.engine.tool_config import stops_with_a_message
-from mmfasternet.tasks import task_of
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument('--calib-images', type=int, default=DEFAULT_CALIBRATION_IMAGES,
                         help='images of the config\'s val_dataloader (or test_dataloader) to '
                         f'calibrate on, in order (default {DEFAULT_CALIBRATION_IMAGES})')
-    parser.add_argument('--backend', choices=list(QUANTIZERS), default='onnxruntime',
+    parser.add_argument('--backend', choices=list(RUNTIMES), default='onnxruntime',
                         help='the runtime that will run the file, which picks the quantiser '
                         '(default onnxruntime)')
     parser.add_argument('--verify-images', type=int, default=4,
@@ -48,6 +48,7 @@ def main() -> None:
         check_quantizable(args.model, args.out, args.backend)
         task = task_of(model)
         loader = calibration_loader(cfg)
+        check_data(cfg, [loader, *(['test_dataloader'] if args.verify_images else [])])
         feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
         print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
         size = quantize_model(args.model, args.out, feeds, args.backend)

@@ -3,11 +3,11 @@
 # from the sdist the first time (about 6-7 minutes on 2 cores) and caching it under
 # $MMFASTERNET_CACHE, keyed by the mmcv, torch and Python versions.
 #
-#   tools/mmcv_wheel.sh PY MMCV_VERSION
+#   .dev_scripts/mmcv_wheel.sh PY MMCV_VERSION
 #
 # PY's environment must already hold the torch to build against, and setuptools < 81 and
-# wheel (mmcv 2.1's setup.py imports pkg_resources). Used by tools/setup_env.sh and
-# tools/check_user_install.sh.
+# wheel (mmcv 2.1's setup.py imports pkg_resources). Used by .dev_scripts/setup_env.sh and
+# .dev_scripts/check_user_install.sh.
 set -euo pipefail
 
 (($# == 2)) || { echo "usage: $0 PY MMCV_VERSION" >&2; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A new user's install on another Python, done the README's way and checked end to end.
 #
-#   tools/check_user_install.sh PYTHON [VENV]      (`make test-install`: python3.12)
+#   .dev_scripts/check_user_install.sh PYTHON [VENV]      (`make test-install`: python3.12)
 #
 # In a new venv (VENV, default .venv-user; made again on every run):
 #   1. the newest torch and torchvision that PyPI serves for PYTHON, unpinned, as a new user
@@ -14,7 +14,7 @@
 #   3. mmpose's two build steps (docs/install.md), then this checkout's wheel, non-editable:
 #      pip install "mmfasternet[deploy,det,seg,cls,pose,track]". Its setuptools < 81
 #      requirement must bring pkg_resources back (checked).
-#   4. mmcv 2.1.0 with its ops, from tools/mmcv_wheel.sh (built from the sdist the first time,
+#   4. mmcv 2.1.0 with its ops, from .dev_scripts/mmcv_wheel.sh (built from the sdist the first time,
 #      then cached): there is no prebuilt mmcv 2.1 for torch > 2.1, so none for Python 3.12.
 # Then, from a folder outside the checkout: every config the package carries builds its model,
 # a classifier exports to ONNX through torch's dynamo exporter (which needs onnxscript, in the
@@ -32,7 +32,7 @@ trap 'die "command on line $LINENO exited with status $?"' ERR
 
 pin() { sed -n "s/^$1==\([^ #]*\).*/\1/p" "$REPO/requirements.txt" | head -n 1; }
 
-PYTHON=$(bash "$REPO/tools/interpreter.sh" "$PYTHON") || die "no interpreter $PYTHON"
+PYTHON=$(bash "$REPO/.dev_scripts/interpreter.sh" "$PYTHON") || die "no interpreter $PYTHON"
 
 step "a new venv with $("$PYTHON" --version)"
 rm -rf "$VENV"
@@ -64,7 +64,7 @@ step "3. mmpose's build steps (docs/install.md), then mmfasternet[deploy,det,seg
 "${PIP[@]}" install --no-build-isolation --no-binary xtcocotools xtcocotools
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
-wheel=$(bash "$REPO/tools/mmfasternet_wheel.sh" "$build/dist")
+wheel=$(bash "$REPO/.dev_scripts/mmfasternet_wheel.sh" "$build/dist")
 "${PIP[@]}" install "mmfasternet[deploy,det,seg,cls,pose,track] @ file://$wheel"
 "$PY" -c 'import pkg_resources' 2>/dev/null \
   || die "pkg_resources is still missing (setuptools $(setuptools_version))"
@@ -72,7 +72,7 @@ echo "    setuptools $(setuptools_version): pkg_resources present"
 
 step "4. mmcv $(pin mmcv) with its ops"
 "${PIP[@]}" install wheel ninja  # what the build needs, should it have to run
-"${PIP[@]}" install --no-deps "$(bash "$REPO/tools/mmcv_wheel.sh" "$PY" "$(pin mmcv)")"
+"${PIP[@]}" install --no-deps "$(bash "$REPO/.dev_scripts/mmcv_wheel.sh" "$PY" "$(pin mmcv)")"
 
 step "checks, from a folder outside the checkout"
 cd "$build" && mkdir outside && cd outside

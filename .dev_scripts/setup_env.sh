@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create a virtual environment with one pinned OpenMMLab stack and mmfasternet in editable mode.
 #
-#   tools/setup_env.sh VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]
+#   .dev_scripts/setup_env.sh VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]
 #
 # REQUIREMENTS pins the stack: its `torch==`, `torchvision==` and `mmcv==` lines are installed
 # first (mmcv built from the sdist with its compiled ops, against that torch), then the rest.
@@ -9,7 +9,7 @@
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
-# tools/mmcv_wheel.sh: about 6-7 minutes on 2 cores, against either torch) is cached under
+# .dev_scripts/mmcv_wheel.sh: about 6-7 minutes on 2 cores, against either torch) is cached under
 # $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
 # machine builds it. The build prints its progress.
 set -euo pipefail

@@ -3,7 +3,7 @@
 # where it is a pyenv shim for a version that is installed but not selected (such a shim
 # fails when run), that version's own interpreter. Exits 1, naming NAME, when there is none.
 #
-#   tools/interpreter.sh NAME
+#   .dev_scripts/interpreter.sh NAME
 set -euo pipefail
 
 (($# == 1)) || { echo "usage: $0 NAME" >&2; exit 2; }

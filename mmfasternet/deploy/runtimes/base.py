@@ -1,0 +1,192 @@
+"""What every runtime is, the registry of them, and opening a file in one.
+
+A runtime is one :class:`Runtime` subclass in its own module of this package, registered
+with :func:`register_runtime`: its name (``--backend``), the package and the extra that
+install it, the precisions it runs an fp32 file at, and its int8 quantiser. Every tool
+opens a file through :func:`open_runtime` and lists the runtimes from :data:`RUNTIMES`.
+"""
+import importlib
+import os.path as osp
+import platform
+import re
+from typing import Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+
+import numpy as np
+
+from ..errors import DeployError, MissingRuntime
+
+Feeds = Dict[str, np.ndarray]
+# The CPU flags each low precision runs fast with (Linux /proc/cpuinfo names).
+ISA_FLAGS = ('avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16')
+
+
+def cpu_name_and_flags() -> Tuple[str, List[str]]:
+    """This machine's CPU model name and which of :data:`ISA_FLAGS` it has."""
+    name, flags = platform.processor() or platform.machine(), set()
+    if osp.exists('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            text = f.read()
+        found = re.search(r'^model name\s*:\s*(.+)$', text, re.MULTILINE)
+        name = found.group(1).strip() if found else name
+        found = re.search(r'^flags\s*:\s*(.+)$', text, re.MULTILINE)
+        flags = set(found.group(1).split()) if found else set()
+    return name, [flag for flag in ISA_FLAGS if flag in flags]
+
+
+def import_package(package: str, extra: str):
+    """The module ``package``, or :class:`MissingRuntime` naming the ``extra`` of
+    mmfasternet that installs it."""
+    try:
+        return importlib.import_module(package)
+    except ImportError:
+        raise MissingRuntime(f'{package} is not installed: pip install '
+                             f'"mmfasternet[{extra}]"') from None
+
+
+def onnx_metadata(path: str) -> Dict[str, str]:
+    """The metadata properties an ONNX file records."""
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def package_version(package: str) -> str:
+    """``'<package> <version>'``, as installed."""
+    from importlib.metadata import version
+    return f'{package} {version(package)}'
+
+
+class Runtime:
+    """A model file opened in one runtime, run with numpy arrays.
+
+    A subclass sets the class attributes and implements ``__init__``, :meth:`run` and
+    :meth:`quantize`.
+
+    Attributes:
+        name (str): The name tools take (``--backend``).
+        package (str): The Python package it runs with.
+        extra (str): The extra of mmfasternet that installs it.
+        reads (tuple[str]): The model files it opens, by suffix.
+        precisions (tuple[str]): The precisions it runs an fp32 file at (int8 is a file
+            of its own, made by :meth:`quantize`).
+        int8_suffix (str): The file :meth:`quantize` writes.
+        precision (str): The precision this file runs at.
+        input_shapes (dict): Input names to shapes (``None`` for a dynamic size).
+        output_names (list[str]): The outputs, in order.
+        metadata (dict): What the exporter recorded (``num_classes``, ``task``).
+    """
+    name: ClassVar[str]
+    package: ClassVar[str]
+    extra: ClassVar[str]
+    reads: ClassVar[Tuple[str, ...]]
+    precisions: ClassVar[Tuple[str, ...]]
+    int8_suffix: ClassVar[str]
+
+    precision: str
+    input_shapes: Dict[str, tuple]
+    output_names: List[str]
+    metadata: Dict[str, str]
+
+    def __init__(self, path: str, threads: int = 1, precision: str = 'fp32'):
+        raise NotImplementedError
+
+    @property
+    def input_names(self) -> List[str]:
+        return list(self.input_shapes)
+
+    def run(self, feeds: Feeds) -> List[np.ndarray]:
+        """The outputs, in :attr:`output_names`' order, for one input of each name."""
+        raise NotImplementedError
+
+    @classmethod
+    def files_of(cls, path: str) -> List[str]:
+        """The files a model written to ``path`` consists of."""
+        return [path]
+
+    @classmethod
+    def quantizer(cls) -> str:
+        """The quantiser and its version, as an int8 file records it."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_quantizable(cls, fp32_path: str) -> None:
+        """Raise :class:`DeployError` before any work when ``fp32_path`` cannot be
+        quantised for this runtime (its packages are checked already)."""
+
+    @classmethod
+    def quantize(cls, fp32_path: str, out: str, feeds: Sequence[Feeds],
+                 stays_fp32: Callable[[str], bool], metadata: Dict[str, str]) -> None:
+        """Write the int8 model of ``fp32_path``, calibrated on ``feeds``, to ``out`` in one
+        step, with ``metadata``; the nodes (by name) for which ``stays_fp32`` holds stay
+        fp32."""
+        raise NotImplementedError
+
+
+RUNTIMES: Dict[str, Type[Runtime]] = {}
+
+
+def register_runtime(cls: Type[Runtime]) -> Type[Runtime]:
+    """Add the runtime ``cls`` to :data:`RUNTIMES` under its name."""
+    RUNTIMES[cls.name] = cls
+    return cls
+
+
+def all_precisions() -> List[str]:
+    """Every precision a registered runtime runs an fp32 file at."""
+    return sorted({p for runtime in RUNTIMES.values() for p in runtime.precisions})
+
+
+def runtime_class(backend: str) -> Type[Runtime]:
+    """The registered runtime ``backend``, with its package installed."""
+    if backend not in RUNTIMES:
+        raise DeployError(f'backend must be one of {list(RUNTIMES)}, got {backend!r}')
+    runtime = RUNTIMES[backend]
+    import_package(runtime.package, runtime.extra)
+    return runtime
+
+
+def open_runtime(path: str, backend: str = 'onnxruntime', precision: str = 'fp32',
+                 threads: int = 1, inputs: Optional[Sequence[str]] = None,
+                 outputs: Optional[Sequence[str]] = None, what: str = 'model') -> Runtime:
+    """Open a file a user names in ``backend``, with one clear :class:`DeployError` when it is
+    missing, unreadable, or does not take ``inputs`` and return ``outputs``.
+
+    Args:
+        path (str): An ``.onnx`` file (fp32 or int8) or, for OpenVINO, an IR ``.xml``.
+        backend (str): One of :data:`RUNTIMES`; ``'onnxruntime'`` by default.
+        precision (str): One of the runtime's ``precisions`` (``'bf16'`` in OpenVINO is a
+            precision hint; a CPU without bf16 runs fp32, and says so).
+        threads (int): Intra-op threads; 1 is the paper's latency protocol. Defaults to 1.
+        inputs (Sequence[str], optional): The input names the file must have, in order.
+        outputs (Sequence[str], optional): The output names it must have, in order.
+        what (str): What the file should be, for the message, e.g. ``'an exported
+            detector'``.
+    """
+    runtime = runtime_class(backend)
+    if precision not in runtime.precisions:
+        others = [name for name, other in RUNTIMES.items() if precision in other.precisions]
+        hint = (f': add --backend {others[0]}' if others else
+                ' (int8 is a quantised file: tools/deployment/quantize.py)')
+        raise DeployError(f'{backend} runs {" and ".join(runtime.precisions)}, not '
+                          f'{precision!r}{hint}')
+    if not osp.isfile(path):
+        raise DeployError(f'{path} does not exist')
+    suffix = osp.splitext(path)[1]
+    if suffix not in runtime.reads:
+        readers = [name for name, other in RUNTIMES.items() if suffix in other.reads]
+        raise DeployError(f'{backend} does not read {suffix} files ({path})'
+                          + (f': add --backend {readers[0]}' if readers else
+                             f'; it reads {" and ".join(runtime.reads)} files'))
+    try:
+        model = runtime(path, threads, precision)
+    except Exception as error:  # each runtime raises its own exception types
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise DeployError(f'{path} is not a model file {runtime.package} can read: '
+                          f'{message}') from None
+    got_in, got_out = model.input_names, model.output_names
+    if (inputs is not None and got_in != list(inputs)) or (
+            outputs is not None and got_out != list(outputs)):
+        raise DeployError(f'{path} is not {what}: it takes {got_in} and returns {got_out}, '
+                          f'where {what} written by tools/deployment/pytorch2onnx.py takes '
+                          f'{list(inputs or got_in)} and returns {list(outputs or got_out)}')
+    return model
