@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 
-import onnx
 import pytest
 import torch
 import torch.nn as nn
@@ -16,6 +16,35 @@ from torch.nn.modules.batchnorm import _BatchNorm
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 TEST = osp.join(REPO, 'tools', 'test.py')
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ValueError:  # a None entry in sys.modules: imports of it fail
+        return False
+
+
+# What the tests marked `deploy` need: the deploy, int8 and openvino extras. Without them
+# the tests under tests/deploy/ are not collected, and the report's header says so.
+DEPLOY_PACKAGES = ('onnx', 'onnxruntime', 'onnxscript', 'openvino', 'nncf')
+MISSING_DEPLOY_PACKAGES = [name for name in DEPLOY_PACKAGES if not _installed(name)]
+collect_ignore_glob = ['deploy/*'] if MISSING_DEPLOY_PACKAGES else []
+
+
+def pytest_report_header(config):
+    if MISSING_DEPLOY_PACKAGES:
+        return (f'tests/deploy/ not collected: {", ".join(MISSING_DEPLOY_PACKAGES)} missing '
+                f'(pip install -e ".[deploy,int8,openvino]")')
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under tests/deploy/ ``deploy``: the suite collects without the deploy
+    extras, and ``-m "not deploy"`` runs what needs none of them."""
+    deploy_dir = osp.join(REPO, 'tests', 'deploy') + os.sep
+    for item in items:
+        if str(item.path).startswith(deploy_dir):
+            item.add_marker(pytest.mark.deploy)
 
 
 def pytest_configure(config):
@@ -174,6 +203,7 @@ def final_metrics(work_dir):
 
 def onnx_nodes(graph):
     """Every node of an ONNX graph, those inside ``If`` branches too."""
+    import onnx
     for node in graph.node:
         yield node
         for attribute in node.attribute:
@@ -219,3 +249,31 @@ def train_toy_classifier():
         for batch in cls_batches(images, labels, 32):
             model.train_step(batch, optim_wrapper)
     return model.eval()
+
+
+def stops(result, code=1):
+    """The tool exited with ``code``, one message and no traceback; returns the message
+    (stderr without the Python warnings that the stack prints at import)."""
+    assert result.returncode == code, result.stdout[-2000:] + result.stderr[-4000:]
+    assert 'Traceback' not in result.stderr, result.stderr[-4000:]
+    lines, after_warning = [], False
+    for line in result.stderr.splitlines():
+        if re.match(r'^\S.*:\d+: \w*Warning: ', line):
+            after_warning = True
+        elif not (after_warning and line.startswith('  ')):
+            after_warning = False
+            lines.append(line)
+    return '\n'.join(lines) + '\n'
+
+
+def assert_says(message: str, *facts: str) -> None:
+    """``message`` is one line that says each of ``facts`` (the file, the cause, the fix), in
+    whatever words around them."""
+    assert '\n' not in message.strip(), message
+    missing = [fact for fact in facts if fact not in message]
+    assert not missing, f'{message!r} does not say {missing}'
+
+
+def last_line(result) -> str:
+    """The last line a tool printed to stderr: its one-line message when it stops."""
+    return result.stderr.strip().splitlines()[-1]

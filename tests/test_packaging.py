@@ -148,3 +148,25 @@ def test_mim_search_lists_every_config_with_paper_numbers(user_venv, tmp_path):
     assert zoo['weight']['fasternet-t0_in1k'] == \
         OFFICIAL + 'fasternet_t0-epoch.281-val_acc1.71.9180.pth'
     assert all(zoo['paper'].values())
+
+
+def test_the_suite_collects_without_the_deploy_extras(tmp_path):
+    """Without onnx, ONNX Runtime, OpenVINO and NNCF the tests that need none of them are
+    collected, and the header names what is missing and how to install it."""
+    (tmp_path / 'sitecustomize.py').write_text(
+        'import sys\n'
+        'for name in ("onnx", "onnxruntime", "onnxscript", "openvino", "nncf"):\n'
+        '    sys.modules[name] = None  # imports of it fail, as if not installed\n')
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    result = subprocess.run([sys.executable, '-m', 'pytest', 'tests', '--collect-only', '-q',
+                             '-m', 'not deploy'], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    collected = [line for line in result.stdout.splitlines() if '::' in line]
+    assert len(collected) > 150
+    assert not any(line.startswith('tests/deploy/') for line in collected)
+    assert any('test_every_path_matches_eval_mode[folded]' in line for line in collected)
+    header = subprocess.run([sys.executable, '-m', 'pytest', 'tests/test_fileio.py'],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert ('tests/deploy/ not collected: onnx, onnxruntime, onnxscript, openvino, nncf '
+            'missing') in header.stdout

@@ -23,6 +23,7 @@ import torch  # noqa: E402
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
                                   count_model, inference_path, interleaved_latency_ms, load_config,
                                   matmul_call, tensor_model)
+from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
                                                 has_bf16, quantized_copies, runnable_rows,
                                                 runtime_calls)
@@ -33,30 +34,9 @@ from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  #
                                 write_text_atomically)
 
 # Paper Tab. 3: ImageNet top-1 (%) and i9-9900X single-thread latency (ms), by the names
-# mmpretrain gives the same architectures.
-PAPER = {
-    'fasternet_t0': (71.9, 9.2), 'fasternet_t1': (76.2, 17.7), 'fasternet_t2': (78.9, 33.5),
-    'fasternet_s': (81.3, 71.2), 'fasternet_m': (83.0, 129.5), 'fasternet_l': (83.5, 219.5),
-    'mobilenet-v2_8xb32_in1k': (72.0, 12.2),
-    'mobilevit-xxsmall_3rdparty_in1k': (69.0, 30.8),
-    'mobilevit-xsmall_3rdparty_in1k': (74.8, 40.8),
-    'mobilevit-small_3rdparty_in1k': (78.4, 56.7),
-    'edgenext-xxsmall_3rdparty_in1k': (71.2, 15.7),
-    'edgenext-xsmall_3rdparty_in1k': (75.0, 24.4),
-    'edgenext-small_3rdparty_in1k': (79.4, 39.2),
-    'poolformer-s12_3rdparty_32xb128_in1k': (77.2, 49.0),
-    'poolformer-s24_3rdparty_32xb128_in1k': (80.3, 92.8),
-    'poolformer-s36_3rdparty_32xb128_in1k': (81.4, 138.0),
-    'poolformer-m36_3rdparty_32xb128_in1k': (82.1, 215.0),
-    'poolformer-m48_3rdparty_32xb128_in1k': (82.5, 281.8),
-    'resnet50_8xb32_in1k': (78.8, 73.0),
-    'convnext-tiny_32xb128_in1k': (82.1, 86.3),
-    'convnext-small_32xb128_in1k': (83.1, 153.2),
-    'convnext-base_32xb128_in1k': (83.8, 257.1),
-    'swin-tiny_16xb64_in1k': (81.3, 122.2),
-    'swin-small_16xb64_in1k': (83.0, 224.2),
-    'swin-base_16xb64_in1k': (83.5, 349.2),
-}
+# mmpretrain gives the same architectures (configs/paper.yml).
+PAPER = {name: (top1, paper_column('imagenet', 'cpu_ms')[name])
+         for name, top1 in paper_column('imagenet', 'top1').items()}
 # Untimed runs of each low-precision classifier at the start of its turn in the round-robin
 # (see round_robin_seconds): a model of a few ms is otherwise timed cold, after an idle
 # core and another model's caches.

@@ -17,28 +17,15 @@ import torch
 
 from mmfasternet.analysis import build_classifier
 from mmfasternet.analysis.kernel_profile import kernel_profile
+from mmfasternet.analysis.paper import paper_column
 from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
                                              backbone_pair, in_precision, interleaved_throughput,
                                              prepare, train_step_rates)
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 
 # Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives
-# the same architectures.
-PAPER_GPU = {
-    'fasternet_t0': 6807, 'fasternet_t1': 3782, 'fasternet_t2': 1991, 'fasternet_s': 1029,
-    'fasternet_m': 500, 'fasternet_l': 323,
-    'mobilenet-v2_8xb32_in1k': 4198,
-    'resnet50_8xb32_in1k': 959,
-    'convnext-tiny_32xb128_in1k': 657, 'convnext-small_32xb128_in1k': 377,
-    'convnext-base_32xb128_in1k': 253,
-    'swin-tiny_16xb64_in1k': 609, 'swin-small_16xb64_in1k': 348,
-    'swin-base_16xb64_in1k': 237,
-    'poolformer-s12_3rdparty_32xb128_in1k': 1439,
-    'poolformer-s24_3rdparty_32xb128_in1k': 748,
-    'poolformer-s36_3rdparty_32xb128_in1k': 507,
-    'poolformer-m36_3rdparty_32xb128_in1k': 320,
-    'poolformer-m48_3rdparty_32xb128_in1k': 242,
-}
+# the same architectures (configs/paper.yml).
+PAPER_GPU = paper_column('imagenet', 'gpu_fps')
 
 # FasterNet against the peers that the paper compares it with on the GPU; the paper's ratio
 # of each pair is PAPER_GPU[ours] / PAPER_GPU[peer].

@@ -7,9 +7,8 @@ import sys
 
 import pytest
 from mmengine.config import Config
-from test_tool_errors import stops
 
-from conftest import TRAIN
+from conftest import TRAIN, assert_says, stops
 from mmfasternet.checkpoint import CheckpointError
 from mmfasternet.engine.checkpoint_storage import (BACKEND_NAME, AtomicLocalBackend,
                                                    save_checkpoints_atomically)
@@ -103,9 +102,8 @@ def test_resume_finds_the_checkpoint_of_a_moved_work_dir(tmp_path):
     (moved / 'epoch_2.pth').unlink()
     with pytest.raises(CheckpointError) as error:
         resume_checkpoint(str(moved))
-    assert str(error.value) == (
-        f'{moved}/last_checkpoint names {old}/epoch_2.pth, which is gone, and {moved} holds no '
-        f'epoch_2.pth: give the checkpoint to continue from, --resume PATH')
+    assert_says(str(error.value), f'{moved}/last_checkpoint', f'{old}/epoch_2.pth', 'gone',
+                '--resume PATH')
     (moved / 'last_checkpoint').write_text('')
     with pytest.raises(CheckpointError, match='last_checkpoint is empty'):
         resume_checkpoint(str(moved))
@@ -118,7 +116,6 @@ def test_train_resume_names_a_gone_checkpoint_before_anything_runs(tmp_path, tin
     work.mkdir()
     (work / 'last_checkpoint').write_text('/elsewhere/work/epoch_1.pth')
     result = run_limited([], TRAIN, config, '--work-dir', str(work), '--resume', cwd=tmp_path)
-    assert stops(result).strip().splitlines()[-1] == (
-        f'{work}/last_checkpoint names /elsewhere/work/epoch_1.pth, which is gone, and {work} '
-        f'holds no epoch_1.pth: give the checkpoint to continue from, --resume PATH')
+    assert_says(stops(result).strip().splitlines()[-1], f'{work}/last_checkpoint',
+                '/elsewhere/work/epoch_1.pth', 'gone', '--resume PATH')
     assert sorted(p.name for p in work.iterdir()) == ['last_checkpoint']

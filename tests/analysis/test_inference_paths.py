@@ -18,7 +18,9 @@ def tiny_backbone() -> FasterNet:
     return randomize_norms(FasterNet(TINY)).eval()
 
 
-@pytest.mark.parametrize('path', [p for p in INFERENCE_PATHS if p != 'eval'])
+@pytest.mark.parametrize('path', [
+    pytest.param(p, marks=pytest.mark.deploy) if p == 'onnxruntime' else p
+    for p in INFERENCE_PATHS if p != 'eval'])
 def test_every_path_matches_eval_mode(tmp_path, path):
     model = TensorForward(tiny_backbone())
     x = torch.randn(1, 3, 64, 64)
@@ -41,6 +43,7 @@ def test_unknown_path_and_missing_onnx_file_are_refused():
         inference_path(model, 'onnxruntime', x)
 
 
+@pytest.mark.deploy
 def test_the_onnxruntime_path_returns_tensors_like_pytorch(tmp_path):
     model = tiny_backbone()
     x = torch.randn(2, 3, 64, 64)
@@ -59,6 +62,7 @@ def test_export_refuses_old_opsets(tmp_path):
     assert not (tmp_path / 'old.onnx').exists()
 
 
+@pytest.mark.deploy
 def test_matmul_of_both_backends_multiplies_the_same_matrices():
     results = []
     for backend in ('pytorch', 'onnxruntime'):
@@ -121,6 +125,7 @@ def _tensors(output):
     return [t for item in output for t in _tensors(item)]
 
 
+@pytest.mark.deploy
 def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     # PConv widths that are multiples of 16: ONNX Runtime's blocked (NCHWc) convs pad
     # narrower ones up to the block size, and the profile counts the padded work.

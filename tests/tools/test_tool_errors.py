@@ -2,7 +2,6 @@
 nothing written: missing or broken data (the pre-flight data check, and files that break
 during a run), broken checkpoints at every entry point, malformed command lines."""
 import os.path as osp
-import re
 import shutil
 import textwrap
 
@@ -10,7 +9,7 @@ import cv2
 import pytest
 import torch
 
-from conftest import REPO, TEST, TRAIN, run_tool
+from conftest import REPO, TEST, TRAIN, assert_says, run_tool, stops
 from mmfasternet import FasterNet
 from toy_configs import write_toy_config
 
@@ -65,21 +64,6 @@ def test_cpu_training_refuses_a_launcher_other_than_torchrun(tmp_path):
     assert result.returncode == 1
     assert ('on a machine without CUDA only --launcher pytorch (torchrun) is supported, '
             'got --launcher slurm') in result.stderr
-
-
-def stops(result, code=1):
-    """The tool exited with ``code``, one message and no traceback; returns the message
-    (stderr without the Python warnings that the stack prints at import)."""
-    assert result.returncode == code, result.stdout[-2000:] + result.stderr[-4000:]
-    assert 'Traceback' not in result.stderr, result.stderr[-4000:]
-    lines, after_warning = [], False
-    for line in result.stderr.splitlines():
-        if re.match(r'^\S.*:\d+: \w*Warning: ', line):
-            after_warning = True
-        elif not (after_warning and line.startswith('  ')):
-            after_warning = False
-            lines.append(line)
-    return '\n'.join(lines) + '\n'
 
 
 def toy_coco_copy(tmp_path, tiny_toy_coco):
@@ -182,10 +166,9 @@ def test_an_annotation_that_breaks_a_dataloader_worker_names_its_image(tmp_path,
                  if image['id'] == coco['annotations'][0]['image_id'])
     count = sum(ann['image_id'] == image['id'] for ann in coco['annotations'])
     result, work = train_toy_detector(tmp_path, data, '--skip-data-check')
-    assert stops(result).strip().splitlines()[-1] == (
-        f"the data pipeline failed on {data}/train/{image['file_name']} (image id "
-        f"{image['id']}, {count} annotations): KeyError: 'mask'. Fix or remove its "
-        f"annotations (the data check names the kinds it knows)")
+    assert_says(stops(result).strip().splitlines()[-1], f"{data}/train/{image['file_name']}",
+                f"image id {image['id']}", f'{count} annotations', "KeyError: 'mask'",
+                'Fix or remove its annotations')
     assert not list(work.glob('*.pth'))
 
 
@@ -342,9 +325,8 @@ def test_an_export_shape_the_backbone_cannot_take_is_a_usage_error(tmp_path):
     onnx = tmp_path / 'model.onnx'
     result = run_tool(osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), 'backbone:t0',
                       str(onnx), '--shape', '20', '40', check=False)
-    assert stops(result, code=2).strip().splitlines()[-1] == (
-        'pytorch2onnx.py: error: --shape: cannot export at 20x40: FasterNet takes inputs of at '
-        'least 32x32 (--shape 32 32)')
+    assert_says(stops(result, code=2).strip().splitlines()[-1], 'pytorch2onnx.py: error: --shape',
+                '20x40', 'at least 32x32', '--shape 32 32')
     assert not onnx.exists()
 
 
@@ -396,21 +378,16 @@ def test_a_checkpoint_of_another_model_is_one_message_naming_both(tmp_path, tiny
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     message = stops(run_tool(TEST, config, str(t1_file), '--work-dir', str(tmp_path / 'w'),
                              check=False))
-    assert message.strip().splitlines()[-1] == (
-        f'{t1_file} does not fit the config: the file holds FasterNet-T1 (embed_dims 64, '
-        f'depths [1, 2, 8, 2]), the config builds FasterNet-T0 (embed_dims 40, depths '
-        f'[1, 2, 8, 2]); give the checkpoint trained with this config, or the config it was '
-        f'trained with')
+    assert_says(message.strip().splitlines()[-1], str(t1_file), 'file holds FasterNet-T1',
+                'config builds FasterNet-T0', 'give the checkpoint trained with this config')
     # A head for another number of classes: the backbones agree, the rest does not.
     state = dict(t0.state_dict())
     state['roi_head.bbox_head.fc_cls.weight'] = torch.zeros(81, 256)
     with pytest.raises(CheckpointError) as error:
         check_model_checkpoint(t0, state, 'c.pth')
-    assert str(error.value) == (
-        'c.pth does not fit the config outside the backbone (both FasterNet-T0 (embed_dims 40, '
-        'depths [1, 2, 8, 2])): 1 mis-shaped weights, e.g. roi_head.bbox_head.fc_cls.weight: '
-        'file (81, 256) vs config (5, 256); is it from another head or number of classes? '
-        '(the log lists every key)')
+    assert_says(str(error.value), 'c.pth', 'outside the backbone', 'FasterNet-T0',
+                'roi_head.bbox_head.fc_cls.weight', 'file (81, 256) vs config (5, 256)',
+                'another head or number of classes')
     check_model_checkpoint(t0, state, 'c.pth', backbone_only=True)  # fine-tuning may
     resnet = {'conv1.weight': torch.zeros(64, 3, 7, 7),
               'layer1.0.conv1.weight': torch.zeros(64, 64, 3, 3)}
