@@ -23,10 +23,10 @@ import torch  # noqa: E402
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
                                   count_model, inference_path, interleaved_latency_ms, load_config,
                                   matmul_call, tensor_model)
-from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
                                                 has_bf16, quantized_copies, runnable_rows,
                                                 runtime_calls)
+from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
 from mmfasternet.deploy.tasks import DETECTOR, task_of_config  # noqa: E402
