@@ -277,3 +277,24 @@ def assert_says(message: str, *facts: str) -> None:
 def last_line(result) -> str:
     """The last line a tool printed to stderr: its one-line message when it stops."""
     return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def checkpoints_read_weights_only():
+    """What a user's script that runs the task libraries' inferencers calls first,
+    :func:`~mmfasternet.checkpoint.read_checkpoints_in_mmengine`, for one test; undone after
+    it, so that the tests after it in this process see mmengine and torch as they were."""
+    from mmengine.runner import CheckpointLoader
+
+    from mmfasternet.checkpoint import read_checkpoints_in_mmengine
+    schemes = dict(CheckpointLoader._schemes)
+    serialization = torch.serialization
+    allowed = (serialization.get_safe_globals() if hasattr(serialization, 'get_safe_globals')
+               else None)
+    read_checkpoints_in_mmengine()
+    yield
+    CheckpointLoader._schemes.clear()
+    CheckpointLoader._schemes.update(schemes)
+    if allowed is not None:
+        serialization.clear_safe_globals()
+        serialization.add_safe_globals(allowed)

@@ -14,7 +14,8 @@ import torch
 import torch.nn as nn
 
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
-from mmfasternet.deploy.runtimes import OnnxRuntime, Runtime
+from mmfasternet.deploy.runtimes import Runtime
+from mmfasternet.deploy.runtimes.onnxruntime import OnnxRuntime
 from .complexity import TensorForward, build_model, load_config
 
 

@@ -9,6 +9,8 @@ import numpy as np
 
 from mmfasternet.deploy.quantization import quantize_model
 from mmfasternet.deploy.runtimes import RUNTIMES, cpu_name_and_flags, open_runtime
+from .onnxruntime_profile import profile_onnxruntime
+from .openvino_profile import profile_openvino
 
 # (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
 RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.values()
@@ -59,13 +61,20 @@ def benchmark_record(latency: Dict[tuple, float], threads: int) -> dict:
              median_ms=round(ms, 3)) for (model, runtime, precision), ms in latency.items()])
 
 
+# Each runtime's per-operator profiler: (path, feeds, runs, threads, precision) to ms and G
+# multiply-adds per run, by kind of operator.
+PROFILERS = {
+    'onnxruntime': lambda path, feeds, runs, threads, precision: profile_onnxruntime(
+        path, feeds, runs, threads),
+    'openvino': profile_openvino,
+}
+
+
 def profile_row(fp32_file: str, int8_models: Dict[str, str], runtime: str, precision: str,
                 feeds: Feeds, runs: int, threads: int = 1) -> Dict[str, Tuple[float, float]]:
     """The per-operator profile (ms and G multiply-adds per run, by kind) of one model in one
     ``(runtime, precision)`` of :data:`RUNTIME_PRECISIONS`, as it is benchmarked."""
-    from .onnxruntime_profile import profile_onnxruntime
-    from .openvino_profile import profile_openvino
+    if runtime not in PROFILERS:
+        raise ValueError(f'no profiler for the runtime {runtime!r}: add one to PROFILERS')
     path = int8_models[runtime] if precision == 'int8' else fp32_file
-    if runtime == 'onnxruntime':
-        return profile_onnxruntime(path, feeds, runs, threads)
-    return profile_openvino(path, feeds, runs, threads, 'bf16' if precision == 'bf16' else 'fp32')
+    return PROFILERS[runtime](path, feeds, runs, threads, 'bf16' if precision == 'bf16' else 'fp32')

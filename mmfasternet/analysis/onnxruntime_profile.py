@@ -8,7 +8,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from mmfasternet.deploy.runtimes import OnnxRuntime
+from mmfasternet.deploy.runtimes.onnxruntime import OnnxRuntime
 
 # Where each operator that ONNX Runtime runs a conv or matrix product with keeps its weight.
 WEIGHT_INPUT = {'Conv': 1, 'FusedConv': 1, 'QLinearConv': 3, 'Gemm': 1, 'FusedGemm': 1,

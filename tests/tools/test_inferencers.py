@@ -25,7 +25,8 @@ def image_folder(source, out):
 
 
 @pytest.mark.long
-def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
+def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco,
+                                              checkpoints_read_weights_only):
     from mmdet.apis import DetInferencer
 
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
@@ -50,7 +51,8 @@ def test_det_inferencer_draws_and_writes_json(tmp_path, tiny_toy_coco):
 
 
 @pytest.mark.long
-def test_seg_inferencer_draws_and_writes_label_maps(tmp_path, tiny_toy_ade):
+def test_seg_inferencer_draws_and_writes_label_maps(tmp_path, tiny_toy_ade,
+                                                    checkpoints_read_weights_only):
     from mmseg.apis import MMSegInferencer
 
     config = write_toy_config('seg', tmp_path, tiny_toy_ade)
@@ -70,7 +72,7 @@ def test_seg_inferencer_draws_and_writes_label_maps(tmp_path, tiny_toy_ade):
     assert label_map.shape == (128, 128) and label_map.max() < len(classes)
 
 
-def test_classification_inferencer_draws_and_names_classes(tmp_path):
+def test_classification_inferencer_draws_and_names_classes(tmp_path, checkpoints_read_weights_only):
     from mmpretrain.apis import ImageClassificationInferencer
     from mmpretrain.registry import MODELS
 

@@ -258,32 +258,26 @@ def test_broken_checkpoints_stop_every_tool_before_it_writes(tmp_path, tiny_toy_
     assert not out.exists() and not onnx.exists()
 
 
-@pytest.mark.parametrize('options, message', [
-    (['missing'], "argument --cfg-options: expected KEY=VALUE items, got 'missing' (e.g. "
-                  "train_dataloader.batch_size=4)"),
+@pytest.mark.parametrize('options, facts', [
+    (['missing'], ('--cfg-options', "'missing'", 'KEY=VALUE', 'train_dataloader.batch_size=4')),
     (['train_dataloder.batch_size=2'],
-     "argument --cfg-options: train_dataloder is not in the config; did you mean "
-     "'train_dataloader'?"),
+     ('--cfg-options', 'train_dataloder is not in the config', "did you mean 'train_dataloader'")),
     (['train_dataloader.batchsize=2'],
-     "argument --cfg-options: train_dataloader.batchsize is not in the config; did you mean "
-     "'batch_size'?"),
+     ('--cfg-options', 'train_dataloader.batchsize is not in the config', "'batch_size'")),
     (['model.backbone.init_cfg.checkpoint=x.pth'],
-     'argument --cfg-options: model.backbone.init_cfg is None in the config, not a dict: '
-     'model.backbone.init_cfg.checkpoint cannot be set inside it'),
+     ('--cfg-options', 'model.backbone.init_cfg is None', 'model.backbone.init_cfg.checkpoint')),
     (['model.backbone.arch=x9'],
-     "the FasterNet backbone cannot be built: arch must be one of ['l', 'm', 's', 't0', 't1', "
-     "'t2'] or a dict, got 'x9'"),
+     ('FasterNet backbone cannot be built', 'arch must be one of', "'x9'")),
     (['model.backbone.out_indices=(1,4)'],
-     'the FasterNet backbone cannot be built: out_indices entries must be ints in [-4, 3], '
-     'got 4 in (1, 4)'),
+     ('FasterNet backbone cannot be built', 'out_indices', '[-4, 3]', 'got 4')),
 ])
-def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, message):
+def test_malformed_overrides_are_usage_errors(tmp_path, tiny_toy_coco, options, facts):
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                       *options, check=False)
     lines = stops(result, code=2).strip().splitlines()
     assert any(line.startswith('usage: train.py') for line in lines)
-    assert lines[-1] == f'train.py: error: {message}'
+    assert_says(lines[-1], 'train.py: error: ', *facts)
     assert not (tmp_path / 'work').exists()
 
 
@@ -298,12 +292,11 @@ def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco, 
     child.write_text("_base_ = ['./broken_base.py']\nwork_dir = 'x'\n")
     a_file = tmp_path / 'taken'
     a_file.write_text('not a folder')
-    syntax = f'syntax error in config {broken_base}, line 3: \'(\' was never closed'
-    for args, message in (
-            ([str(tmp_path / 'nope.py')], f'config {tmp_path}/nope.py does not exist'),
+    syntax = (f'config {broken_base}', 'line 3', "'(' was never closed")
+    for args, facts in (
+            ([str(tmp_path / 'nope.py')], (f'{tmp_path}/nope.py', 'does not exist')),
             ([str(child)], syntax),
-            ([config, '--work-dir', str(a_file)],
-             f'the work dir {a_file} is a file; give a folder (--work-dir)')):
+            ([config, '--work-dir', str(a_file)], (str(a_file), 'is a file', '--work-dir'))):
         parser = argparse.ArgumentParser(prog='train.py')
         parser.add_argument('config')
         parser.add_argument('--work-dir')
@@ -313,10 +306,10 @@ def test_config_and_work_dir_problems_are_usage_errors(tmp_path, tiny_toy_coco, 
         with pytest.raises(SystemExit) as stopped:
             load_tool_config(parsed)
         assert stopped.value.code == 2
-        assert capsys.readouterr().err.strip().splitlines()[-1] == f'train.py: error: {message}'
+        assert_says(capsys.readouterr().err.strip().splitlines()[-1], 'train.py: error: ', *facts)
     # The tools load their config with it: one run of tools/test.py stands for them.
     result = run_tool(TEST, str(child), str(tmp_path / 'any.pth'), cwd=tmp_path, check=False)
-    assert stops(result, code=2).strip().splitlines()[-1] == f'test.py: error: {syntax}'
+    assert_says(stops(result, code=2).strip().splitlines()[-1], 'test.py: error: ', *syntax)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ['broken_base.py', 'child.py', 'taken', osp.basename(config)])
 
