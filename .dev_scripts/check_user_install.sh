@@ -87,7 +87,7 @@ from mmpose.registry import MODELS as POSE_MODELS
 
 import mmfasternet
 from mmfasternet.analysis import build_model
-from mmfasternet.tasks import task_of
+from mmfasternet.deploy.tasks import task_of
 
 package = osp.dirname(mmfasternet.__file__)
 assert 'site-packages' in package, f'mmfasternet comes from {package}, not the installed wheel'
