@@ -18,7 +18,7 @@ from mmengine.config import Config
 
 from .errors import CalibrationError, DeployError
 from .runtimes import runtime_class
-from .runtimes.base import import_package
+from .runtimes.base import import_package, onnx_metadata
 from .tasks import task_of
 
 DEFAULT_CALIBRATION_IMAGES = 100
@@ -110,15 +110,11 @@ def quantize_model(fp32_path: str, out: str, feeds: Sequence[Feeds],
     Returns:
         int: The size in bytes (of all the model's files).
     """
-    import onnx
-
     check_quantizable(fp32_path, out, backend)
     if not feeds:
         raise CalibrationError('no calibration images')
     runtime = runtime_class(backend)
-    model = onnx.load(fp32_path, load_external_data=False)
-    metadata = {prop.key: prop.value for prop in model.metadata_props}
-    metadata.update(precision='int8', quantizer=runtime.quantizer(), runtime=backend,
-                    calibration_images=str(len(feeds)))
+    metadata = dict(onnx_metadata(fp32_path), precision='int8', quantizer=runtime.quantizer(),
+                    runtime=backend, calibration_images=str(len(feeds)))
     runtime.quantize(fp32_path, out, feeds, stays_fp32, metadata)
     return sum(os.path.getsize(path) for path in runtime.files_of(out))

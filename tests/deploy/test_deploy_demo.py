@@ -71,8 +71,9 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
         print(cfg, 'PyTorch', pytorch, {run: got for run, (got, _) in runs.items()})
         for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
             for run, (got, tolerance) in runs.items():
-                assert abs(got[metric] - pytorch[metric]) <= tolerance, (cfg, run, metric,
-                                                                         pytorch, got)
+                # COCO mAPs have three decimals: a difference of 0.010 is within 0.01.
+                difference = round(abs(got[metric] - pytorch[metric]), 3)
+                assert difference <= tolerance, (cfg, run, metric, pytorch, got)
 
 
 def test_exported_int8_and_bf16_demo_segmentor_score_like_its_checkpoint(tmp_path):
