@@ -100,3 +100,13 @@ def test_scoped_names_register_the_head_and_the_hook_on_first_use():
     """)
     assert out == ('mmfasternet.models.heads.fasternet_cls_head '
                    'mmfasternet.engine.hooks.random_state_hook')
+
+
+def test_any_librarys_registry_builds_the_plain_name():
+    """A registry under mmengine's root, as mmyolo's and every OpenMMLab 2.x library's are,
+    finds ``FasterNet`` by its plain name (mmyolo itself does not install beside mmcv 2.1)."""
+    from mmengine.registry import MODELS as ROOT_MODELS
+    from mmengine.registry import Registry
+    library = Registry('model', parent=ROOT_MODELS, scope='some_library')
+    model = library.build(dict(type='FasterNet', arch='t0', out_indices=(3, )))
+    assert isinstance(model, FasterNet) and model.out_indices == (3, )
