@@ -47,7 +47,8 @@ def runtime_calls(name: str, fp32_file: str, int8_models: Dict[str, str], feeds:
     calls = {}
     for runtime, precision in rows:
         model = open_runtime(int8_models[runtime] if precision == 'int8' else fp32_file,
-                             runtime, 'bf16' if precision == 'bf16' else 'fp32', threads)
+                             runtime, 'bf16' if precision == 'bf16' else 'fp32', threads,
+                             {name: feed.shape for name, feed in feeds.items()})
         calls[name, runtime, precision] = model.run, feeds
     return calls
 

@@ -45,7 +45,11 @@ def profile_openvino(path: str, feeds: Dict[str, np.ndarray], runs: int = 10,
         dict: For each kind, milliseconds per run and multiply-adds (G) per run.
     """
     import openvino as ov
-    compiled = ov.Core().compile_model(path, 'CPU', {
+
+    from mmfasternet.deploy.runtimes.openvino import read_model
+    core = ov.Core()
+    model = read_model(core, path, {name: feed.shape for name, feed in feeds.items()})
+    compiled = core.compile_model(model, 'CPU', {
         'PERF_COUNT': True, 'INFERENCE_NUM_THREADS': threads, 'NUM_STREAMS': 1,
         'PERFORMANCE_HINT': 'LATENCY',
         'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32'})

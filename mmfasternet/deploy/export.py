@@ -1,13 +1,13 @@
 """ONNX export: backbones and classifiers (:func:`export_onnx`), and the shared step of the
 detector and segmentor exports (:func:`export_graph_onnx`)."""
-import os
+import io
 from typing import Optional
 
 import torch
 import torch.nn as nn
 
 from mmfasternet.compat import require_torch, torch_at_least
-from mmfasternet.fileio import replaced_atomically
+from mmfasternet.fileio import write_bytes_atomically
 from .errors import DeployError, NotExportable
 from .folding import switch_to_deploy
 
@@ -33,7 +33,7 @@ def check_input_size(model: nn.Module, height: int, width: int) -> None:
 
 
 def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Optional[int] = None,
-                **forward_kwargs) -> int:
+                dynamic_batch: bool = True, **forward_kwargs) -> int:
     """Export ``model`` (BN folded first) to one self-contained ONNX file.
 
     torch >= 2.6 exports with the dynamo exporter (opset 17 and up); older torch with the
@@ -41,10 +41,13 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
 
     Args:
         model (nn.Module): A FasterNet backbone or a model holding one.
-        path (str): The ``.onnx`` file to write; weights are embedded, not external.
+        path (str): The ``.onnx`` file to write, whole or not at all (:func:`write_onnx`);
+            weights are embedded, not external.
         shape (tuple): Input shape (batch, channels, height, width).
         opset (int, optional): ONNX opset, at least 17. Defaults to 20 on torch >= 2.6, the
             first with a native ``Gelu`` op (why it matters: docs/speed.md), else 17.
+        dynamic_batch (bool): The file takes any batch size (its first axis is named
+            ``batch``); otherwise only ``shape``'s. Defaults to True.
         **forward_kwargs: Passed to ``model.forward``, e.g. ``mode='tensor'``.
 
     Returns:
@@ -58,15 +61,43 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
     if opset > TORCHSCRIPT_EXPORTER_MAX_OPSET:
         require_torch(*DYNAMO_EXPORTER_TORCH, f'ONNX opset {opset} (the dynamo exporter)')
     switch_to_deploy(model)
-    example = torch.randn(*shape)
+    # torch.export takes a traced size of 1 for a constant: trace a dynamic batch with 2.
+    example = torch.randn(max(shape[0], 2) if dynamic_batch else shape[0], *shape[1:])
     if dynamo:
-        torch.onnx.export(model, (example, ), path, kwargs=forward_kwargs or None, dynamo=True,
-                          verbose=False, opset_version=opset, external_data=False,
-                          input_names=['image'])
+        program = torch.onnx.export(
+            model, (example, ), kwargs=forward_kwargs or None, dynamo=True, verbose=False,
+            opset_version=opset, input_names=['image'],
+            dynamic_shapes=((dict(enumerate([torch.export.Dim('batch')])), )
+                            + (None, ) * len(forward_kwargs)) if dynamic_batch else None)
+        proto = program.model_proto
     else:
-        torch.onnx.export(model, (example, forward_kwargs), path, opset_version=opset,
-                          input_names=['image'])
-    return os.path.getsize(path)
+        import onnx
+        buffer = io.BytesIO()
+        torch.onnx.export(model, (example, forward_kwargs), buffer, opset_version=opset,
+                          input_names=['image'],
+                          dynamic_axes={'image': {0: 'batch'}} if dynamic_batch else None)
+        proto = onnx.load_from_string(buffer.getvalue())
+    if dynamic_batch:
+        _name_batch_axis(proto)
+    return write_onnx(proto, path)
+
+
+def _name_batch_axis(proto) -> None:
+    """Name the input's first axis ``batch`` everywhere the graph has it (the dynamo
+    exporter names it ``s0``, or so, where the model takes keyword arguments)."""
+    symbol = proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param
+    for value in (*proto.graph.input, *proto.graph.output, *proto.graph.value_info):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param == symbol:
+                dim.dim_param = 'batch'
+
+
+def write_onnx(proto, path: str) -> int:
+    """Write the ONNX ``proto`` (weights embedded) to ``path`` whole or not at all
+    (:func:`~mmfasternet.fileio.write_bytes_atomically`); its size in bytes."""
+    data = proto.SerializeToString()
+    write_bytes_atomically(data, path)
+    return len(data)
 
 
 def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
@@ -75,8 +106,7 @@ def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
     """Export ``graph`` (called with the tensors of ``example``) with the TorchScript
     exporter (on every supported torch: the dynamo exporter cannot trace the data-dependent
     sizes of post-processing), record
-    ``metadata`` in the file, and write it under a temporary name first, so a failed
-    export leaves nothing behind.
+    ``metadata`` in the file, and write it whole or not at all (:func:`write_onnx`).
 
     Returns:
         int: The file size in bytes.
@@ -84,12 +114,11 @@ def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
     import onnx
 
     kwargs = dict(dynamo=False) if torch_at_least(2, 9) else {}
-    with replaced_atomically(path) as tmp:
-        with torch.no_grad():
-            torch.onnx.export(graph, example, tmp, opset_version=opset,
-                              input_names=input_names, output_names=output_names,
-                              dynamic_axes=dynamic_axes, **kwargs)
-        model = onnx.load(tmp)
-        onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
-        onnx.save(model, tmp)
-    return os.path.getsize(path)
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(graph, example, buffer, opset_version=opset,
+                          input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, **kwargs)
+    proto = onnx.load_from_string(buffer.getvalue())
+    onnx.helper.set_model_props(proto, {k: str(v) for k, v in metadata.items()})
+    return write_onnx(proto, path)

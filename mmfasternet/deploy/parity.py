@@ -134,8 +134,8 @@ def tensor_parity(model: nn.Module, path: str, images: int = 4, tolerance: float
                   **forward_kwargs) -> Parity:
     """Run ``model(x, **forward_kwargs)`` and the exported file on ``images`` random
     images of the file's input size (a classifier's config often names ImageNet, which
-    need not be on disk); every output must agree within ``tolerance`` times its largest
-    magnitude (at least 1).
+    need not be on disk), two at a time where the file takes any batch size; every output
+    must agree within ``tolerance`` times its largest magnitude (at least 1).
 
     Args:
         model (nn.Module): The eval-mode PyTorch model, BN not folded: a backbone or a
@@ -143,12 +143,13 @@ def tensor_parity(model: nn.Module, path: str, images: int = 4, tolerance: float
         path (str): The exported file.
     """
     exported = open_runtime(path, inputs=['image'], what='an exported model')
-    shape = exported.input_shapes['image']
+    batch, *shape = exported.input_shapes['image']
     if None in shape:
         raise DeployError(f'{path} takes images of any size; parity needs a static one')
+    batch = batch or 2
     largest = 0.0
-    for _ in range(images):
-        x = torch.randn(*shape)
+    for done in range(0, images, batch):
+        x = torch.randn(min(batch, images - done), *shape)
         with torch.no_grad():
             expected = model(x, **forward_kwargs)
         expected = expected if isinstance(expected, (tuple, list)) else [expected]

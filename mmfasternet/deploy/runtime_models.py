@@ -6,6 +6,7 @@ count."""
 from types import SimpleNamespace
 from typing import Dict, List
 
+import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
@@ -25,6 +26,17 @@ def check_num_classes(runtime: Runtime, path: str, num_classes: int) -> None:
         raise DeployError(f'{path} was exported for {exported} classes, but the config has '
                           f'{num_classes}: export it from this config, or test it with the '
                           f'config it came from')
+
+
+def run_images(runtime: Runtime, images: Tensor) -> List[Tensor]:
+    """The outputs of the file ``runtime`` (one ``image`` input) for a (B, 3, H, W) batch:
+    one run where the file takes any batch size, else one run per image, concatenated."""
+    images = images.detach().cpu().numpy()
+    if runtime.input_shapes['image'][0] is None:
+        runs = [runtime.run({'image': images})]
+    else:
+        runs = [runtime.run({'image': image[None]}) for image in images]
+    return [torch.from_numpy(np.concatenate(outputs)) for outputs in zip(*runs)]
 
 
 class RuntimeDetector(BaseModel):
@@ -103,17 +115,16 @@ class RuntimeSegmentor(BaseModel):
         self.out_channels = segmentor.out_channels
         self.decode_head = SimpleNamespace(threshold=segmentor.decode_head.threshold)
 
-    def run(self, image: Tensor) -> Dict[str, Tensor]:
-        """The file's outputs for one preprocessed (1, 3, H, W) image of its size."""
-        if tuple(image.shape[2:]) != self.input_shape:
+    def run(self, images: Tensor) -> Dict[str, Tensor]:
+        """The file's outputs for preprocessed (B, 3, H, W) images of its size."""
+        if tuple(images.shape[2:]) != self.input_shape:
             raise DeployError(f'the exported segmentor takes {self.input_shape} inputs, got '
-                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'{tuple(images.shape[2:])}: export it at the size the test '
                               f'pipeline makes (--shape), or use a slide-mode config')
-        outputs = self.runtime.run({'image': image.detach().cpu().numpy()})
-        return dict(labels=torch.from_numpy(outputs[0]), logits=torch.from_numpy(outputs[1]))
+        return dict(zip(['labels', 'logits'], run_images(self.runtime, images)))
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        return torch.cat([self.run(image[None])['logits'] for image in inputs])
+        return self.run(inputs)['logits']
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
         from mmseg.models.segmentors import BaseSegmentor, EncoderDecoder
@@ -128,8 +139,9 @@ class RuntimeSegmentor(BaseModel):
 
 class RuntimeClassifier(BaseModel):
     """An exported classifier (``image`` in, logits out) in mmpretrain's test loop: the
-    config's data preprocessor feeds it one image at a time and the config's head turns the
-    logits into predictions.
+    config's data preprocessor feeds it each batch (in one run where the file takes any
+    batch size, as ``pytorch2onnx.py`` exports it) and the config's head turns the logits
+    into predictions.
 
     Args:
         path (str): A classifier written by ``tools/deployment/pytorch2onnx.py``, or its
@@ -150,16 +162,16 @@ class RuntimeClassifier(BaseModel):
         self.head = classifier.head
         self.input_shape = self.runtime.input_shapes['image'][2:]
 
-    def logits(self, image: Tensor) -> Tensor:
-        """The logits of one preprocessed (1, 3, H, W) image."""
-        if None not in self.input_shape and tuple(image.shape[2:]) != self.input_shape:
+    def logits(self, images: Tensor) -> Tensor:
+        """The logits of preprocessed (B, 3, H, W) images."""
+        if None not in self.input_shape and tuple(images.shape[2:]) != self.input_shape:
             raise DeployError(f'the exported classifier takes {self.input_shape} inputs, got '
-                              f'{tuple(image.shape[2:])}: export it at the size the test '
+                              f'{tuple(images.shape[2:])}: export it at the size the test '
                               f'pipeline makes (pytorch2onnx.py --shape)')
-        return torch.from_numpy(self.runtime.run({'image': image.detach().cpu().numpy()})[0])
+        return run_images(self.runtime, images)[0]
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
-        logits = torch.cat([self.logits(image[None]) for image in inputs])
+        logits = self.logits(inputs)
         num_classes = getattr(self.head, 'num_classes', logits.shape[1])
         if logits.shape[1] != num_classes:
             raise DeployError(f'the exported classifier has {logits.shape[1]} classes, but the '

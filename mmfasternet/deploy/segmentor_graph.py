@@ -1,13 +1,13 @@
 """An mmseg encoder-decoder segmentor (UperNet in this project's configs) as one ONNX graph.
 
-The graph takes one image as mmseg's data preprocessor makes it (normalised, RGB; batch 1)
-at the size it was exported with, and returns ``labels`` (1, H, W), the per-pixel class, and
-with ``with_logits`` also ``logits`` (1, C, H, W), the decode head's output resized to the
-input as mmseg's ``encode_decode`` does. The size is static: UperNet's pyramid pooling pools
-a 16x16 map (a 512x512 crop) into 3x3 and 6x6 bins of unequal sizes, which ONNX's pooling
-cannot express for an unknown size; here each bin is averaged explicitly for the traced
-size. Slide-mode configs export their crop size, and evaluation slides the exported crop
-model over each image as mmseg does.
+The graph takes a batch of images as mmseg's data preprocessor makes them (normalised, RGB;
+any batch size) at the size it was exported with, and returns ``labels`` (B, H, W), the
+per-pixel class, and with ``with_logits`` also ``logits`` (B, C, H, W), the decode head's
+output resized to the input as mmseg's ``encode_decode`` does. The image size is static:
+UperNet's pyramid pooling pools a 16x16 map (a 512x512 crop) into 3x3 and 6x6 bins of
+unequal sizes, which ONNX's pooling cannot express for an unknown size; here each bin is
+averaged explicitly for the traced size. Slide-mode configs export their crop size, and
+evaluation slides the exported crop model over each image as mmseg does.
 """
 import copy
 import math
@@ -103,20 +103,22 @@ def export_segmentor_onnx(segmentor: nn.Module, path: str, shape: Tuple[int, int
     Returns:
         int: The file size in bytes.
     """
+    outputs = ['labels', 'logits'] if with_logits else ['labels']
     return export_graph_onnx(
-        SegmentorGraph(segmentor, with_logits).eval(), (torch.zeros(1, 3, *shape), ), path,
-        SEGMENTOR_OPSET, ['image'], ['labels', 'logits'] if with_logits else ['labels'],
+        SegmentorGraph(segmentor, with_logits).eval(), (torch.zeros(2, 3, *shape), ), path,
+        SEGMENTOR_OPSET, ['image'], outputs,
         dict(num_classes=segmentor.decode_head.num_classes,
-             task='semantic segmentation (mmseg EncoderDecoder)'))
+             task='semantic segmentation (mmseg EncoderDecoder)'),
+        dynamic_axes={name: {0: 'batch'} for name in ['image', *outputs]})
 
 
 def segmentor_feeds(image: Tensor, size: Sequence) -> Dict[str, np.ndarray]:
-    """The exported segmentor's input for one preprocessed (1, 3, H, W) ``image``: its
+    """The exported segmentor's input for preprocessed (B, 3, H, W) ``image``: its
     top-left crop of the file's static ``size`` (height, width), padded with zeros (the
     mean, after normalisation) where the image is smaller; the image itself where the
     size is not static."""
     if None not in size:
-        crop = image.new_zeros(1, image.shape[1], *size)
+        crop = image.new_zeros(*image.shape[:2], *size)
         height, width = min(size[0], image.shape[2]), min(size[1], image.shape[3])
         crop[:, :, :height, :width] = image[:, :, :height, :width]
         image = crop

@@ -15,7 +15,8 @@ from mmengine.runner import Runner
 
 from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
 from mmfasternet.errors import MMFasterNetError
-from .checkpoint_storage import NoSpaceLeft, save_checkpoints_atomically
+from mmfasternet.fileio import NoSpaceLeft
+from .checkpoint_storage import save_checkpoints_atomically
 from .data_check import check_data
 from .failing_samples import NameFailingSamplesHook, data_file_failure
 from .input_channels_hook import AdaptInputChannelsHook

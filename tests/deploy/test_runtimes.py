@@ -2,6 +2,7 @@
 NNCF's int8 file runs in both and stays close to fp32, and every bad input is one clear
 error with nothing written."""
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -30,6 +31,19 @@ def backbone_file(tmp_path_factory):
     return path, reference
 
 
+@pytest.fixture(scope='module')
+def int8_files(backbone_file, tmp_path_factory):
+    """The backbone quantised for each runtime on 16 images: runtime name to int8 file."""
+    path, _ = backbone_file
+    folder = tmp_path_factory.mktemp('int8')
+    files = {}
+    for name, runtime in RUNTIMES.items():
+        files[name] = str(folder / f'{name}' / f't0_int8{runtime.int8_suffix}')
+        (folder / name).mkdir()
+        quantize_model(path, files[name], images(16, seed=1), backend=name)
+    return files
+
+
 def images(count, seed=0):
     gen = torch.Generator().manual_seed(seed)
     return [dict(image=torch.randn(1, 3, 96, 96, generator=gen).numpy()) for _ in range(count)]
@@ -40,7 +54,7 @@ def test_every_runtime_gives_pytorchs_output(backbone_file, backend):
     path, reference = backbone_file
     model = open_runtime(path, backend)
     assert (model.name, model.precision) == (backend, 'fp32')
-    assert model.input_shapes == {'image': (1, 3, 96, 96)}
+    assert model.input_shapes == {'image': (None, 3, 96, 96)}
     x = images(1)[0]
     with torch.no_grad():
         expected = reference(torch.from_numpy(x['image']))[0].numpy()
@@ -76,10 +90,9 @@ def cosines(reference, model, feeds):
     return out
 
 
-def test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32(backbone_file, tmp_path):
+def test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32(backbone_file, int8_files):
     path, _ = backbone_file
-    out = str(tmp_path / 't0_int8.onnx')
-    quantize_model(path, out, images(16, seed=1), backend='onnxruntime')
+    out = int8_files['onnxruntime']
     convs, ops, meta = quantized_convs(out)
     # All 43 convs (embedding, 3 per block, 3 merging layers) take int8 weights and inputs.
     assert len(convs) == 43 and all(convs)
@@ -92,12 +105,11 @@ def test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32(backbone_file,
         assert min(cosines(fp32, open_runtime(out, backend), images(4, seed=2))) > 0.98
 
 
-def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
+def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, int8_files):
     import openvino as ov
     path, _ = backbone_file
-    out = str(tmp_path / 't0_int8.xml')
-    quantize_model(path, out, images(16, seed=1), backend='openvino')
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['t0_int8.bin', 't0_int8.xml']
+    out = int8_files['openvino']
+    assert sorted(p.name for p in Path(out).parent.iterdir()) == ['t0_int8.bin', 't0_int8.xml']
     model = open_runtime(out, 'openvino')
     assert model.metadata['precision'] == 'int8' and model.metadata['runtime'] == 'openvino'
     assert model.metadata['quantizer'].startswith('nncf ')
@@ -113,6 +125,25 @@ def test_int8_for_openvino_is_ir_close_to_fp32(backbone_file, tmp_path):
 # Each runtime's int8 test; a runtime registered without one fails the test below.
 INT8_TESTS = {'onnxruntime': test_int8_for_onnxruntime_runs_in_both_runtimes_close_to_fp32,
               'openvino': test_int8_for_openvino_is_ir_close_to_fp32}
+
+
+@pytest.mark.parametrize('backend,precision', [
+    (name, precision) for name, runtime in sorted(RUNTIMES.items())
+    for precision in (*runtime.precisions, 'int8')])
+def test_every_runtime_runs_a_batch_as_it_runs_single_images(
+        backbone_file, int8_files, backend, precision):
+    path, _ = backbone_file
+    if precision == 'int8':
+        model = open_runtime(int8_files[backend], backend)
+    else:
+        model = open_runtime(path, backend, precision)
+    assert model.input_shapes == {'image': (None, 3, 96, 96)}  # quantised files keep the axis
+    singles = images(4, seed=3)
+    batch = model.run(dict(image=np.concatenate([x['image'] for x in singles])))[0]
+    assert batch.shape == (4, 320, 3, 3)
+    for i, x in enumerate(singles):
+        np.testing.assert_allclose(batch[i:i + 1], model.run(x)[0], rtol=0,
+                                   atol=1e-5 * np.abs(batch).max())
 
 
 def test_every_registered_runtime_has_its_int8_test():

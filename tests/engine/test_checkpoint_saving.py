@@ -47,7 +47,7 @@ def test_a_write_that_does_not_fit_leaves_the_old_file(small_disk):
     result = run_limited(prefix, '-c', script, cwd=folder)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f'mmfasternet.engine.checkpoint_storage.NoSpaceLeft: no space left '
+    assert last.startswith(f'mmfasternet.fileio.NoSpaceLeft: no space left '
                            f'to write {target}: it needs {SMALL_DISK_MIB + 5}.0 MiB, ')
     assert last.endswith(' MiB are free; nothing was written')
     assert target.read_bytes() == b'a' * 2**20

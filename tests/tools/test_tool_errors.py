@@ -329,9 +329,9 @@ def test_every_user_error_has_one_base_and_keeps_its_builtin_type():
     from mmfasternet.checkpoint.reading import CheckpointNotFound
     from mmfasternet.compat import NeedsNewerTorch, UnsupportedVersionError
     from mmfasternet.deploy import CalibrationError, DeployError, MissingRuntime, NotExportable
-    from mmfasternet.engine.checkpoint_storage import NoSpaceLeft
     from mmfasternet.engine.data_check import DataCheckError, DataNotFound
     from mmfasternet.engine.launch import LaunchError
+    from mmfasternet.fileio import NoSpaceLeft
     for error, builtin in ((NoSpaceLeft, OSError), (CheckpointError, ValueError),
                            (CheckpointNotFound, FileNotFoundError),
                            (DataCheckError, ValueError), (DataNotFound, FileNotFoundError),

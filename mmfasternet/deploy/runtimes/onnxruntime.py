@@ -4,7 +4,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from mmfasternet.fileio import replaced_atomically
-from .base import Feeds, Runtime, package_version, register_runtime
+from .base import Feeds, Runtime, Shapes, package_version, register_runtime
 
 # What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
 # fold into the conv before them; Split and Concat keep their input's scale).
@@ -16,7 +16,9 @@ QUANTIZED_TYPES = ('Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Relu', 'Clip', 'A
 class OnnxRuntime(Runtime):
     """An ONNX file in ONNX Runtime's CPU provider, all graph optimisations on. Its int8
     files are ``quantize_static``'s QDQ ONNX files: per-channel int8 weights, uint8
-    activations (OpenVINO runs them too)."""
+    activations (OpenVINO runs them too). It runs a dynamic axis as fast as a fixed one
+    (FasterNet-T0, batch 1, 1 thread, AVX-512 EPYC: 8.38 ms against 8.41), so it takes no
+    ``shapes``."""
     name = 'onnxruntime'
     package = 'onnxruntime'
     extra = 'deploy'
@@ -24,7 +26,8 @@ class OnnxRuntime(Runtime):
     precisions = ('fp32', )
     int8_suffix = '.onnx'
 
-    def __init__(self, path: str, threads: int = 1, precision: str = 'fp32'):
+    def __init__(self, path: str, threads: int = 1, precision: str = 'fp32',
+                 shapes: Optional[Shapes] = None):
         self.precision = precision
         self.session = self.session_of(path, threads)
         self.input_shapes = {
