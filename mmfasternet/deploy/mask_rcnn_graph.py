@@ -1,5 +1,6 @@
 """A whole Mask R-CNN as one ONNX graph of standard operators: backbone, FPN, RPN with its
-proposal NMS, RoI heads, the final per-class NMS and the masks pasted into the image.
+proposal NMS, RoI heads, the final per-class NMS and the masks of the detections' classes,
+box-local or pasted into the image.
 
 mmdet's own ``predict`` is followed step by step, with mmdet's modules and parameters; only
 what does not trace into a graph of dynamic size is written here: anchors for any feature
@@ -10,16 +11,27 @@ own size, per-level and per-class NMS through ``torchvision.ops.nms`` (ONNX
 each RoI from the FPN level mmdet assigns to it.
 
 The graph takes one image as mmdet's data preprocessor makes it (``image``: normalised,
-RGB, padded to a multiple of 32; batch 1, any height and width) and three entries of its
-metainfo: ``img_shape`` (height and width before padding, int64), ``scale_factor`` (the
+RGB, padded to a multiple of 32; batch size 1, any height and width) and three entries of
+its metainfo: ``img_shape`` (height and width before padding, int64), ``scale_factor`` (the
 test ``Resize``'s width and height factors, float32) and ``ori_shape`` (the original image's
 height and width, int64). It returns, in the original image's coordinates, ``boxes``
-(N, 4), ``scores`` (N,), ``labels`` (N,) and ``masks`` (N, H, W) pasted at the original
-image's size, as ``predict(..., rescale=True)`` does.
+(N, 4), ``scores`` (N,), ``labels`` (N,) and the masks in one of two forms
+(:data:`MASK_FORMS`):
+
+- ``box`` (the default): ``box_masks`` (N, 28, 28), each detection's mask probabilities
+  inside its box, as mmdeploy's Mask R-CNN returns them; the runtime model pastes them
+  inside each box (:func:`.masks.paste_box_masks`).
+- ``image``: ``masks`` (N, H, W), binary and pasted at the original image's size, as
+  ``predict(..., rescale=True)`` does: one self-contained file, at the cost of N x H x W
+  probabilities computed, thresholded and converted inside it (on the AMX Xeon, 415 of an
+  int8 Mask R-CNN S's 989 ms at 1333x800 with 100 detections).
+
+Either way the mask head's last 1x1 conv computes only the logits of each detection's
+class, where mmdet computes all 80 and keeps one.
 """
 import copy
 import math
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -29,6 +41,7 @@ from torch import Tensor
 
 from .export import export_graph_onnx, require_exportable
 from .folding import switch_to_deploy
+from .masks import paste_masks
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 MASK_RCNN_OPSET = 17
@@ -51,32 +64,6 @@ def _decode(priors: Tensor, deltas: Tensor, means, stds, height: Tensor,
     limits = torch.stack([width, height, width, height]).to(boxes)
     boxes = torch.max(torch.min(boxes, limits), torch.zeros_like(limits))
     return boxes.reshape(-1, 4 * num)
-
-
-def _bilinear_weights(coords: Tensor, size: int) -> Tensor:
-    """(N, L, size) weights with which ``grid_sample`` (bilinear, zero padding,
-    ``align_corners=False``) mixes the ``size`` cells of one mask axis at the (N, L)
-    normalised ``coords``: a neighbouring cell gets one minus its distance, the rest 0."""
-    position = ((coords + 1) * size - 1) / 2
-    cells = torch.arange(size, dtype=coords.dtype)
-    return (1 - (position[:, :, None] - cells).abs()).clamp(min=0)
-
-
-def paste_masks(masks: Tensor, boxes: Tensor, height: Tensor, width: Tensor) -> Tensor:
-    """mmdet's ``_do_paste_mask(..., skip_empty=False)``: (N, 1, h, w) mask probabilities
-    resampled into their (N, 4) boxes on a ``height`` x ``width`` image, as (N, H, W).
-
-    Bilinear sampling on a grid of rows times columns is separable: each mask is
-    ``rows @ mask @ columns``, two matrix products, where ``grid_sample`` on a full-image
-    grid builds and samples N x H x W points (the paste then took 2.2 of the 2.6 s of a
-    whole int8 Mask R-CNN at 1333x800 with 100 detections, OpenVINO on an AMX Xeon).
-    """
-    x0, y0, x1, y1 = boxes.split(1, dim=1)
-    xs = torch.arange(width).to(boxes) + 0.5
-    ys = torch.arange(height).to(boxes) + 0.5
-    columns = _bilinear_weights((xs - x0) / (x1 - x0) * 2 - 1, masks.shape[3])
-    rows = _bilinear_weights((ys - y0) / (y1 - y0) * 2 - 1, masks.shape[2])
-    return rows @ masks[:, 0] @ columns.transpose(1, 2)
 
 
 def _top_k(scores: Tensor, k: int) -> Tuple[Tensor, Tensor]:
@@ -102,14 +89,18 @@ class MaskRCNNGraph(nn.Module):
 
     Args:
         detector (nn.Module): The eval-mode mmdet ``TwoStageDetector``; a copy is exported.
+        masks (str): ``'box'`` (box-local probabilities) or ``'image'`` (binary masks
+            pasted into the original image); see :data:`MASK_FORMS`.
 
     Raises:
         NotExportable: A part of the model has no ONNX path here; names it.
     """
 
-    def __init__(self, detector: nn.Module):
+    def __init__(self, detector: nn.Module, masks: str = 'box'):
         super().__init__()
+        check_mask_form(masks)
         self._check(detector)
+        self.masks = masks
         self.detector = switch_to_deploy(copy.deepcopy(detector))
         self.rpn_cfg = detector.test_cfg.rpn
         self.rcnn_cfg = detector.test_cfg.rcnn
@@ -221,45 +212,84 @@ class MaskRCNNGraph(nn.Module):
         keep = keep[:self.rcnn_cfg.max_per_img]
         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
 
-        mask_pred = roi.mask_head(self._pool(roi.mask_roi_extractor, feats, boxes))
-        mask_pred = mask_pred.gather(
-            1, labels.view(-1, 1, 1, 1).expand(-1, 1, *mask_pred.shape[2:])).sigmoid()
+        probabilities = self._class_masks(self._pool(roi.mask_roi_extractor, feats, boxes),
+                                          labels).sigmoid()
         boxes = boxes / scale_factor.repeat(2)
-        masks = paste_masks(mask_pred, boxes, ori_shape[0], ori_shape[1])
-        masks = masks >= self.rcnn_cfg.mask_thr_binary
-        return boxes, scores, labels, masks
+        if self.masks == 'box':
+            return boxes, scores, labels, probabilities
+        masks = paste_masks(probabilities[:, None], boxes, ori_shape[0], ori_shape[1])
+        return boxes, scores, labels, masks >= self.rcnn_cfg.mask_thr_binary
+
+    def _class_masks(self, pooled: Tensor, labels: Tensor) -> Tensor:
+        """``FCNMaskHead.forward`` with its last 1x1 conv for each RoI's class only: the
+        (N, h, w) mask logits of the ``labels``."""
+        head = self.detector.roi_head.mask_head
+        x = pooled
+        for conv in head.convs:
+            x = conv(x)
+        if head.upsample is not None:
+            x = head.upsample(x)
+            if head.upsample_method == 'deconv':
+                x = head.relu(x)
+        logits = head.conv_logits
+        index = torch.zeros_like(labels) if head.class_agnostic else labels
+        # A product and a sum over the channels: 4x faster than the 80-class conv in ONNX
+        # Runtime (100 RoIs, 256 channels), faster than Einsum or MatMul, and without the
+        # Reshape that ONNX Runtime's optimiser breaks for no detections.
+        out = (x * logits.weight[:, :, 0, 0][index][:, :, None, None]).sum(1)
+        return out if logits.bias is None else out + logits.bias[index][:, None, None]
 
 
-INPUTS = ('image', 'img_shape', 'scale_factor', 'ori_shape')
-OUTPUTS = ('boxes', 'scores', 'labels', 'masks')
+class MaskForm(NamedTuple):
+    """The inputs and outputs of the graph for one form of its masks."""
+    inputs: Tuple[str, ...]
+    outputs: Tuple[str, ...]
 
 
-def mask_rcnn_feeds(image: Tensor, metainfo: dict) -> Dict[str, np.ndarray]:
-    """The exported detector's inputs for one preprocessed (1, 3, H, W) ``image`` and its
-    data sample's ``metainfo``."""
-    return dict(image=image.detach().cpu().numpy(),
-                img_shape=np.array(metainfo['img_shape'][:2], dtype=np.int64),
-                scale_factor=np.array(metainfo['scale_factor'][:2], dtype=np.float32),
-                ori_shape=np.array(metainfo['ori_shape'][:2], dtype=np.int64))
+# Box-local masks need no original image size: the runtime model pastes them.
+MASK_FORMS = {
+    'box': MaskForm(('image', 'img_shape', 'scale_factor'),
+                    ('boxes', 'scores', 'labels', 'box_masks')),
+    'image': MaskForm(('image', 'img_shape', 'scale_factor', 'ori_shape'),
+                      ('boxes', 'scores', 'labels', 'masks'))}
 
 
-def mask_rcnn_image_feeds(image: Tensor) -> Dict[str, np.ndarray]:
-    """The exported detector's inputs for a normalised (1, 3, H, W) ``image`` taken as the
-    original image at scale 1, padded to a multiple of 32 as mmdet's preprocessor pads."""
+def check_mask_form(masks: str) -> None:
+    """Raise :class:`NotExportable` unless ``masks`` is one of :data:`MASK_FORMS`."""
+    require_exportable(masks in MASK_FORMS, f'masks={masks!r}',
+                       f'the masks are one of {list(MASK_FORMS)}')
+
+
+def mask_rcnn_feeds(image: Tensor, metainfo: dict,
+                    inputs: Sequence[str]) -> Dict[str, np.ndarray]:
+    """The exported detector's ``inputs`` (those of its form of masks) for one preprocessed
+    (1, 3, H, W) ``image`` and its data sample's ``metainfo``."""
+    feeds = dict(image=image.detach().cpu().numpy(),
+                 img_shape=np.array(metainfo['img_shape'][:2], dtype=np.int64),
+                 scale_factor=np.array(metainfo['scale_factor'][:2], dtype=np.float32),
+                 ori_shape=np.array(metainfo['ori_shape'][:2], dtype=np.int64))
+    return {name: feeds[name] for name in inputs}
+
+
+def mask_rcnn_image_feeds(image: Tensor, inputs: Sequence[str]) -> Dict[str, np.ndarray]:
+    """The exported detector's ``inputs`` for a normalised (1, 3, H, W) ``image`` taken as
+    the original image at scale 1, padded to a multiple of 32 as mmdet's preprocessor
+    pads."""
     height, width = image.shape[2:]
     padded = image.new_zeros(1, image.shape[1], -(-height // 32) * 32, -(-width // 32) * 32)
     padded[:, :, :height, :width] = image
     return mask_rcnn_feeds(padded, dict(img_shape=(height, width), scale_factor=(1.0, 1.0),
-                                        ori_shape=(height, width)))
+                                        ori_shape=(height, width)), inputs)
 
 
 def export_mask_rcnn_onnx(detector: nn.Module, path: str,
-                          shape: Tuple[int, int] = (800, 1344)) -> int:
+                          shape: Tuple[int, int] = (800, 1344), masks: str = 'box') -> int:
     """Export a Mask R-CNN (BN folded) with its post-processing to one ONNX file.
 
     Uses the TorchScript exporter at opset 17 on every supported torch (the graph's NMS
     and RoIAlign come from ``torchvision.ops``, whose symbolics that exporter has). The
-    file records the class count (metadata ``num_classes``); a failed export leaves
+    file records the class count, the form of its masks and the batch sizes it takes
+    (metadata ``num_classes``, ``masks``, ``batch_sizes``: 1); a failed export leaves
     nothing behind.
 
     Args:
@@ -267,16 +297,21 @@ def export_mask_rcnn_onnx(detector: nn.Module, path: str,
         path (str): The ``.onnx`` file to write.
         shape (tuple): Height and width to trace with (multiples of 32); the file takes
             any size.
+        masks (str): ``'box'`` (default) or ``'image'`` (see :data:`MASK_FORMS`).
 
     Returns:
         int: The file size in bytes.
     """
+    check_mask_form(masks)
     example = (torch.zeros(1, 3, *shape), torch.tensor(shape), torch.ones(2),
                torch.tensor(shape))
+    inputs, outputs = MASK_FORMS[masks]
+    mask_axes = ({0: 'num', 1: 'ori_height', 2: 'ori_width'} if masks == 'image' else
+                 {0: 'num'})
     return export_graph_onnx(
-        MaskRCNNGraph(detector).eval(), example, path, MASK_RCNN_OPSET, list(INPUTS),
-        list(OUTPUTS), dict(num_classes=detector.roi_head.bbox_head.num_classes,
-                            task='instance segmentation (mmdet Mask R-CNN)'),
+        MaskRCNNGraph(detector, masks).eval(), example, path, MASK_RCNN_OPSET, list(inputs),
+        list(outputs), dict(num_classes=detector.roi_head.bbox_head.num_classes,
+                            task='instance segmentation (mmdet Mask R-CNN)', masks=masks,
+                            batch_sizes=1),
         dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
-                      'scores': {0: 'num'}, 'labels': {0: 'num'},
-                      'masks': {0: 'num', 1: 'ori_height', 2: 'ori_width'}})
+                      'scores': {0: 'num'}, 'labels': {0: 'num'}, outputs[-1]: mask_axes})

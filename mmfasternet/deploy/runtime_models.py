@@ -13,7 +13,8 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from .errors import DeployError
-from .mask_rcnn_graph import INPUTS, OUTPUTS, mask_rcnn_feeds
+from .mask_rcnn_graph import MASK_FORMS, mask_rcnn_feeds
+from .masks import paste_box_masks
 from .runtimes import Runtime, open_runtime
 
 
@@ -39,14 +40,27 @@ def run_images(runtime: Runtime, images: Tensor) -> List[Tensor]:
     return [torch.from_numpy(np.concatenate(outputs)) for outputs in zip(*runs)]
 
 
+def detector_mask_form(runtime: Runtime, path: str) -> str:
+    """The form of masks (:data:`.mask_rcnn_graph.MASK_FORMS`) of the exported detector
+    ``path``, opened as ``runtime``; a :class:`.errors.DeployError` when it is none."""
+    for form, (inputs, outputs) in MASK_FORMS.items():
+        if (runtime.input_names, runtime.output_names) == (list(inputs), list(outputs)):
+            return form
+    raise DeployError(f'{path} is not an exported detector: it takes {runtime.input_names} '
+                      f'and returns {runtime.output_names}, where one written by '
+                      f'tools/deployment/pytorch2onnx.py takes and returns one of '
+                      f'{[(list(i), list(o)) for i, o in MASK_FORMS.values()]}')
+
+
 class RuntimeDetector(BaseModel):
     """An exported Mask R-CNN in mmdet's test loop: the config's own data preprocessor
     feeds it, and it returns detections in the original images, as
-    ``predict(..., rescale=True)`` does.
+    ``predict(..., rescale=True)`` does; box-local masks are pasted inside their boxes
+    (:func:`.masks.paste_box_masks`).
 
     Args:
-        path (str): A file from :func:`.mask_rcnn_graph.export_mask_rcnn_onnx`, or its int8
-            form from ``tools/deployment/quantize.py``.
+        path (str): A file from :func:`.mask_rcnn_graph.export_mask_rcnn_onnx` (either form
+            of masks), or its int8 form from ``tools/deployment/quantize.py``.
         detector (nn.Module): The config's built detector.
         **runtime: ``backend``, ``precision`` and ``threads`` of
             :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
@@ -54,16 +68,22 @@ class RuntimeDetector(BaseModel):
 
     def __init__(self, path: str, detector: nn.Module, **runtime):
         super().__init__(data_preprocessor=detector.data_preprocessor)
-        self.runtime = open_runtime(path, inputs=INPUTS, outputs=OUTPUTS,
-                                    what='an exported detector', **runtime)
+        self.runtime = open_runtime(path, what='an exported detector', **runtime)
+        self.mask_form = detector_mask_form(self.runtime, path)
         check_num_classes(self.runtime, path, detector.roi_head.bbox_head.num_classes)
+        self.mask_threshold = detector.test_cfg.rcnn.mask_thr_binary
 
     def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
-        """The file's outputs for one preprocessed (1, 3, H, W) image and its metainfo."""
-        outputs = dict(zip(OUTPUTS, self.runtime.run(mask_rcnn_feeds(image, metainfo))))
-        # OpenVINO gives no detections empty (0, 0, 0) masks: the image's size, as mmdet.
-        outputs['masks'] = outputs['masks'].reshape(-1, *metainfo['ori_shape'][:2])
-        return {name: torch.from_numpy(out) for name, out in outputs.items()}
+        """The detections of one preprocessed (1, 3, H, W) image and its metainfo, with
+        binary masks at the original image's size."""
+        outputs = self.runtime.run(mask_rcnn_feeds(image, metainfo, self.runtime.input_names))
+        boxes, scores, labels, masks = (torch.from_numpy(out) for out in outputs)
+        height, width = metainfo['ori_shape'][:2]
+        if self.mask_form == 'box':
+            masks = paste_box_masks(masks, boxes, height, width, self.mask_threshold)
+        else:  # OpenVINO gives no detections empty (0, 0, 0) masks: the image's size
+            masks = masks.reshape(-1, height, width)
+        return dict(boxes=boxes, scores=scores, labels=labels, masks=masks)
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'predict'):
         from mmengine.structures import InstanceData

@@ -9,7 +9,7 @@ comes from, and a config's ``default_scope``. The tools (``pytorch2onnx.py``,
 :func:`task_of` (a built model) or :func:`task_of_config` (a config) and use the task; none
 of them tells the kinds apart itself.
 """
-from typing import ClassVar, Dict, Iterable, Optional, Tuple
+from typing import ClassVar, Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -57,7 +57,8 @@ class Task:
     drawing: ClassVar[Tuple[str, str, str]]
 
     def export(self, model: nn.Module, path: str, shape: Optional[Shape] = None,
-               opset: Optional[int] = None, with_logits: bool = False) -> int:
+               opset: Optional[int] = None, with_logits: bool = False,
+               masks: str = 'box') -> int:
         """Write ``model`` (eval mode) to the ONNX file ``path``; the size in bytes.
 
         Args:
@@ -69,6 +70,9 @@ class Task:
                 export opset 17.
             with_logits (bool): A segmentor also returns its logits (``tools/test.py``
                 needs them).
+            masks (str): A detector's masks: ``'box'``, box-local (default), or
+                ``'image'``, pasted into the image in the file (see
+                :data:`~mmfasternet.deploy.mask_rcnn_graph.MASK_FORMS`).
         """
         raise NotImplementedError
 
@@ -76,9 +80,9 @@ class Task:
         """The file's inputs from a preprocessed batch of one image."""
         raise NotImplementedError
 
-    def image_feeds(self, image: torch.Tensor) -> Feeds:
-        """The file's inputs from a normalised (1, 3, H, W) image, taken as the original at
-        scale 1."""
+    def image_feeds(self, image: torch.Tensor, inputs: Sequence[str] = ('image', )) -> Feeds:
+        """The file's ``inputs`` (its input names) from a normalised (1, 3, H, W) image,
+        taken as the original at scale 1."""
         return dict(image=image.numpy())
 
     def runtime_model(self, path: str, model: nn.Module, **runtime) -> BaseModel:
@@ -122,14 +126,15 @@ class Detector(Task):
     export_shape = (800, 1344)
     drawing = ('draw', 'hook', 'test_out_dir')
 
-    def export(self, model, path, shape=None, opset=None, with_logits=False):
-        return export_mask_rcnn_onnx(model, path, tuple(shape or self.export_shape))
+    def export(self, model, path, shape=None, opset=None, with_logits=False, masks='box'):
+        return export_mask_rcnn_onnx(model, path, tuple(shape or self.export_shape), masks)
 
     def feeds(self, data, input_shapes):
-        return mask_rcnn_feeds(data['inputs'], data['data_samples'][0].metainfo)
+        return mask_rcnn_feeds(data['inputs'], data['data_samples'][0].metainfo,
+                               list(input_shapes))
 
-    def image_feeds(self, image):
-        return mask_rcnn_image_feeds(image)
+    def image_feeds(self, image, inputs=('image', )):
+        return mask_rcnn_image_feeds(image, inputs)
 
     def runtime_model(self, path, model, **runtime):
         return RuntimeDetector(path, model, **runtime)
@@ -152,7 +157,7 @@ class Segmentor(Task):
     export_shape = (512, 512)
     drawing = ('draw', 'visualizer', 'save_dir')
 
-    def export(self, model, path, shape=None, opset=None, with_logits=False):
+    def export(self, model, path, shape=None, opset=None, with_logits=False, masks='box'):
         return export_segmentor_onnx(
             model, path, export_shape(model.test_cfg, tuple(shape or self.export_shape)),
             with_logits)
@@ -181,7 +186,7 @@ class Classifier(Task):
     export_shape = (224, 224)
     drawing = ('enable', 'hook', 'out_dir')
 
-    def export(self, model, path, shape=None, opset=None, with_logits=False):
+    def export(self, model, path, shape=None, opset=None, with_logits=False, masks='box'):
         return export_onnx(model, path, (1, 3, *(shape or self.export_shape)), opset,
                            mode='tensor')
 

@@ -1,6 +1,7 @@
 """The exported demo models score like their checkpoints on the toy sets' test splits:
 Mask R-CNN after `make demo` (bbox and segm mAP within 0.01 in fp32 and int8 in both
-runtimes at the test scale and rescaled, 0.02 in bf16 rescaled), UperNet after `make demo-seg`
+runtimes at the test scale and rescaled, 0.02 in bf16 rescaled; box-local masks pasted after
+the runtime within 0.002 of masks pasted in the file), UperNet after `make demo-seg`
 (mIoU within 0.5 in fp32 and int8 in both runtimes, 0.2 in bf16 in OpenVINO). Long:
 `make test-long` trains both demos first. Each model is exported and evaluated once per
 file and runtime: the demos' own evaluation is the slow part of CI."""
@@ -51,6 +52,9 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
                 openvino=str(tmp_path / 'demo_int8.xml'))
     result = run_tool(EXPORT, str(rescaled), fp32, '--checkpoint', checkpoint, '--verify')
     assert 'instances agree' in result.stdout
+    # The self-contained form, masks pasted in the file: the same scores.
+    image_masks = str(tmp_path / 'demo_image_masks.onnx')
+    run_tool(EXPORT, config, image_masks, '--checkpoint', checkpoint, '--masks', 'image')
     for backend, path in int8.items():
         result = run_tool(QUANTIZE, config, fp32, path, '--backend', backend)
         assert 'calibrating on 80 images of val_dataloader' in result.stdout
@@ -62,14 +66,18 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
     for cfg in (config, str(rescaled)):
         pytorch = metrics(cfg, checkpoint)
         assert pytorch['coco/bbox_mAP'] > 0.5 and pytorch['coco/segm_mAP'] > 0.5  # trained
+        pasted_in_file = metrics(cfg, image_masks)
         runs = {('fp32', 'onnxruntime'): (metrics(cfg, fp32), 0.01),
                 **{('int8', backend): (metrics(cfg, path, '--backend', backend), 0.01)
                    for backend, path in int8.items()}}
         if cfg != config:  # bf16 at the rescaled scale only, to keep CI short
             runs['bf16', 'openvino'] = (metrics(cfg, fp32, '--backend', 'openvino',
                                                 '--precision', 'bf16'), 0.02)
-        print(cfg, 'PyTorch', pytorch, {run: got for run, (got, _) in runs.items()})
+        print(cfg, 'PyTorch', pytorch, 'masks pasted in the file', pasted_in_file,
+              {run: got for run, (got, _) in runs.items()})
         for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
+            box_masks = runs['fp32', 'onnxruntime'][0][metric]
+            assert abs(box_masks - pasted_in_file[metric]) <= 0.002, (cfg, metric)
             for run, (got, tolerance) in runs.items():
                 # COCO mAPs have three decimals: a difference of 0.010 is within 0.01.
                 difference = round(abs(got[metric] - pytorch[metric]), 3)

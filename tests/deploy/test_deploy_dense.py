@@ -15,7 +15,8 @@ from mmengine.registry import init_default_scope
 
 from conftest import (REPO, TEST, TRAIN, assert_says, coco_metrics, last_line, onnx_nodes,
                       randomize_norms, run_tool)
-from mmfasternet.deploy.mask_rcnn_graph import export_mask_rcnn_onnx, paste_masks
+from mmfasternet.deploy.mask_rcnn_graph import export_mask_rcnn_onnx
+from mmfasternet.deploy.masks import paste_box_masks, paste_masks
 from mmfasternet.deploy.parity import match_detections
 from mmfasternet.deploy.runtime_models import RuntimeDetector
 from toy_configs import write_toy_config
@@ -27,10 +28,11 @@ def miou(result):
     return float(re.findall(r'mIoU: ([\d.]+)', result.stdout + result.stderr)[-1])
 
 
-def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
+@pytest.mark.parametrize('masks', ['box', 'image'])
+def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path, masks):
     """Boxes and masks come out in the original image, as mmdet's ``predict(rescale=True)``
-    pastes them: two test scales that are not 1:1 (one keeping the aspect ratio, one not),
-    each padded to a multiple of 32."""
+    pastes them (in the file, or inside each box after it): two test scales that are not
+    1:1 (one keeping the aspect ratio, one not), each padded to a multiple of 32."""
     init_default_scope('mmdet')
     cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
     cfg.model.test_cfg.rcnn.update(score_thr=0.2)  # keep the scores apart from near ties
@@ -39,11 +41,22 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
     reference = MODELS.build(cfg.model).eval()
     reference.load_state_dict(model.state_dict())
     path = str(tmp_path / 'det.onnx')
-    export_mask_rcnn_onnx(model, path, shape=(128, 128))
-    graph = list(onnx_nodes(onnx.load(path).graph))
+    export_mask_rcnn_onnx(model, path, shape=(128, 128), masks=masks)
+    exported_model = onnx.load(path)
+    graph = list(onnx_nodes(exported_model.graph))
     assert {node.domain for node in graph} == {''}  # ONNX's own operators only
-    assert {'NonMaxSuppression', 'RoiAlign', 'MatMul'} <= {node.op_type for node in graph}
+    ops = {node.op_type for node in graph}
+    assert {'NonMaxSuppression', 'RoiAlign'} <= ops
+    assert ('MatMul' in ops) == (masks == 'image')  # the paste's matrix products
+    # The mask head's last conv computes one class per detection, not all of them.
+    assert 'conv_logits' not in str([node.name for node in graph if node.op_type == 'Conv'])
+    mask_output = exported_model.graph.output[3]
+    assert mask_output.name == {'box': 'box_masks', 'image': 'masks'}[masks]
+    rank = len(mask_output.type.tensor_type.shape.dim)
+    assert rank == 3 and {p.key: p.value for p in exported_model.metadata_props}[
+        'batch_sizes'] == '1'
     exported = RuntimeDetector(path, reference)
+    assert exported.mask_form == masks
     # (resized image, original image): 333x333 from 250x250, and 1.6x keeping the ratio.
     for img_shape, ori_shape in [((333, 333), (250, 250)), ((192, 312), (120, 195))]:
         packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, *img_shape)], num_items=[2],
@@ -60,6 +73,38 @@ def test_exported_detector_matches_mmdet_at_rescaled_sizes(tmp_path):
         assert len(expected) > 20
         assert got['masks'].shape[1:] == ori_shape
         assert match_detections(expected, got) == []
+
+
+@pytest.mark.parametrize('masks', ['box', 'image'])
+def test_a_detector_that_finds_nothing_returns_no_masks_in_every_runtime(tmp_path, masks):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
+    cfg.model.test_cfg.rcnn.update(score_thr=1.01)  # no score passes
+    model = MODELS.build(cfg.model).eval()
+    path = str(tmp_path / 'none.onnx')
+    export_mask_rcnn_onnx(model, path, shape=(128, 128), masks=masks)
+    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_classes=4)
+    data = model.data_preprocessor(packed, False)
+    for backend in ('onnxruntime', 'openvino'):
+        got = RuntimeDetector(path, model, backend=backend).run(
+            data['inputs'], data['data_samples'][0].metainfo)
+        assert got['boxes'].shape == (0, 4) and got['masks'].shape == (0, 128, 160)
+
+
+def test_box_local_paste_gives_the_full_image_paste():
+    torch.manual_seed(1)
+    masks = torch.rand(60, 28, 28)
+    corners = torch.rand(60, 2) * torch.tensor([300., 200.]) - 20  # some past the edges
+    boxes = torch.cat([corners, corners + torch.rand(60, 2) * 150 + 0.5], dim=1)
+    boxes[0, 2] = boxes[0, 0]  # no area
+    boxes[1] = torch.tensor([400., 300., 420., 330.])  # outside the image
+    boxes[2] = torch.tensor([0.2, 0.3, 1.1, 0.9])  # under a pixel
+    expected = paste_masks(masks[:, None], boxes, torch.tensor(240), torch.tensor(320)) >= 0.5
+    got = paste_box_masks(masks, boxes, 240, 320, threshold=0.5)
+    assert got.dtype == torch.bool and got.shape == (60, 240, 320)
+    assert torch.equal(got, expected)
+    assert expected.any(dim=(1, 2)).sum() > 50 and not got[:2].any()
+    assert paste_box_masks(masks[:0], boxes[:0], 240, 320).shape == (0, 240, 320)
 
 
 def test_separable_paste_computes_mmdets_full_image_paste():

@@ -2,7 +2,7 @@
 segmentor (UperNet), a classifier, or a bare backbone.
 
     python tools/deployment/pytorch2onnx.py configs/mask_rcnn_fasternet_s.py s.onnx \
-        --checkpoint C --verify
+        --checkpoint C --verify [--masks image]
     python tools/deployment/pytorch2onnx.py configs/upernet_fasternet_s.py s_seg.onnx \
         --checkpoint C --seg-logits
     python tools/deployment/pytorch2onnx.py configs/fasternet_t0_in1k.py t0.onnx [--checkpoint C]
@@ -20,6 +20,7 @@ from mmfasternet import FasterNet
 from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, load_model_weights
 from mmfasternet.deploy import NotExportable, check_input_size, export_onnx
+from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
 from mmfasternet.deploy.parity import tensor_parity
 from mmfasternet.deploy.tasks import task_of
 from mmfasternet.engine.tool_config import stops_with_a_message
@@ -58,6 +59,12 @@ def main() -> None:
     parser.add_argument('--verify-images', type=int, default=4)
     parser.add_argument('--seg-logits', action='store_true',
                         help='a segmentor also returns its logits (tools/test.py needs them)')
+    parser.add_argument('--masks', choices=list(MASK_FORMS), default='box',
+                        help='a detector\'s masks: box (default), 28x28 probabilities per '
+                        'detection, pasted inside their boxes after the runtime (tools/test.py '
+                        'and mmfasternet.deploy.masks.paste_box_masks do it), the fast form; '
+                        'image: binary masks pasted at the image\'s size inside the file, '
+                        'self-contained')
     args = parser.parse_args()
     cfg = None
     if args.model.startswith('backbone:'):
@@ -90,7 +97,7 @@ def export(args: argparse.Namespace, cfg: Optional[Config], model: torch.nn.Modu
                                opset=args.opset)
         else:
             size = task.export(model, args.out, args.shape, opset=args.opset,
-                               with_logits=args.seg_logits)
+                               with_logits=args.seg_logits, masks=args.masks)
     except NotExportable as error:
         raise SystemExit(f'pytorch2onnx: {error}; nothing was written') from None
     print(f'wrote {args.out}: {size / 2**20:.1f} MiB')
