@@ -23,18 +23,27 @@ class NoSpaceLeft(MMFasterNetError, OSError):
     """A file did not fit on its disk; the file it would have replaced is unchanged."""
 
 
-def _mib(size: int) -> str:
-    return f'{size / 2**20:.1f} MiB'
+def _size(size: int) -> str:
+    """``size`` bytes in MiB, or in KiB below 1 MiB."""
+    return f'{size / 2**20:.1f} MiB' if size >= 2**20 else f'{size / 2**10:.1f} KiB'
 
 
-def no_space_left(path: str, needed: Optional[int], written: int = 0) -> NoSpaceLeft:
-    """The :class:`NoSpaceLeft` of ``path``: the ``needed`` bytes (when the size is known
-    before writing; else more than the ``written`` ones) and what its disk has free."""
-    folder = osp.dirname(osp.abspath(path))
+def _remove(paths: Sequence[str]) -> None:
+    for path in paths:
+        if osp.exists(path):
+            os.remove(path)
+
+
+def no_space_left(paths: Sequence[str], needed: Optional[int],
+                  written: int = 0) -> NoSpaceLeft:
+    """The :class:`NoSpaceLeft` of ``paths`` (files of one folder): the ``needed`` bytes
+    (when the size is known before writing; else more than the ``written`` ones) and what
+    their disk has free, once the partial files are removed."""
+    folder = osp.dirname(osp.abspath(paths[-1]))
     free = shutil.disk_usage(folder).free if osp.isdir(folder) else 0
-    need = _mib(needed) if needed is not None else f'more than {_mib(written)}'
-    return NoSpaceLeft(f'no space left to write {path}: it needs {need}, {_mib(free)} are '
-                       f'free; nothing was written')
+    need = _size(needed) if needed is not None else f'more than {_size(written)}'
+    return NoSpaceLeft(f'no space left to write {" and ".join(paths)}: it needs {need}, '
+                       f'{_size(free)} are free; nothing was written')
 
 
 @contextmanager
@@ -57,11 +66,11 @@ def replaced_atomically(path: str, needed: Optional[int] = None) -> Iterator[str
     except OSError as error:
         if error.errno not in NO_SPACE_ERRNOS or isinstance(error, NoSpaceLeft):
             raise
-        raise no_space_left(path, needed, osp.getsize(tmp) if osp.exists(tmp) else 0
-                            ) from None
+        written = osp.getsize(tmp) if osp.exists(tmp) else 0
+        _remove([tmp])
+        raise no_space_left([path], needed, written) from None
     finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        _remove([tmp])
 
 
 def write_bytes_atomically(data: bytes, path: str) -> None:
@@ -91,40 +100,49 @@ def save_figure_atomically(figure, path: str, **kwargs) -> None:
     write_bytes_atomically(buffer.getvalue(), path)
 
 
+def write_image_atomically(image, path: str, params: Sequence[int] = ()) -> None:
+    """Encode an OpenCV ``image`` (BGR) in memory (its format from ``path``'s suffix, with
+    ``cv2.imwrite``'s ``params``), then write it to ``path`` in one step (a full disk
+    raises, where ``cv2.imwrite`` returns False)."""
+    import cv2  # imported on use: the core does not import cv2
+    encoded, data = cv2.imencode(osp.splitext(path)[1], image, list(params))
+    if not encoded:
+        raise ValueError(f'OpenCV cannot encode {path}')
+    write_bytes_atomically(data.tobytes(), path)
+
+
 @contextmanager
 def staged_files(paths: Sequence[str]) -> Iterator[Dict[str, str]]:
     """Yield, for files that a library writes itself (e.g. OpenVINO's ``.xml`` and its
-    ``.bin``), a temporary path in the system's temporary folder for each of ``paths``;
-    when the block succeeds, copy them beside their targets and rename each over its
-    target, the last of ``paths`` (the one a reader opens) last, after removing the old
-    one: at every moment the set is the old one, the new one, or has no entry file.
+    ``.bin``), a temporary path of the same name in the system's temporary folder for each
+    of ``paths`` (files of one folder); when the block succeeds, copy them beside their
+    targets and rename each over its target, the last of ``paths`` (the one a reader opens)
+    last, after removing the old one: at every moment the set is the old one, the new one,
+    or has no entry file.
 
     Raises:
         NoSpaceLeft: The targets' disk ran out (their size is known: they are staged).
     """
     folder = tempfile.mkdtemp(prefix='mmfasternet-')
-    staged = {path: osp.join(folder, f'{i}{osp.splitext(path)[1]}')
-              for i, path in enumerate(paths)}
+    # The same names: OpenVINO names the .bin after the .xml.
+    staged = {path: osp.join(folder, osp.basename(path)) for path in paths}
+    copies = [f'{path}.tmp' for path in paths]
     try:
         yield staged
-        needed = sum(osp.getsize(tmp) for tmp in staged.values())
-        copies = []
         try:
-            for path, tmp in staged.items():
-                copies.append(f'{path}.tmp')
-                shutil.copyfile(tmp, copies[-1])
+            for tmp, copy in zip(staged.values(), copies):
+                shutil.copyfile(tmp, copy)
         except OSError as error:
-            for copy in copies:
-                if osp.exists(copy):
-                    os.remove(copy)
             if error.errno not in NO_SPACE_ERRNOS:
                 raise
-            raise no_space_left(' and '.join(paths), needed) from None
-        if osp.exists(paths[-1]):
-            os.remove(paths[-1])
-        for path in paths:
-            os.replace(f'{path}.tmp', path)
+            _remove(copies)
+            raise no_space_left(paths, sum(osp.getsize(tmp) for tmp in staged.values())
+                                ) from None
+        _remove(paths[-1:])
+        for path, copy in zip(paths, copies):
+            os.replace(copy, path)
     finally:
+        _remove(copies)
         shutil.rmtree(folder)
 
 

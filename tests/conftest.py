@@ -279,6 +279,42 @@ def last_line(result) -> str:
     return result.stderr.strip().splitlines()[-1]
 
 
+SMALL_DISK_MIB = 20
+
+
+@pytest.fixture
+def small_disk(request, tmp_path):
+    """``(folder, command prefix)``: a folder on a tmpfs of ``SMALL_DISK_MIB`` MiB (or of
+    the MiB an indirect parametrisation gives) where root can mount one; elsewhere a plain
+    folder, and ``prlimit`` keeps each file a command writes under that size (Python ignores
+    SIGXFSZ, so a write past it fails with EFBIG). Run commands with :func:`run_limited`."""
+    size = getattr(request, 'param', SMALL_DISK_MIB)
+    folder = tmp_path / 'small'
+    folder.mkdir()
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}m', 'tmpfs',
+                              str(folder)], capture_output=True).returncode == 0
+    yield folder, [] if mounted else ['prlimit', f'--fsize={size * 2**20}', '--']
+    if mounted:
+        subprocess.run(['umount', str(folder)], check=True)
+
+
+@pytest.fixture
+def small_tmpfs(small_disk):
+    """The folder of :func:`small_disk` where it is a tmpfs; skips elsewhere, for what a
+    file size limit cannot stand for: files that a library writes in the temporary folder
+    first, a full disk in the test's own process, or a disk filled before a tool runs."""
+    folder, prefix = small_disk
+    if prefix:
+        pytest.skip('needs a tmpfs, which root mounts')
+    return folder
+
+
+def run_limited(prefix, *args, cwd=REPO):
+    """Run ``python ARGS`` under the command ``prefix`` of :func:`small_disk`."""
+    return subprocess.run([*prefix, sys.executable, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
 @pytest.fixture
 def checkpoints_read_weights_only():
     """What a user's script that runs the task libraries' inferencers calls first,

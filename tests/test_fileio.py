@@ -1,7 +1,18 @@
-"""Outputs are replaced in one step: a failure keeps the old file and leaves no temporary."""
+"""Outputs are replaced in one step: a failure keeps the old file and leaves no temporary; a
+full disk is one message naming the file, the space it needed and what is free."""
+import os
+import os.path as osp
+import re
+
+import cv2
+import matplotlib
 import pytest
 
-from mmfasternet.fileio import replaced_atomically, write_json_atomically
+from conftest import assert_says, run_limited
+from mmfasternet.fileio import (NoSpaceLeft, replaced_atomically, save_figure_atomically,
+                                staged_files, write_image_atomically, write_json_atomically)
+
+matplotlib.use('Agg')
 
 
 def test_a_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):
@@ -23,3 +34,82 @@ def test_a_write_that_cannot_serialise_changes_nothing(tmp_path):
         write_json_atomically(dict(mAP=object()), str(path))
     assert path.read_text() == '{"mAP": 0.5}'
     assert [p.name for p in tmp_path.iterdir()] == ['metrics.json']
+
+
+@pytest.mark.parametrize('small_disk', [1], indirect=True)
+def test_a_file_a_library_writes_past_the_disk_keeps_the_old_one(small_disk):
+    folder, prefix = small_disk
+    path = folder / 'out.bin'
+    path.write_bytes(b'old')
+    script = (f'from mmfasternet.fileio import NoSpaceLeft, replaced_atomically\n'
+              f'try:\n'
+              f'    with replaced_atomically({str(path)!r}) as tmp, open(tmp, "wb") as f:\n'
+              f'        f.write(b"x" * 2 * 2**20)\n'
+              f'except NoSpaceLeft as error:\n'
+              f'    print(error)\n')
+    message = run_limited(prefix, '-c', script).stdout.strip()
+    # Its size is not known before writing: more than what fitted (the tmpfs holds the old
+    # file too; the file size limit is 1 MiB).
+    assert_says(message, f'no space left to write {path}: it needs more than ',
+                ' are free; nothing was written')
+    assert re.search(r'needs more than (1020\.0 KiB|1\.0 MiB), [\d.]+ [KM]iB are free',
+                     message), message
+    assert path.read_bytes() == b'old'
+    assert [p.name for p in folder.iterdir()] == ['out.bin']
+
+
+def test_staged_files_install_the_entry_file_last(tmp_path, monkeypatch):
+    xml, bin_ = str(tmp_path / 'model.xml'), str(tmp_path / 'model.bin')
+    for path in (xml, bin_):
+        with open(path, 'w') as f:
+            f.write('old')
+    replaced, os_replace = [], os.replace
+
+    def replace(src, dst):  # what a reader would find at each step
+        replaced.append((osp.basename(dst), osp.exists(xml)))
+        os_replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', replace)
+    with staged_files([bin_, xml]) as staged:
+        assert [osp.basename(staged[p]) for p in (bin_, xml)] == ['model.bin', 'model.xml']
+        for path in (bin_, xml):
+            with open(staged[path], 'w') as f:
+                f.write(f'new {osp.basename(path)}')
+    # The old .xml went first: no reader pairs it with the new .bin.
+    assert replaced == [('model.bin', False), ('model.xml', False)]
+    assert [open(p).read() for p in (bin_, xml)] == ['new model.bin', 'new model.xml']
+    assert sorted(os.listdir(tmp_path)) == ['model.bin', 'model.xml']
+    assert not osp.exists(osp.dirname(staged[xml]))
+
+
+@pytest.mark.parametrize('small_disk', [1], indirect=True)
+def test_staged_files_that_do_not_fit_leave_the_old_pair(small_tmpfs):
+    xml, bin_ = str(small_tmpfs / 'model.xml'), str(small_tmpfs / 'model.bin')
+    for path in (xml, bin_):
+        with open(path, 'w') as f:
+            f.write('old')
+    with pytest.raises(NoSpaceLeft) as error:
+        with staged_files([bin_, xml]) as staged:
+            for path in staged.values():
+                with open(path, 'wb') as f:
+                    f.write(b'x' * 600 * 2**10)
+    # Both files are named, their whole size is known, and the free space is that of the
+    # disk without the partial copies.
+    assert str(error.value) == (f'no space left to write {bin_} and {xml}: it needs 1.2 MiB, '
+                                f'1016.0 KiB are free; nothing was written')
+    assert [open(p).read() for p in (bin_, xml)] == ['old', 'old']
+    assert sorted(os.listdir(small_tmpfs)) == ['model.bin', 'model.xml']
+    assert not osp.exists(osp.dirname(staged[xml]))
+
+
+def test_figures_and_images_are_written_readable(tmp_path):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    ax.plot([0, 1], [1, 0])
+    save_figure_atomically(fig, str(tmp_path / 'plot.png'))
+    plt.close(fig)
+    assert cv2.imread(str(tmp_path / 'plot.png')).shape == (50, 100, 3)
+    image = cv2.imread(str(tmp_path / 'plot.png'))
+    write_image_atomically(image, str(tmp_path / 'copy.png'))
+    assert (cv2.imread(str(tmp_path / 'copy.png')) == image).all()
+    assert sorted(os.listdir(tmp_path)) == ['copy.png', 'plot.png']

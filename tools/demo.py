@@ -15,7 +15,9 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfasternet.fileio import write_json_atomically
+from mmfasternet.engine.checkpoint_storage import save_checkpoints_atomically
+from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.fileio import write_image_atomically, write_json_atomically
 from mmfasternet.testing import generate_toy_ade, generate_toy_coco, toy_ade_exists, toy_coco_exists
 from mmfasternet.visualization import enable_prediction_drawing
 from mmfasternet.visualization.curves import plot_losses
@@ -55,31 +57,34 @@ def main() -> None:
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     data_root = cfg.train_dataloader.dataset.data_root
-    if not task['exists'](data_root):
-        start = time.time()
-        task['generate'](data_root)
-        print(f'generated the toy set in {data_root} ({time.time() - start:.1f} s)')
     enable_prediction_drawing(cfg)
+    save_checkpoints_atomically(cfg)
     # Evaluate once, after training, on the held-out split (the test loop draws too).
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
 
-    runner = Runner.from_cfg(cfg)
-    start = time.time()
-    runner.train()
-    train_time = time.time() - start
-    start = time.time()
-    metrics = runner.test()
-    metrics = {key: round(float(value), 4) for key, value in metrics.items()}
-    metrics.update(train_time_s=round(train_time, 1), test_time_s=round(time.time() - start, 1))
-    write_json_atomically(metrics, osp.join(work_dir, 'metrics.json'), indent=2)
-    plot_losses(osp.join(runner.log_dir, 'vis_data', 'scalars.json'),
-                osp.join(work_dir, 'loss_curve.png'),
-                title=f'{osp.basename(config)}: training losses')
-    drawn = sorted(glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*.png')))
-    if drawn:
-        step = max(1, len(drawn) // args.num_show)
-        cv2.imwrite(osp.join(work_dir, 'predictions.png'),
-                    montage(drawn[::step][:args.num_show]))
+    with stops_with_a_message(cfg):  # a full disk, a broken image: one line
+        if not task['exists'](data_root):
+            start = time.time()
+            task['generate'](data_root)
+            print(f'generated the toy set in {data_root} ({time.time() - start:.1f} s)')
+        runner = Runner.from_cfg(cfg)
+        start = time.time()
+        runner.train()
+        train_time = time.time() - start
+        start = time.time()
+        metrics = runner.test()
+        metrics = {key: round(float(value), 4) for key, value in metrics.items()}
+        metrics.update(train_time_s=round(train_time, 1),
+                       test_time_s=round(time.time() - start, 1))
+        write_json_atomically(metrics, osp.join(work_dir, 'metrics.json'), indent=2)
+        plot_losses(osp.join(runner.log_dir, 'vis_data', 'scalars.json'),
+                    osp.join(work_dir, 'loss_curve.png'),
+                    title=f'{osp.basename(config)}: training losses')
+        drawn = sorted(glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*.png')))
+        if drawn:
+            step = max(1, len(drawn) // args.num_show)
+            write_image_atomically(montage(drawn[::step][:args.num_show]),
+                                   osp.join(work_dir, 'predictions.png'))
     print(json.dumps(metrics, indent=2))
     print(f'wrote metrics.json, loss_curve.png and predictions.png to {work_dir}')
 

@@ -7,12 +7,11 @@
 """
 import argparse
 
-from mmengine.evaluator import DumpResults
-
 from mmfasternet.checkpoint import load_model_weights
 from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.deploy.runtimes import RUNTIMES, all_precisions
 from mmfasternet.deploy.tasks import task_of
+from mmfasternet.engine.dump_results import AtomicDumpResults
 from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner, load_tool_config,
                                             parse_tool_args, stops_with_a_message)
 from mmfasternet.visualization import enable_prediction_drawing
@@ -66,7 +65,7 @@ def main() -> None:
         if args.fuse_conv_bn and not exported:
             switch_to_deploy(runner.model)
         if args.out:
-            runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+            runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
         runner.test()
 
 

@@ -14,7 +14,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from mmfasternet.fileio import write_json_atomically
+from mmfasternet.fileio import write_image_atomically, write_json_atomically
 from .toy_scenes import CLASSES as OBJECT_CLASSES
 from .toy_scenes import PALETTE as OBJECT_PALETTE
 from .toy_scenes import background_noise, render_scene
@@ -89,9 +89,9 @@ def generate_toy_ade(out_dir: str,
             for instance in instances:
                 label_map[instance.mask] = instance.label + 1
             name = f'{index:05d}'
-            cv2.imwrite(osp.join(image_dir, name + '.jpg'), image[..., ::-1],
-                        [cv2.IMWRITE_JPEG_QUALITY, 95])
-            cv2.imwrite(osp.join(label_dir, name + '.png'), label_map)
+            write_image_atomically(image[..., ::-1], osp.join(image_dir, name + '.jpg'),
+                                   [cv2.IMWRITE_JPEG_QUALITY, 95])
+            write_image_atomically(label_map, osp.join(label_dir, name + '.png'))
     # Written last: its presence means the set is complete.
     write_json_atomically(
         dict(classes=CLASSES, num_train=num_train, num_val=num_val, image_size=image_size,

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from mmfasternet.fileio import write_json_atomically
+from mmfasternet.fileio import write_image_atomically, write_json_atomically
 from .toy_scenes import CLASSES, Instance, render_scene
 
 
@@ -68,8 +68,8 @@ def generate_toy_coco(out_dir: str,
         for index in range(count):
             image, instances = render_scene(rng, image_size, empty_prob, crowd_prob)
             file_name = f'{index:05d}.jpg'
-            cv2.imwrite(osp.join(out_dir, split, file_name), image[..., ::-1],
-                        [cv2.IMWRITE_JPEG_QUALITY, 95])
+            write_image_atomically(image[..., ::-1], osp.join(out_dir, split, file_name),
+                                   [cv2.IMWRITE_JPEG_QUALITY, 95])
             image_id = index + 1
             images.append(dict(id=image_id, file_name=file_name, width=image_size,
                                height=image_size))

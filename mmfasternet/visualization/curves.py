@@ -7,6 +7,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mmfasternet.fileio import save_figure_atomically  # noqa: E402
+
 
 def read_scalars(path: str) -> List[dict]:
     """Read mmengine's ``scalars.json`` (one JSON object per line)."""
@@ -16,7 +18,8 @@ def read_scalars(path: str) -> List[dict]:
 
 def plot_losses(scalars_path: str, out_path: str, title: str = 'training losses',
                 keys: Sequence[str] = ()) -> Dict[str, List[float]]:
-    """Plot every ``loss*`` series (or ``keys``) against the iteration and save a PNG.
+    """Plot every ``loss*`` series (or ``keys``) against the iteration and save a PNG in
+    one step (:func:`~mmfasternet.fileio.save_figure_atomically`).
 
     Returns:
         dict: The plotted series, name to values.
@@ -37,6 +40,6 @@ def plot_losses(scalars_path: str, out_path: str, title: str = 'training losses'
     ax.grid(True, which='both', alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
-    fig.savefig(out_path)
+    save_figure_atomically(fig, out_path)
     plt.close(fig)
     return series

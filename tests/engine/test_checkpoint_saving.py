@@ -2,39 +2,16 @@
 partial checkpoint and one message; ``--resume`` finds the last checkpoint of a work dir that
 was moved, and says plainly when it is gone."""
 import shutil
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
 
-from conftest import TRAIN, assert_says, stops
+from conftest import SMALL_DISK_MIB, TRAIN, assert_says, run_limited, stops
 from mmfasternet.checkpoint import CheckpointError
 from mmfasternet.engine.checkpoint_storage import (BACKEND_NAME, AtomicLocalBackend,
                                                    save_checkpoints_atomically)
 from mmfasternet.engine.tool_config import resume_checkpoint
 from toy_configs import write_toy_config
-
-SMALL_DISK_MIB = 20
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """``(folder, command prefix)``: a folder on a 20 MiB tmpfs where root can mount one;
-    elsewhere a plain folder, and ``prlimit`` keeps the files a command writes under 20 MiB
-    (Python ignores SIGXFSZ, so a write past it fails with EFBIG)."""
-    folder = tmp_path / 'small'
-    folder.mkdir()
-    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={SMALL_DISK_MIB}m', 'tmpfs',
-                              str(folder)], capture_output=True).returncode == 0
-    yield folder, [] if mounted else ['prlimit', f'--fsize={SMALL_DISK_MIB * 2**20}', '--']
-    if mounted:
-        subprocess.run(['umount', str(folder)], check=True)
-
-
-def run_limited(prefix, *args, cwd):
-    return subprocess.run([*prefix, sys.executable, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
 
 
 def test_a_write_that_does_not_fit_leaves_the_old_file(small_disk):

@@ -20,8 +20,9 @@ import numpy as np
 from mmengine.config import Config
 
 import mmfasternet  # noqa: F401  registers FasterNet
-from mmfasternet.engine import check_data
-from mmfasternet.fileio import prepare_output_folder, write_text_atomically
+from mmfasternet.engine.data_check import check_data
+from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.fileio import prepare_output_folder, replaced_atomically, write_text_atomically
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -44,7 +45,8 @@ def write_coco_sized_set(root: str, num_images: int, num_annotations: int,
                         bbox=[10.0, 10.0, 50.0, 40.0]) for i in range(num_annotations)]
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(classes)]
     path = osp.join(root, 'annotations', 'instances_train2017.json')
-    with open(path, 'w') as f:
+    # Streamed to the file (it is some 400 MB): whole or absent all the same.
+    with replaced_atomically(path) as tmp, open(tmp, 'w') as f:
         json.dump(dict(images=images, annotations=annotations, categories=categories), f)
     return osp.getsize(path)
 
@@ -57,26 +59,27 @@ def main() -> None:
                         help='folder for data_check.md (created if needed)')
     args = parser.parse_args()
     prepare_output_folder(parser, args.out)
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'mask_rcnn_fasternet_s.py'))
-    with tempfile.TemporaryDirectory() as root:
-        from mmdet.datasets import CocoDataset
-        size = write_coco_sized_set(root, args.images, args.annotations,
-                                    CocoDataset.METAINFO['classes'])
-        cfg.train_dataloader.dataset.data_root = root + '/'
-        start = time.perf_counter()
-        check_data(cfg, ['train_dataloader'])
-        seconds = time.perf_counter() - start
-    line = (f'| {args.images:,} | {args.annotations:,} | {size / 2**20:.0f} MiB | '
-            f'{seconds:.1f} s |')
-    print(line)
-    write_text_atomically('\n'.join([
-        '# Pre-flight data check: cost on a COCO-sized set', '',
-        f'`python tools/analysis/benchmark_data_check.py` on '
-        f'{platform.processor() or platform.machine()} ({os.cpu_count()} cores): the default '
-        f'check of `tools/train.py` (annotation file parsed, every image looked up, classes '
-        f'compared with the heads) on a generated COCO-2017-sized training set.', '',
-        '| images | annotations | annotation file | check |', '|---|---|---|---|', line, '']),
-        osp.join(args.out, 'data_check.md'))
+    with stops_with_a_message():  # a full disk: one line
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'mask_rcnn_fasternet_s.py'))
+        with tempfile.TemporaryDirectory() as root:
+            from mmdet.datasets import CocoDataset
+            size = write_coco_sized_set(root, args.images, args.annotations,
+                                        CocoDataset.METAINFO['classes'])
+            cfg.train_dataloader.dataset.data_root = root + '/'
+            start = time.perf_counter()
+            check_data(cfg, ['train_dataloader'])
+            seconds = time.perf_counter() - start
+        line = (f'| {args.images:,} | {args.annotations:,} | {size / 2**20:.0f} MiB | '
+                f'{seconds:.1f} s |')
+        print(line)
+        write_text_atomically('\n'.join([
+            '# Pre-flight data check: cost on a COCO-sized set', '',
+            f'`python tools/analysis/benchmark_data_check.py` on '
+            f'{platform.processor() or platform.machine()} ({os.cpu_count()} cores): the default '
+            f'check of `tools/train.py` (annotation file parsed, every image looked up, classes '
+            f'compared with the heads) on a generated COCO-2017-sized training set.', '',
+            '| images | annotations | annotation file | check |', '|---|---|---|---|', line, '']),
+            osp.join(args.out, 'data_check.md'))
     print(f'wrote {args.out}/data_check.md')
 
 

@@ -16,7 +16,9 @@ import torch  # noqa: E402
 
 from mmfasternet.analysis import (MATMUL_MACS, OPERATOR_KINDS, count_model,  # noqa: E402
                                   interleaved_latency_ms, matmul_call, operator_stack)
-from mmfasternet.fileio import prepare_output_folder, write_text_atomically  # noqa: E402
+from mmfasternet.engine.tool_config import stops_with_a_message  # noqa: E402
+from mmfasternet.fileio import (prepare_output_folder, save_figure_atomically,  # noqa: E402
+                                write_text_atomically)
 
 KINDS = OPERATOR_KINDS
 # Paper Tab. 1: feature maps (channels, height = width) of the operator comparison.
@@ -62,9 +64,6 @@ def main() -> None:
     for kind in KINDS:
         lines += rows[kind]
         lines.append(f'| {kind} | average | | | {sum(rates[kind]) / len(rates[kind]):.1f} |')
-    write_text_atomically('\n'.join(lines) + '\n\n![operator FLOPS](operator_flops.png)\n',
-                          osp.join(args.out, 'operator_flops.md'))
-
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     width = 0.2
     for k, kind in enumerate(KINDS):
@@ -77,7 +76,10 @@ def main() -> None:
     ax.set_title(f'10 stacked 3x3 layers, batch 1, {args.threads} thread(s)')
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(osp.join(args.out, 'operator_flops.png'))
+    lines.append('\n![operator FLOPS](operator_flops.png)\n')
+    with stops_with_a_message():  # the chart first: the table shows it
+        save_figure_atomically(fig, osp.join(args.out, 'operator_flops.png'))
+        write_text_atomically('\n'.join(lines), osp.join(args.out, 'operator_flops.md'))
     print(f'wrote {args.out}/operator_flops.md and {args.out}/operator_flops.png')
 
 

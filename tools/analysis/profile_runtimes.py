@@ -18,6 +18,7 @@ from mmfasternet.analysis.low_precision import (PROFILERS, profile_row, quantize
 from mmfasternet.analysis.peers import PATH_PAIRS
 from mmfasternet.deploy import export_onnx, switch_to_deploy
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
+from mmfasternet.engine.tool_config import stops_with_a_message
 from mmfasternet.fileio import prepare_output_folder, write_text_atomically
 
 
@@ -85,7 +86,8 @@ def main() -> None:
         lines += ['', f'## {name}']
         for runtime, precision in rows:
             lines += kinds_table(f'{runtime} {precision}', profiles[name, runtime, precision])
-    write_text_atomically('\n'.join(lines) + '\n', osp.join(args.out, 'profile.md'))
+    with stops_with_a_message():
+        write_text_atomically('\n'.join(lines) + '\n', osp.join(args.out, 'profile.md'))
     print(f'wrote {args.out}/profile.md')
 
 

@@ -8,6 +8,7 @@ mmdet 2.x Mask R-CNN checkpoint (-> a detector checkpoint for configs/mask_rcnn_
 SRC is read with weights-only loading; DST loads with ``strict=True``.
 """
 import argparse
+import io
 import os
 import os.path as osp
 
@@ -15,7 +16,7 @@ import torch
 
 from mmfasternet.checkpoint import detect_layout, read_checkpoint, to_mm_state_dict
 from mmfasternet.engine.tool_config import stops_with_a_message
-from mmfasternet.fileio import replaced_atomically
+from mmfasternet.fileio import write_bytes_atomically
 
 
 def main() -> None:
@@ -27,10 +28,11 @@ def main() -> None:
         checkpoint = read_checkpoint(args.src)
         layout = detect_layout(checkpoint)
         state_dict = to_mm_state_dict(checkpoint, layout)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    with replaced_atomically(args.dst) as tmp:
+        converted = io.BytesIO()
         torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout.name),
-                        state_dict=state_dict), tmp)
+                        state_dict=state_dict), converted)
+        os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+        write_bytes_atomically(converted.getvalue(), args.dst)
     kind = 'classifier' if any(k.startswith('head.') for k in state_dict) else 'detector'
     print(f'{args.src} ({layout.name} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')
 

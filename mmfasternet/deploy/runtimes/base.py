@@ -119,8 +119,9 @@ class Runtime:
     def quantize(cls, fp32_path: str, out: str, feeds: Sequence[Feeds],
                  stays_fp32: Callable[[str], bool], metadata: Dict[str, str]) -> None:
         """Write the int8 model of ``fp32_path``, calibrated on ``feeds``, to ``out`` in one
-        step, with ``metadata``; the nodes (by name) for which ``stays_fp32`` holds stay
-        fp32."""
+        step (:mod:`mmfasternet.fileio`: a full disk is a
+        :class:`~mmfasternet.fileio.NoSpaceLeft`), with ``metadata``; the nodes (by name)
+        for which ``stays_fp32`` holds stay fp32."""
         raise NotImplementedError
 
 

@@ -1,9 +1,11 @@
 """ONNX Runtime's CPU provider: fp32 and QDQ int8 ONNX files (the default runtime)."""
+import os.path as osp
+import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from mmfasternet.fileio import replaced_atomically
+from mmfasternet.fileio import write_bytes_atomically
 from .base import Feeds, Runtime, Shapes, package_version, register_runtime
 
 # What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
@@ -79,13 +81,16 @@ class OnnxRuntime(Runtime):
                 return next(self.feeds, None)
 
         graph = onnx.load(fp32_path, load_external_data=False).graph
-        with replaced_atomically(out) as tmp:
-            quantize_static(fp32_path, tmp, Reader(), quant_format=QuantFormat.QDQ,
+        # quantize_static writes its file itself: into a temporary folder, then the file
+        # with its metadata goes to ``out`` in one step, its size known.
+        with tempfile.TemporaryDirectory(prefix='mmfasternet-') as folder:
+            quantized_path = osp.join(folder, 'int8.onnx')
+            quantize_static(fp32_path, quantized_path, Reader(), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
                             op_types_to_quantize=list(QUANTIZED_TYPES),
                             nodes_to_exclude=[n.name for n in graph.node if stays_fp32(n.name)])
-            quantized = onnx.load(tmp)
-            del quantized.metadata_props[:]
-            onnx.helper.set_model_props(quantized, metadata)
-            onnx.save(quantized, tmp)
+            quantized = onnx.load(quantized_path)
+        del quantized.metadata_props[:]
+        onnx.helper.set_model_props(quantized, metadata)
+        write_bytes_atomically(quantized.SerializeToString(), out)

@@ -1,13 +1,11 @@
 """OpenVINO on the CPU: ONNX files and OpenVINO IR, fp32 or bf16, and NNCF's int8 IR."""
-import os
 import os.path as osp
-import shutil
-import tempfile
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mmfasternet.fileio import staged_files
 from ..errors import CalibrationError, DeployError
 from .base import (Feeds, Runtime, Shapes, cpu_name_and_flags, import_package, onnx_metadata,
                    package_version, register_runtime)
@@ -171,10 +169,7 @@ class OpenVino(Runtime):
                                             validate=False))
         for key, value in metadata.items():
             quantized.set_rt_info(value, [IR_METADATA, key])
-        folder = tempfile.mkdtemp(prefix='.quantize-', dir=osp.dirname(osp.abspath(out)))
-        try:
-            ov.save_model(quantized, osp.join(folder, 'model.xml'), compress_to_fp16=False)
-            os.replace(osp.join(folder, 'model.bin'), osp.splitext(out)[0] + '.bin')
-            os.replace(osp.join(folder, 'model.xml'), out)
-        finally:
-            shutil.rmtree(folder)
+        # OpenVINO writes the files itself, and a full disk is a bare RuntimeError there:
+        # staged in the temporary folder, then installed, the .bin first, the .xml last.
+        with staged_files(cls.files_of(out)[::-1]) as staged:
+            ov.save_model(quantized, staged[out], compress_to_fp16=False)
