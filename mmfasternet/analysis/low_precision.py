@@ -1,9 +1,10 @@
-"""Latency in every runtime and precision deployment offers (ONNX Runtime fp32 and int8,
-OpenVINO fp32, bf16 and int8), each model in each timed round-robin with the others, and
-the machine record that every such figure carries: the CPU and its int8/bf16 instructions.
+"""Latency and batch throughput in every runtime and precision deployment offers (ONNX
+Runtime fp32 and int8, OpenVINO fp32, bf16 and int8), each model in each timed round-robin
+with the others, and the machine record that every such figure carries: the CPU and its
+int8/bf16 instructions.
 """
 import os.path as osp
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -53,13 +54,47 @@ def runtime_calls(name: str, fp32_file: str, int8_models: Dict[str, str], feeds:
     return calls
 
 
-def benchmark_record(latency: Dict[tuple, float], threads: int) -> dict:
-    """The JSON record of a run: ``cpu``, ``flags`` and one row per timed call,
-    ``{model, runtime, precision, threads, median_ms}``."""
+def batch_calls(files: Dict[str, Tuple[str, Dict[str, str]]], feeds: Feeds, threads: int,
+                rows: Sequence[Tuple[str, str]]) -> Dict[tuple, Tuple[Callable, Feeds]]:
+    """:func:`runtime_calls` of every model of ``files`` (name to its fp32 file and int8
+    models) on ``feeds``, a batch, keyed ``(name, runtime, precision, batch, threads)``: the
+    calls of throughput rows, for :func:`~.latency.interleaved_latency_ms`."""
+    batch = len(next(iter(feeds.values())))
+    calls = {}
+    for name, (fp32_file, int8_models) in files.items():
+        for key, call in runtime_calls(name, fp32_file, int8_models, feeds, threads,
+                                       rows).items():
+            calls[(*key, batch, threads)] = call
+    return calls
+
+
+def images_per_s(batch: int, ms: float) -> float:
+    """Throughput of one batch of ``batch`` images in ``ms``."""
+    return batch / ms * 1e3
+
+
+def benchmark_record(latency: Dict[tuple, float], threads: int,
+                     throughput: Optional[Dict[tuple, float]] = None) -> dict:
+    """The JSON record of a run: ``cpu``, ``flags`` and one row per timed call.
+
+    Args:
+        latency (dict): ``(model, runtime, precision)`` to the median ms of one image (batch
+            1) on ``threads`` threads: rows ``{model, runtime, precision, batch, threads,
+            median_ms}``.
+        threads (int): The threads of the latency rows.
+        throughput (dict, optional): ``(model, runtime, precision, batch, threads)`` (the
+            keys of :func:`batch_calls`) to the median ms of one batch: rows with
+            ``images_per_s`` as well.
+    """
     cpu, flags = cpu_name_and_flags()
-    return dict(cpu=cpu, flags=flags, rows=[
-        dict(model=model, runtime=runtime, precision=precision, threads=threads,
-             median_ms=round(ms, 3)) for (model, runtime, precision), ms in latency.items()])
+    rows = [dict(model=model, runtime=runtime, precision=precision, batch=1, threads=threads,
+                 median_ms=round(ms, 3)) for (model, runtime, precision), ms in latency.items()]
+    rows += [dict(model=model, runtime=runtime, precision=precision, batch=batch,
+                  threads=batch_threads, median_ms=round(ms, 3),
+                  images_per_s=round(images_per_s(batch, ms), 2))
+             for (model, runtime, precision, batch, batch_threads), ms
+             in (throughput or {}).items()]
+    return dict(cpu=cpu, flags=flags, rows=rows)
 
 
 # Each runtime's per-operator profiler: (path, feeds, runs, threads, precision) to ms and G

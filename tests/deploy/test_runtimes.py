@@ -239,7 +239,11 @@ def test_benchmark_record_names_the_cpu_and_its_flags():
     assert set(record['flags']) == flags & {'avx512_vnni', 'avx512_bf16', 'amx_int8',
                                             'amx_bf16'}
     assert record['rows'] == [dict(model='fasternet_t0', runtime='openvino', precision='int8',
-                                   threads=1, median_ms=3.142)]
+                                   batch=1, threads=1, median_ms=3.142)]
+    record = benchmark_record({}, threads=1, throughput={
+        ('fasternet_t0', 'onnxruntime', 'fp32', 32, 2): 250.0})
+    assert record['rows'] == [dict(model='fasternet_t0', runtime='onnxruntime', precision='fp32',
+                                   batch=32, threads=2, median_ms=250.0, images_per_s=128.0)]
 
 
 def test_openvino_profile_names_each_kernel_and_counts_every_conv(backbone_file, tmp_path):

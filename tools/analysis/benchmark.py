@@ -2,11 +2,12 @@
 224x224, BN folded, median after warm-up), in PyTorch and in ONNX Runtime; batch-32
 throughput; FasterNet-S against ResNet-50 on every inference path and inside Mask R-CNN and
 UperNet; with --low-precision, every runtime and precision of the deploy path (ONNX Runtime
-fp32/int8, OpenVINO fp32/bf16/int8). Writes benchmarks.md, benchmarks.json and a
-latency-vs-accuracy plot like the paper's Figure 1 into --out (this project's own results
-are in docs/results/).
+fp32/int8, OpenVINO fp32/bf16/int8), at batch 1 and in batch-32 throughput. Writes
+benchmarks.md, benchmarks.json and a latency-vs-accuracy plot like the paper's Figure 1 into
+--out (this project's own results are in docs/results/).
 
     python tools/analysis/benchmark.py [--out work_dirs/benchmark] [--low-precision]
+        [--no-detectors]
 """
 import argparse
 import copy
@@ -23,9 +24,9 @@ import torch  # noqa: E402
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
                                   count_model, inference_path, interleaved_latency_ms, load_config,
                                   matmul_call, tensor_model)
-from mmfasternet.analysis.low_precision import (benchmark_record, cpu_name_and_flags,  # noqa
-                                                has_bf16, quantized_copies, runnable_rows,
-                                                runtime_calls)
+from mmfasternet.analysis.low_precision import (batch_calls, benchmark_record,  # noqa: E402
+                                                cpu_name_and_flags, has_bf16, images_per_s,
+                                                quantized_copies, runnable_rows, runtime_calls)
 from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
@@ -41,6 +42,8 @@ PAPER = {name: (top1, paper_column('imagenet', 'cpu_ms')[name])
 # (see round_robin_seconds): a model of a few ms is otherwise timed cold, after an idle
 # core and another model's caches.
 LOW_PRECISION_SETTLE = 2
+# Threads of the low-precision throughput rows: one, and every core.
+BATCH_THREADS = sorted({1, os.cpu_count()})
 
 
 def add_matmuls(calls: dict, threads: int) -> None:
@@ -164,7 +167,8 @@ def dense_table(args, workdir: str) -> list:
                 calls[backbone, 'eval'] = model, x
                 calls[backbone, 'folded'] = inference_path(model, 'folded', x)
                 runtime = open_runtime(files[backbone], threads=threads)
-                calls[backbone, 'onnxruntime'] = runtime.run, task.image_feeds(x)
+                calls[backbone, 'onnxruntime'] = runtime.run, task.image_feeds(
+                    x, runtime.input_names)
             latency = interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
                                              warmup=1)
             for backbone in models:
@@ -192,26 +196,63 @@ def ratio_table(latency: dict, names: list, pairs: list, rows: list) -> list:
     return lines
 
 
+def throughput_table(throughput: dict, names: list, pairs: list, rows: list,
+                     thread_counts: list) -> list:
+    """One line per (runtime, precision, threads): each model's images/s at the batch of
+    ``throughput`` (keys of :func:`batch_calls`) and each pair's ratio of images/s, which is
+    above 1 where FasterNet (the first of a pair) is faster."""
+    batch = next(iter(throughput))[3]
+    lines = ['| runtime | precision | threads | ' + ' | '.join(names) + ' | '
+             + ' | '.join(f'{a} / {b}' for a, b in pairs) + ' |',
+             '|---|---|---|' + '---|' * (len(names) + len(pairs))]
+    for runtime, precision in rows:
+        for threads in thread_counts:
+            rate = {n: images_per_s(batch, throughput[n, runtime, precision, batch, threads])
+                    for n in names}
+            lines.append(f'| {runtime} | {precision} | {threads} | '
+                         + ' | '.join(f'{rate[n]:.1f}' for n in names) + ' | '
+                         + ' | '.join(f'{rate[a] / rate[b]:.2f}' for a, b in pairs) + ' |')
+    return lines
+
+
 def low_precision_tables(args, workdir: str) -> tuple:
-    """FasterNet T0 and S, MobileNetV2 and ResNet-50, then the whole Mask R-CNN S and R50,
-    in every runtime and precision, each set timed in one round-robin; int8 files are
-    quantised for each runtime as the deploy path does, on random images."""
+    """FasterNet T0 and S, MobileNetV2 and ResNet-50 at batch 1 and at
+    ``--low-precision-batch``, then (unless ``--no-detectors``) the whole Mask R-CNN S and
+    R50, in every runtime and precision, each set timed in one round-robin (the batches: one
+    per thread count); int8 files are quantised for each runtime as the deploy path does, on
+    random images."""
     rows = runnable_rows()
     names = [n for pair in PATH_PAIRS for n in pair]
     x = torch.randn(1, 3, 224, 224)
-    calls = {}
+    files = {}
     for name in names:
         fp32 = osp.join(workdir, f'{name}_lowp.onnx')
         export_onnx(switch_to_deploy(copy.deepcopy(build_classifier(name))), fp32,
                     tuple(x.shape))
         calibration = [dict(image=torch.randn(*x.shape).numpy()) for _ in range(8)]
-        calls.update(runtime_calls(name, fp32, quantized_copies(fp32, calibration),
-                                   dict(image=x.numpy()), args.threads, rows))
+        files[name] = fp32, quantized_copies(fp32, calibration)
+    calls = {}
+    for name, (fp32, int8) in files.items():
+        calls.update(runtime_calls(name, fp32, int8, dict(image=x.numpy()), args.threads, rows))
     latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1,
                                      settle=LOW_PRECISION_SETTLE)
     lines = ratio_table(latency, names, list(PATH_PAIRS), rows)
     print('\n'.join(lines), flush=True)
-    del calls  # the runtimes' memory, before the detectors are quantised
+    del calls  # the runtimes' memory, before the next ones open
+    throughput, batch_lines = {}, []
+    if args.low_precision_batch:
+        # A batch run takes 0.1 to a few s: warm after one run, and a cold start is noise.
+        feeds = dict(image=torch.randn(args.low_precision_batch, *x.shape[1:]).numpy())
+        for threads in BATCH_THREADS:
+            calls = batch_calls(files, feeds, threads, rows)
+            throughput.update(interleaved_latency_ms(calls, rounds=args.batch_rounds,
+                                                     per_round=1, warmup=1))
+            del calls
+        batch_lines = throughput_table(throughput, names, list(PATH_PAIRS), rows,
+                                       BATCH_THREADS)
+        print('\n'.join(batch_lines), flush=True)
+    if not args.detectors:
+        return lines, batch_lines, [], latency, throughput
     ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
     files = {}
     for backbone, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
@@ -234,7 +275,7 @@ def low_precision_tables(args, workdir: str) -> tuple:
     dense_names = list(files)
     dense = ratio_table(dense_latency, dense_names, [tuple(dense_names)], rows)
     print('\n'.join(dense), flush=True)
-    return lines, dense, {**latency, **dense_latency}
+    return lines, batch_lines, dense, {**latency, **dense_latency}, throughput
 
 
 def plot(rows: list, threads: int, path: str) -> None:
@@ -286,7 +327,16 @@ def main() -> None:
     parser.add_argument('--low-precision', action='store_true',
                         help='also time every runtime and precision of the deploy path: T0, '
                         'S and their peers, and the whole Mask R-CNN S and R50 at 1333x800 '
-                        '(--dense-rounds); writes benchmarks.json')
+                        '(--dense-rounds), at batch 1 on --threads, and the classifiers at '
+                        '--low-precision-batch on 1 thread and on every core; writes '
+                        'benchmarks.json')
+    parser.add_argument('--low-precision-batch', type=int, default=32,
+                        help='batch of the low-precision throughput rows; 0 skips them')
+    parser.add_argument('--batch-rounds', type=int, default=5,
+                        help='round-robin rounds of the low-precision throughput rows (a '
+                        'batch of 32 of ResNet-50 fp32 on one thread takes seconds)')
+    parser.add_argument('--no-detectors', dest='detectors', action='store_false',
+                        help='--low-precision without the whole Mask R-CNN')
     parser.add_argument('--out', default=osp.join('work_dirs', 'benchmark'),
                         help='folder for benchmarks.md and the plot (created if needed)')
     args = parser.parse_args()
@@ -304,7 +354,9 @@ def main() -> None:
         f'{", ".join(flags) or "none of avx512_vnni, avx512_bf16, amx_int8, amx_bf16"}.', '',
         f'`python tools/analysis/benchmark.py {"--paths " if args.paths else ""}'
         f'{"--dense " if args.dense else ""}'
-        f'{"--low-precision" if args.low_precision else ""}`'.replace(' `', '`')
+        f'{"--low-precision" if args.low_precision else ""}'
+        f'{" --no-detectors" if args.low_precision and not args.detectors else ""}`'
+        .replace(' `', '`')
         + f' ({os.cpu_count()} cores), torch {torch.__version__}, {args.threads} thread(s), '
         f'batch 1, 224x224, BN folded (`mmfasternet.deploy.switch_to_deploy`: FasterNet by '
         f'its own method, peers by mmcv `fuse_conv_bn`). Median of {args.rounds} runs per '
@@ -329,7 +381,7 @@ def main() -> None:
                   f'{args.dense_rounds} round-robin runs after one warm-up, per thread '
                   f'count.', ''] + dense
     if lowp:
-        classifiers, whole, lowp_latency = lowp
+        classifiers, batches, whole, lowp_latency, throughput = lowp
         lines += ['', '## Runtimes and precisions', '',
                   f'Median ms of {args.rounds} round-robin runs ({args.threads} thread(s), '
                   f'batch 1, 224x224), every model in every row timed in one round-robin, '
@@ -339,13 +391,22 @@ def main() -> None:
                   f'`quantize_static`; OpenVINO: NNCF).'
                   + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 '
                      'instructions, so OpenVINO would run fp32.'), ''] + classifiers
-        lines += ['', f'The whole Mask R-CNN at 1333x800, random weights but the box head\'s '
-                  f'bias of one class set to 10, so that every proposal scores high and the '
-                  f'mask head works on the config\'s max_per_img of 100 detections, as in a '
-                  f'busy image; int8 calibrated on 2 random images; median of '
-                  f'{args.dense_rounds} runs after one warm-up, S and R50 round-robin within '
-                  f'each row:', ''] + whole
-        record = benchmark_record(lowp_latency, args.threads)
+        if batches:
+            lines += ['', f'Throughput, images/s at batch {args.low_precision_batch} '
+                      f'(224x224) on 1 thread and on all {os.cpu_count()} cores: median of '
+                      f'{args.batch_rounds} round-robin runs of one batch after one warm-up, '
+                      f'every model in every row timed in one round-robin per thread count; '
+                      f'the same files as above. A ratio is FasterNet\'s images/s over its '
+                      f'peer\'s: above 1, FasterNet is faster (the inverse of the latency '
+                      f'ratios).', ''] + batches
+        if whole:
+            lines += ['', f'The whole Mask R-CNN at 1333x800, random weights but the box '
+                      f'head\'s bias of one class set to 10, so that every proposal scores '
+                      f'high and the mask head works on the config\'s max_per_img of 100 '
+                      f'detections, as in a busy image; int8 calibrated on 2 random images; '
+                      f'median of {args.dense_rounds} runs after one warm-up, S and R50 '
+                      f'round-robin within each row:', ''] + whole
+        record = benchmark_record(lowp_latency, args.threads, throughput)
         write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
     write_text_atomically(
