@@ -40,6 +40,15 @@ def quantized_copies(fp32_file: str, feeds: Sequence[Feeds]) -> Dict[str, str]:
     return models
 
 
+def row_file(fp32_file: str, int8_models: Dict[str, str], runtime: str,
+             precision: str) -> Tuple[str, str]:
+    """The file a ``(runtime, precision)`` row of :data:`RUNTIME_PRECISIONS` runs, and the
+    precision the runtime runs it at: int8 is the runtime's quantised file, run as it is."""
+    if precision == 'int8':
+        return int8_models[runtime], 'fp32'
+    return fp32_file, precision
+
+
 def runtime_calls(name: str, fp32_file: str, int8_models: Dict[str, str], feeds: Feeds,
                   threads: int, rows: Sequence[Tuple[str, str]]
                   ) -> Dict[tuple, Tuple[Callable, Feeds]]:
@@ -47,8 +56,8 @@ def runtime_calls(name: str, fp32_file: str, int8_models: Dict[str, str], feeds:
     ``(name, runtime, precision)``, for :func:`~.latency.interleaved_latency_ms`."""
     calls = {}
     for runtime, precision in rows:
-        model = open_runtime(int8_models[runtime] if precision == 'int8' else fp32_file,
-                             runtime, 'bf16' if precision == 'bf16' else 'fp32', threads,
+        path, runs_at = row_file(fp32_file, int8_models, runtime, precision)
+        model = open_runtime(path, runtime, runs_at, threads,
                              {name: feed.shape for name, feed in feeds.items()})
         calls[name, runtime, precision] = model.run, feeds
     return calls
@@ -112,5 +121,5 @@ def profile_row(fp32_file: str, int8_models: Dict[str, str], runtime: str, preci
     ``(runtime, precision)`` of :data:`RUNTIME_PRECISIONS`, as it is benchmarked."""
     if runtime not in PROFILERS:
         raise ValueError(f'no profiler for the runtime {runtime!r}: add one to PROFILERS')
-    path = int8_models[runtime] if precision == 'int8' else fp32_file
-    return PROFILERS[runtime](path, feeds, runs, threads, 'bf16' if precision == 'bf16' else 'fp32')
+    path, runs_at = row_file(fp32_file, int8_models, runtime, precision)
+    return PROFILERS[runtime](path, feeds, runs, threads, runs_at)

@@ -24,13 +24,15 @@ import torch  # noqa: E402
 from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
                                   count_model, inference_path, interleaved_latency_ms, load_config,
                                   matmul_call, tensor_model)
+from mmfasternet.analysis.detector_latency import (busy_detector, detector_calls,  # noqa: E402
+                                                   detector_files)
 from mmfasternet.analysis.low_precision import (batch_calls, benchmark_record,  # noqa: E402
                                                 cpu_name_and_flags, has_bf16, images_per_s,
                                                 quantized_copies, runnable_rows, runtime_calls)
 from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
-from mmfasternet.deploy.tasks import DETECTOR, task_of_config  # noqa: E402
+from mmfasternet.deploy.tasks import task_of_config  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
                                 write_text_atomically)
 
@@ -252,30 +254,39 @@ def low_precision_tables(args, workdir: str) -> tuple:
                                        BATCH_THREADS)
         print('\n'.join(batch_lines), flush=True)
     if not args.detectors:
-        return lines, batch_lines, [], latency, throughput
+        return lines, batch_lines, ([], {}), latency, throughput
+    return (lines, batch_lines, detector_tables(args, workdir, rows), latency,
+            throughput)
+
+
+def detector_tables(args, workdir: str, rows: list) -> tuple:
+    """The whole Mask R-CNN S and R50 at 1333x800 with 100 detections, each with its masks
+    pasted in the file and inside each box after it (the runtime model's run), in every
+    runtime and precision: one round-robin per row (the four detectors of a row)."""
     ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
-    files = {}
+    detectors = {}
     for backbone, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
-        fp32 = osp.join(workdir, f'{backbone.replace(" ", "_")}.onnx')
-        feeds = DETECTOR.image_feeds(torch.randn(1, 3, *shape))
-        detector = tensor_model(load_config(config), shape, mode='predict').model
-        with torch.no_grad():  # every proposal scores one class high: a busy image
-            detector.roi_head.bbox_head.fc_cls.bias[0] = 10
-        DETECTOR.export(detector, fp32, feeds['image'].shape[2:])
-        files[backbone] = fp32, quantized_copies(fp32, [feeds] * 2), feeds
-    # One round-robin per row: eight whole detectors open at once do not fit in 24 GB.
-    dense_latency = {}
+        detector = busy_detector(config, shape)
+        detectors[backbone] = detector, detector_files(detector, backbone, workdir, shape)
+    image = torch.randn(1, 3, *shape)
+    latency = {}
     for row in rows:
-        dense_calls = {}
-        for backbone, (fp32, int8, feeds) in files.items():
-            dense_calls.update(runtime_calls(backbone, fp32, int8, feeds, args.threads, [row]))
-        dense_latency.update(interleaved_latency_ms(dense_calls, rounds=args.dense_rounds,
-                                                    per_round=1, warmup=1))
-        del dense_calls
-    dense_names = list(files)
-    dense = ratio_table(dense_latency, dense_names, [tuple(dense_names)], rows)
-    print('\n'.join(dense), flush=True)
-    return lines, batch_lines, dense, {**latency, **dense_latency}, throughput
+        calls = {}
+        for backbone, (detector, files) in detectors.items():
+            calls.update(detector_calls(backbone, detector, files, image, args.threads, [row]))
+        latency.update(interleaved_latency_ms(calls, rounds=args.dense_rounds, per_round=1,
+                                              warmup=1))
+        del calls
+    latency = {(f'{name} ({form} masks)', runtime, precision): ms
+               for (name, form, runtime, precision), ms in latency.items()}
+    (s_box, s_image), (r50_box, r50_image) = (
+        [f'{backbone} ({form} masks)' for form in ('box', 'image')] for backbone in detectors)
+    names = [s_box, s_image, r50_box, r50_image]
+    # Box-local masks against masks pasted in the file, for each backbone; then S and R50.
+    pairs = [(s_box, s_image), (r50_box, r50_image), (s_box, r50_box)]
+    lines = ratio_table(latency, names, pairs, rows)
+    print('\n'.join(lines), flush=True)
+    return lines, latency
 
 
 def plot(rows: list, threads: int, path: str) -> None:
@@ -381,7 +392,7 @@ def main() -> None:
                   f'{args.dense_rounds} round-robin runs after one warm-up, per thread '
                   f'count.', ''] + dense
     if lowp:
-        classifiers, batches, whole, lowp_latency, throughput = lowp
+        classifiers, batches, (whole, whole_latency), lowp_latency, throughput = lowp
         lines += ['', '## Runtimes and precisions', '',
                   f'Median ms of {args.rounds} round-robin runs ({args.threads} thread(s), '
                   f'batch 1, 224x224), every model in every row timed in one round-robin, '
@@ -403,10 +414,14 @@ def main() -> None:
             lines += ['', f'The whole Mask R-CNN at 1333x800, random weights but the box '
                       f'head\'s bias of one class set to 10, so that every proposal scores '
                       f'high and the mask head works on the config\'s max_per_img of 100 '
-                      f'detections, as in a busy image; int8 calibrated on 2 random images; '
-                      f'median of {args.dense_rounds} runs after one warm-up, S and R50 '
-                      f'round-robin within each row:', ''] + whole
-        record = benchmark_record(lowp_latency, args.threads, throughput)
+                      f'detections, as in a busy image; each file in both forms of its '
+                      f'masks (`pytorch2onnx.py --masks`): pasted into the image in the file '
+                      f'(`image`), or 28x28 per detection and pasted inside each box after '
+                      f'it (`box`), timed as `tools/test.py` runs them (the runtime model\'s '
+                      f'`run`: inputs, the file, the paste). int8 calibrated on 2 random '
+                      f'images; median of {args.dense_rounds} runs after one warm-up, the '
+                      f'four detectors round-robin within each row:', ''] + whole
+        record = benchmark_record({**lowp_latency, **whole_latency}, args.threads, throughput)
         write_json_atomically(record, osp.join(args.out, 'benchmarks.json'), indent=1)
     plot(rows, args.threads, osp.join(args.out, 'latency_vs_accuracy.png'))
     write_text_atomically(

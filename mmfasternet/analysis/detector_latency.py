@@ -1,0 +1,69 @@
+"""The whole Mask R-CNN on the deploy path, as a service runs it: the exported file in every
+runtime and precision, and the masks pasted into the image, either inside the file
+(``--masks image``) or inside each box after it (``--masks box``, the default), timed side
+by side."""
+import os.path as osp
+from functools import partial
+from typing import Callable, Dict, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
+from mmfasternet.deploy.runtime_models import RuntimeDetector
+from mmfasternet.deploy.tasks import DETECTOR
+from .complexity import load_config, tensor_model
+from .low_precision import quantized_copies, row_file
+
+# Detections the busy detector returns: the configs' max_per_img.
+BUSY_DETECTIONS = 100
+
+
+def busy_detector(config: str, shape: Tuple[int, int]) -> nn.Module:
+    """The detector of ``config`` with random weights, but its box head's bias of one class
+    set to 10, so that every proposal scores high and the mask head works on
+    ``max_per_img`` detections, as in a busy image (with random weights and the config's
+    score threshold a detector finds nothing, and timing it would leave the mask head
+    out)."""
+    detector = tensor_model(load_config(config), shape, mode='predict').model
+    with torch.no_grad():
+        detector.roi_head.bbox_head.fc_cls.bias[0] = 10
+    return detector
+
+
+def detector_files(detector: nn.Module, name: str, workdir: str,
+                   shape: Tuple[int, int]) -> Dict[str, Tuple[str, Dict[str, str]]]:
+    """Export ``detector`` in each form of masks into ``workdir`` and quantise each for
+    every runtime on two random images: form to its fp32 file and int8 files."""
+    feeds = DETECTOR.image_feeds(torch.randn(1, 3, *shape), MASK_FORMS['image'].inputs)
+    files = {}
+    for form, (inputs, _) in MASK_FORMS.items():
+        fp32 = osp.join(workdir, f'{name.replace(" ", "_")}_{form}.onnx')
+        DETECTOR.export(detector, fp32, feeds['image'].shape[2:], masks=form)
+        calibration = {key: feeds[key] for key in inputs}
+        files[form] = fp32, quantized_copies(fp32, [calibration] * 2)
+    return files
+
+
+def detector_calls(name: str, detector: nn.Module, files: Dict[str, tuple],
+                   image: torch.Tensor, threads: int, rows: Sequence[Tuple[str, str]]
+                   ) -> Dict[tuple, Tuple[Callable, torch.Tensor]]:
+    """One call per form of masks and ``(runtime, precision)`` of ``rows``, keyed
+    ``(name, form, runtime, precision)``: the runtime model's
+    :meth:`~mmfasternet.deploy.runtime_models.RuntimeDetector.run` on the normalised
+    ``image`` taken as the original at scale 1 (the file, and the paste of box-local masks),
+    for :func:`~.latency.interleaved_latency_ms`."""
+    height, width = image.shape[2:]
+    feeds = DETECTOR.image_feeds(image, MASK_FORMS['image'].inputs)
+    metainfo = dict(img_shape=(height, width), scale_factor=(1.0, 1.0),
+                    ori_shape=(height, width))
+    calls = {}
+    for form, (fp32, int8) in files.items():
+        shapes = {key: feeds[key].shape for key in MASK_FORMS[form].inputs}
+        for runtime, precision in rows:
+            path, runs_at = row_file(fp32, int8, runtime, precision)
+            model = RuntimeDetector(path, detector, backend=runtime, precision=runs_at,
+                                    threads=threads, shapes=shapes)
+            calls[name, form, runtime, precision] = (
+                partial(model.run, metainfo=metainfo), torch.from_numpy(feeds['image']))
+    return calls
