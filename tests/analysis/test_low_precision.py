@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import randomize_norms
+from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.analysis.latency import interleaved_latency_ms
 from mmfasternet.analysis.low_precision import batch_calls, benchmark_record
@@ -30,3 +30,23 @@ def test_batch_calls_run_a_batch_in_every_runtime_and_make_throughput_rows(tmp_p
         (name, 4, 1) for name in sorted(RUNTIMES)]
     for row in record['rows']:
         assert row['images_per_s'] == pytest.approx(4e3 / row['median_ms'], rel=1e-2)
+
+
+def test_detector_calls_time_both_forms_of_masks_as_the_test_loop_runs_them(tmp_path):
+    from mmfasternet.analysis.detector_latency import busy_detector, detector_calls
+    from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
+    from mmfasternet.deploy.tasks import DETECTOR
+    shape = (128, 160)
+    detector = busy_detector(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py', shape)
+    files = {}
+    for form in MASK_FORMS:
+        files[form] = str(tmp_path / f'{form}.onnx'), {}
+        DETECTOR.export(detector, files[form][0], shape, masks=form)
+    rows = [(name, 'fp32') for name in sorted(RUNTIMES)]
+    calls = detector_calls('toy', detector, files, torch.randn(1, 3, *shape), 1, rows)
+    assert sorted(calls) == sorted(('toy', form, *row) for form in MASK_FORMS for row in rows)
+    for runtime, _ in rows:
+        box, image = (calls['toy', form, runtime, 'fp32'] for form in ('box', 'image'))
+        box, image = box[0](box[1]), image[0](image[1])
+        assert len(box['boxes']) == 100  # busy: the config's max_per_img
+        assert box['masks'].shape == (100, *shape) and torch.equal(box['masks'], image['masks'])
