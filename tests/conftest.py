@@ -315,6 +315,16 @@ def run_limited(prefix, *args, cwd=REPO):
                           text=True, timeout=600)
 
 
+def no_space_message(prefix, code: str) -> str:
+    """Run the Python ``code`` under the command ``prefix`` of :func:`small_disk`; the
+    message of the :class:`~mmfasternet.fileio.NoSpaceLeft` it raises (the last line it
+    prints), or '' if it prints nothing."""
+    script = ('from mmfasternet.fileio import NoSpaceLeft\ntry:\n'
+              + textwrap.indent(code, '    ') + '\nexcept NoSpaceLeft as error:\n'
+              '    print(error)\n')
+    return (run_limited(prefix, '-c', script).stdout.strip().splitlines() or [''])[-1]
+
+
 @pytest.fixture
 def checkpoints_read_weights_only():
     """What a user's script that runs the task libraries' inferencers calls first,

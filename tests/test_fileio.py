@@ -8,7 +8,7 @@ import cv2
 import matplotlib
 import pytest
 
-from conftest import assert_says, run_limited
+from conftest import assert_says, no_space_message
 from mmfasternet.fileio import (NoSpaceLeft, replaced_atomically, save_figure_atomically,
                                 staged_files, write_image_atomically, write_json_atomically)
 
@@ -41,13 +41,10 @@ def test_a_file_a_library_writes_past_the_disk_keeps_the_old_one(small_disk):
     folder, prefix = small_disk
     path = folder / 'out.bin'
     path.write_bytes(b'old')
-    script = (f'from mmfasternet.fileio import NoSpaceLeft, replaced_atomically\n'
-              f'try:\n'
-              f'    with replaced_atomically({str(path)!r}) as tmp, open(tmp, "wb") as f:\n'
-              f'        f.write(b"x" * 2 * 2**20)\n'
-              f'except NoSpaceLeft as error:\n'
-              f'    print(error)\n')
-    message = run_limited(prefix, '-c', script).stdout.strip()
+    message = no_space_message(prefix, (
+        f'from mmfasternet.fileio import replaced_atomically\n'
+        f'with replaced_atomically({str(path)!r}) as tmp, open(tmp, "wb") as f:\n'
+        f'    f.write(b"x" * 2 * 2**20)'))
     # Its size is not known before writing: more than what fitted (the tmpfs holds the old
     # file too; the file size limit is 1 MiB).
     assert_says(message, f'no space left to write {path}: it needs more than ',

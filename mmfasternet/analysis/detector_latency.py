@@ -15,9 +15,6 @@ from mmfasternet.deploy.tasks import DETECTOR
 from .complexity import load_config, tensor_model
 from .low_precision import quantized_copies, row_file
 
-# Detections the busy detector returns: the configs' max_per_img.
-BUSY_DETECTIONS = 100
-
 
 def busy_detector(config: str, shape: Tuple[int, int]) -> nn.Module:
     """The detector of ``config`` with random weights, but its box head's bias of one class

@@ -7,9 +7,9 @@ import torch
 import torch.nn as nn
 
 from mmfasternet.compat import require_torch, torch_at_least
-from mmfasternet.fileio import write_bytes_atomically
 from .errors import DeployError, NotExportable
 from .folding import switch_to_deploy
+from .runtimes.base import write_onnx
 
 DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
@@ -41,8 +41,8 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
 
     Args:
         model (nn.Module): A FasterNet backbone or a model holding one.
-        path (str): The ``.onnx`` file to write, whole or not at all (:func:`write_onnx`);
-            weights are embedded, not external.
+        path (str): The ``.onnx`` file to write, whole or not at all
+            (:func:`.runtimes.base.write_onnx`); weights are embedded, not external.
         shape (tuple): Input shape (batch, channels, height, width).
         opset (int, optional): ONNX opset, at least 17. Defaults to 20 on torch >= 2.6, the
             first with a native ``Gelu`` op (why it matters: docs/speed.md), else 17.
@@ -92,21 +92,14 @@ def _name_batch_axis(proto) -> None:
                 dim.dim_param = 'batch'
 
 
-def write_onnx(proto, path: str) -> int:
-    """Write the ONNX ``proto`` (weights embedded) to ``path`` whole or not at all
-    (:func:`~mmfasternet.fileio.write_bytes_atomically`); its size in bytes."""
-    data = proto.SerializeToString()
-    write_bytes_atomically(data, path)
-    return len(data)
-
-
 def export_graph_onnx(graph: nn.Module, example: tuple, path: str, opset: int,
                       input_names: list, output_names: list, metadata: dict,
                       dynamic_axes: dict = None) -> int:
     """Export ``graph`` (called with the tensors of ``example``) with the TorchScript
     exporter (on every supported torch: the dynamo exporter cannot trace the data-dependent
     sizes of post-processing), record
-    ``metadata`` in the file, and write it whole or not at all (:func:`write_onnx`).
+    ``metadata`` in the file, and write it whole or not at all
+    (:func:`.runtimes.base.write_onnx`).
 
     Returns:
         int: The file size in bytes.

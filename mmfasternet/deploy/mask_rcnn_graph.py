@@ -302,14 +302,14 @@ def export_mask_rcnn_onnx(detector: nn.Module, path: str,
     Returns:
         int: The file size in bytes.
     """
-    check_mask_form(masks)
+    graph = MaskRCNNGraph(detector, masks).eval()  # checks the form of masks
     example = (torch.zeros(1, 3, *shape), torch.tensor(shape), torch.ones(2),
                torch.tensor(shape))
     inputs, outputs = MASK_FORMS[masks]
     mask_axes = ({0: 'num', 1: 'ori_height', 2: 'ori_width'} if masks == 'image' else
                  {0: 'num'})
     return export_graph_onnx(
-        MaskRCNNGraph(detector, masks).eval(), example, path, MASK_RCNN_OPSET, list(inputs),
+        graph, example, path, MASK_RCNN_OPSET, list(inputs),
         list(outputs), dict(num_classes=detector.roi_head.bbox_head.num_classes,
                             task='instance segmentation (mmdet Mask R-CNN)', masks=masks,
                             batch_sizes=1),

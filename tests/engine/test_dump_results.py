@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from conftest import assert_says, run_limited
+from conftest import assert_says, no_space_message
 from mmfasternet.engine.dump_results import AtomicDumpResults
 
 
@@ -24,15 +24,11 @@ def test_predictions_that_do_not_fit_keep_the_previous_file(small_disk):
     folder, prefix = small_disk
     out = folder / 'preds.pkl'
     out.write_bytes(b'previous')
-    script = (f'import numpy as np\n'
-              f'from mmfasternet.engine.dump_results import AtomicDumpResults\n'
-              f'from mmfasternet.fileio import NoSpaceLeft\n'
-              f'metric = AtomicDumpResults(out_file_path={str(out)!r})\n'
-              f'try:\n'
-              f'    metric.compute_metrics([np.zeros(2**20, np.uint16)])\n'
-              f'except NoSpaceLeft as error:\n'
-              f'    print(error)\n')
-    message = run_limited(prefix, '-c', script).stdout.strip().splitlines()[-1]
+    message = no_space_message(prefix, (
+        f'import numpy as np\n'
+        f'from mmfasternet.engine.dump_results import AtomicDumpResults\n'
+        f'metric = AtomicDumpResults(out_file_path={str(out)!r})\n'
+        f'metric.compute_metrics([np.zeros(2**20, np.uint16)])'))
     assert_says(message, f'no space left to write {out}: it needs 2.0 MiB, ',
                 ' are free; nothing was written')
     assert out.read_bytes() == b'previous'

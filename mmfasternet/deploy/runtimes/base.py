@@ -13,6 +13,7 @@ from typing import Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Ty
 
 import numpy as np
 
+from mmfasternet.fileio import write_bytes_atomically
 from ..errors import DeployError, MissingRuntime
 
 Feeds = Dict[str, np.ndarray]
@@ -49,6 +50,14 @@ def onnx_metadata(path: str) -> Dict[str, str]:
     import onnx
     model = onnx.load(path, load_external_data=False)
     return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def write_onnx(proto, path: str) -> int:
+    """Write the ONNX ``proto`` (weights embedded) to ``path`` whole or not at all
+    (:func:`~mmfasternet.fileio.write_bytes_atomically`); its size in bytes."""
+    data = proto.SerializeToString()
+    write_bytes_atomically(data, path)
+    return len(data)
 
 
 def package_version(package: str) -> str:

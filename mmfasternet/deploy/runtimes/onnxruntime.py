@@ -5,8 +5,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from mmfasternet.fileio import write_bytes_atomically
-from .base import Feeds, Runtime, Shapes, package_version, register_runtime
+from .base import Feeds, Runtime, Shapes, package_version, register_runtime, write_onnx
 
 # What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
 # fold into the conv before them; Split and Concat keep their input's scale).
@@ -93,4 +92,4 @@ class OnnxRuntime(Runtime):
             quantized = onnx.load(quantized_path)
         del quantized.metadata_props[:]
         onnx.helper.set_model_props(quantized, metadata)
-        write_bytes_atomically(quantized.SerializeToString(), out)
+        write_onnx(quantized, out)
