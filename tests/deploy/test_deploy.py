@@ -92,3 +92,40 @@ def test_one_folding_for_peers_too():
         got = model(x, mode='tensor')
     assert not any(isinstance(m, _BatchNorm) for m in model.modules())
     assert relative_error(got, expected) < 1e-5
+
+
+def test_folding_keeps_the_activation_of_a_norm_that_has_one():
+    """timm's conv-norm-act blocks put the activation inside the BN module
+    (``BatchNormAct2d``): folding keeps it. mmcv's ``fuse_conv_bn`` replaces the whole
+    module by an identity, which changes LCNet's output by orders of magnitude."""
+    import timm
+    torch.manual_seed(0)
+    model = randomize_norms(timm.create_model('lcnet_050', pretrained=False)).eval()
+    x = torch.randn(1, 3, 96, 96)
+    with torch.no_grad():
+        expected = model(x)
+        switch_to_deploy(model)
+        got = model(x)
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    assert relative_error(got, expected) < 1e-5
+
+
+def test_a_norm_with_a_forward_of_its_own_is_not_folded():
+    """A BN subclass whose forward does more than BN, of a kind folding does not know,
+    stays as it is: folded, its extra work would be lost."""
+
+    class ScaledNorm(torch.nn.BatchNorm2d):
+
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    torch.manual_seed(0)
+    model = randomize_norms(torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3),
+                                                ScaledNorm(8))).eval()
+    x = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        expected = model(x)
+        switch_to_deploy(model)
+        got = model(x)
+    assert isinstance(model[1], ScaledNorm)
+    assert relative_error(got, expected) < 1e-6
