@@ -17,14 +17,18 @@ from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
 from mmfasternet.deploy.runtimes import Runtime
 from mmfasternet.deploy.runtimes.onnxruntime import OnnxRuntime
 from .complexity import TensorForward, build_model, load_config
+from .peers import build_timm_peer, peers_file
 
 
 def build_classifier(name: str) -> TensorForward:
-    """An eval-mode classifier with its ``mode='tensor'`` forward, BN not folded:
-    ``fasternet_<arch>`` from this package's configs (``mmfasternet::``), anything else from
+    """An eval-mode classifier with a one-tensor forward to its logits, BN not folded:
+    ``fasternet_<arch>`` from this package's configs (``mmfasternet::``), a peer of
+    ``configs/peers.yml`` from timm (:func:`.peers.build_timm_peer`), anything else from
     mmpretrain's model zoo (architecture only, no weights)."""
     if name.startswith('fasternet_'):
         model = build_model(load_config(f'mmfasternet::{name}_in1k.py'))
+    elif name in peers_file()['peers']:
+        return TensorForward(build_timm_peer(name))
     else:
         import mmpretrain
         model = mmpretrain.get_model(name, pretrained=False)
