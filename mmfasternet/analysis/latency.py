@@ -108,7 +108,7 @@ def wall_seconds(fn: Callable, x: torch.Tensor) -> float:
 def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], rounds: int,
                         per_round: int = 1, warmup: int = 3,
                         timer: Callable[[Callable, torch.Tensor], float] = wall_seconds,
-                        settle: int = 0) -> Dict[Hashable, List[float]]:
+                        settle: int = 0, settle_s: float = 0.0) -> Dict[Hashable, List[float]]:
     """The seconds of every timed run of each ``fn(x)``, taken round-robin.
 
     Every call first runs ``warmup`` times; then each of ``rounds`` rounds runs every call
@@ -121,6 +121,12 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
     on the neighbour; ``settle`` untimed runs at the start of each turn time every call
     warm, as a loop over one model does.
 
+    A runtime on several threads needs more: ONNX Runtime's idle workers spin for tens of
+    ms after a run, so a session timed right after another finds a core taken
+    (FasterNet-T0 int8 on 2 threads of a 2-core EPYC: 2.1 ms in a loop of its own, 3.6 ms
+    right after another session, 4-6 ms after 1-5 runs of its own, 2.2 ms after 20);
+    ``settle_s`` runs each call untimed for at least that long at the start of its turn.
+
     Args:
         calls (dict): Maps a name to a callable and its input.
         rounds (int): Round-robin rounds.
@@ -129,6 +135,8 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
         timer (Callable): Runs ``fn(x)`` once and returns its seconds. Defaults to
             :func:`wall_seconds`.
         settle (int): Untimed runs of each call at the start of its turn. Defaults to 0.
+        settle_s (float): And untimed runs until at least this many seconds have passed.
+            Defaults to 0.
 
     Returns:
         dict: ``rounds * per_round`` durations (s) of each name.
@@ -139,7 +147,10 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
     seconds = {name: [] for name in calls}
     for _ in range(rounds):
         for name, (fn, x) in calls.items():
+            start = time.perf_counter()
             for _ in range(settle):
+                fn(x)
+            while time.perf_counter() - start < settle_s:
                 fn(x)
             for _ in range(per_round):
                 seconds[name].append(timer(fn, x))
@@ -148,11 +159,12 @@ def round_robin_seconds(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]], ro
 
 @torch.no_grad()
 def interleaved_latency_ms(calls: Dict[Hashable, Tuple[Callable, torch.Tensor]],
-                           rounds: int = 5, per_round: int = 4,
-                           warmup: int = 3, settle: int = 0) -> Dict[Hashable, float]:
+                           rounds: int = 5, per_round: int = 4, warmup: int = 3,
+                           settle: int = 0, settle_s: float = 0.0) -> Dict[Hashable, float]:
     """Median wall time (ms) of each ``fn(x)``, measured round-robin (see
     :func:`round_robin_seconds`)."""
-    seconds = round_robin_seconds(calls, rounds, per_round, warmup, settle=settle)
+    seconds = round_robin_seconds(calls, rounds, per_round, warmup, settle=settle,
+                                  settle_s=settle_s)
     return {name: statistics.median(values) * 1e3 for name, values in seconds.items()}
 
 

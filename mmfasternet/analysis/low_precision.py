@@ -19,6 +19,12 @@ RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.val
 
 Feeds = Dict[str, np.ndarray]
 
+# How each runtime call is settled at the start of its turn in a round-robin (see
+# round_robin_seconds): untimed runs at batch 1, where a model of a few ms is otherwise
+# timed cold, and seconds of untimed runs at least at any batch, since ONNX Runtime's idle
+# threads spin on after a run of another session.
+SETTLE_RUNS, SETTLE_S = 2, 0.05
+
 
 def has_bf16() -> bool:
     """Whether this CPU has bf16 instructions OpenVINO runs bf16 with."""

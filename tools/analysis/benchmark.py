@@ -26,9 +26,10 @@ from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier
                                   matmul_call, tensor_model)
 from mmfasternet.analysis.detector_latency import (busy_detector, detector_calls,  # noqa: E402
                                                    detector_files)
-from mmfasternet.analysis.low_precision import (batch_calls, benchmark_record,  # noqa: E402
-                                                cpu_name_and_flags, has_bf16, images_per_s,
-                                                quantized_copies, runnable_rows, runtime_calls)
+from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,  # noqa: E402
+                                                benchmark_record, cpu_name_and_flags, has_bf16,
+                                                images_per_s, quantized_copies, runnable_rows,
+                                                runtime_calls)
 from mmfasternet.analysis.paper import paper_column  # noqa: E402
 from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
@@ -40,10 +41,6 @@ from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  #
 # mmpretrain gives the same architectures (configs/paper.yml).
 PAPER = {name: (top1, paper_column('imagenet', 'cpu_ms')[name])
          for name, top1 in paper_column('imagenet', 'top1').items()}
-# Untimed runs of each low-precision classifier at the start of its turn in the round-robin
-# (see round_robin_seconds): a model of a few ms is otherwise timed cold, after an idle
-# core and another model's caches.
-LOW_PRECISION_SETTLE = 2
 # Threads of the low-precision throughput rows: one, and every core.
 BATCH_THREADS = sorted({1, os.cpu_count()})
 
@@ -237,7 +234,7 @@ def low_precision_tables(args, workdir: str) -> tuple:
     for name, (fp32, int8) in files.items():
         calls.update(runtime_calls(name, fp32, int8, dict(image=x.numpy()), args.threads, rows))
     latency = interleaved_latency_ms(calls, rounds=args.rounds, per_round=1,
-                                     settle=LOW_PRECISION_SETTLE)
+                                     settle=SETTLE_RUNS, settle_s=SETTLE_S)
     lines = ratio_table(latency, names, list(PATH_PAIRS), rows)
     print('\n'.join(lines), flush=True)
     del calls  # the runtimes' memory, before the next ones open
@@ -248,7 +245,7 @@ def low_precision_tables(args, workdir: str) -> tuple:
         for threads in BATCH_THREADS:
             calls = batch_calls(files, feeds, threads, rows)
             throughput.update(interleaved_latency_ms(calls, rounds=args.batch_rounds,
-                                                     per_round=1, warmup=1))
+                                                     per_round=1, warmup=1, settle_s=SETTLE_S))
             del calls
         batch_lines = throughput_table(throughput, names, list(PATH_PAIRS), rows,
                                        BATCH_THREADS)
@@ -396,7 +393,9 @@ def main() -> None:
         lines += ['', '## Runtimes and precisions', '',
                   f'Median ms of {args.rounds} round-robin runs ({args.threads} thread(s), '
                   f'batch 1, 224x224), every model in every row timed in one round-robin, '
-                  f'each warm ({LOW_PRECISION_SETTLE} untimed runs at the start of its turn); '
+                  f'each warm (untimed runs at the start of its turn: {SETTLE_RUNS}, and '
+                  f'{SETTLE_S * 1e3:.0f} ms of them at least, since ONNX Runtime\'s idle '
+                  f'threads spin on); '
                   f'int8: the fp32 file quantised for each runtime by `mmfasternet.deploy.'
                   f'quantization.quantize_model` on 8 random images (ONNX Runtime: its '
                   f'`quantize_static`; OpenVINO: NNCF).'

@@ -20,16 +20,14 @@ import torch
 
 from mmfasternet.analysis import build_classifier, count_model, interleaved_latency_ms
 from mmfasternet.analysis.front import flag_marks, front_verdicts, label, plot_front
-from mmfasternet.analysis.low_precision import (batch_calls, benchmark_record, has_bf16,
-                                                quantized_copies, runnable_rows)
+from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,
+                                                benchmark_record, has_bf16, quantized_copies,
+                                                runnable_rows)
 from mmfasternet.analysis.peers import cited_top1, tiers
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
-from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,
-                                write_text_atomically)
+from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 
 SHAPE = (3, 224, 224)
-# Untimed runs of each model at the start of its turn at batch 1 (see round_robin_seconds).
-SETTLE = 2
 
 
 def measures(batch: int) -> list:
@@ -80,9 +78,10 @@ def time_all(files: dict, rows: list, batch: int, threads: int, rounds: int) -> 
         calls = batch_calls(files, feeds, threads, [row])
         if batch == 1:
             found.update(interleaved_latency_ms(calls, rounds=rounds, per_round=1,
-                                                settle=SETTLE))
+                                                settle=SETTLE_RUNS, settle_s=SETTLE_S))
         else:  # a batch run takes 0.1 to several s: warm after one run
-            found.update(interleaved_latency_ms(calls, rounds=rounds, per_round=1, warmup=1))
+            found.update(interleaved_latency_ms(calls, rounds=rounds, per_round=1, warmup=1,
+                                                settle_s=SETTLE_S))
         del calls  # the runtimes' memory, before the next row's open
         print(f'timed {row} at batch {batch} on {threads} thread(s)', flush=True)
     return found
@@ -141,11 +140,10 @@ def main() -> None:
                         help='the accuracy tiers to time (default: all)')
     parser.add_argument('--models', nargs='+', choices=sorted(set(every)), metavar='MODEL',
                         help='time only these models of configs/peers.yml\'s tiers')
-    parser.add_argument('--rows', nargs='+', metavar='RUNTIME:PRECISION',
-                        choices=[f'{r}:{p}' for r, p in runnable_rows()],
+    rows = [f'{r}:{p}' for r, p in runnable_rows()]
+    parser.add_argument('--rows', nargs='+', metavar='RUNTIME:PRECISION', choices=rows,
                         help='time only these runtimes and precisions (default: every one '
-                        'this machine runs: ' + ', '.join(f'{r}:{p}' for r, p in
-                                                            runnable_rows()) + ')')
+                        f'this machine runs: {", ".join(rows)})')
     parser.add_argument('--rounds', type=int, default=10,
                         help='round-robin rounds at batch 1')
     parser.add_argument('--batch', type=int, default=32,
@@ -177,9 +175,11 @@ def main() -> None:
              f'random weights, BN folded, MobileOne and RepViT re-parameterised; every file '
              f'exported by `export_onnx` and quantised by `quantize_model` on '
              f'{args.calibration_images} random images, as FasterNet\'s; 224x224. Batch 1: '
-             f'median of {args.rounds} round-robin runs, each model warm ({SETTLE} untimed '
-             f'runs at the start of its turn); a batch: median of {args.batch_rounds} after '
-             f'one warm-up. Every model of a row is timed in one round-robin. Top-1 is cited, '
+             f'median of {args.rounds} round-robin runs; a batch: median of '
+             f'{args.batch_rounds} after one warm-up. Every model of a row is timed in one '
+             f'round-robin, each warm: at the start of its turn it runs untimed for '
+             f'{SETTLE_S * 1e3:.0f} ms at least ({SETTLE_RUNS} runs at least at batch 1), '
+             f'since ONNX Runtime\'s idle threads spin on after a run. Top-1 is cited, '
              f'not measured (configs/peers.yml): * distilled, + extra data, ^ a schedule '
              f'longer than FasterNet\'s 300 epochs.'
              + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 instructions.'),

@@ -1,0 +1,165 @@
+"""A model's kernel floor: its convs alone, each at its own shape, as chains of plain convs
+with the same multiply-adds, in one ONNX file that the runtimes run and the quantisers
+quantise like the model's own. The model's latency over its floor's says how much of its
+time goes to what is not a conv kernel: reorders, splits and concatenations, residual adds,
+quantise and dequantise steps, the calls between kernels.
+
+The floor keeps the model's order of convs. Those that take the output of the conv before
+them (FasterNet's embedding, block MLPs, merging layers and head) form the main chain, with
+a ReLU between convs and a global average pool where the model pools; a conv that takes
+another tensor (FasterNet's PConv 3x3, on a quarter of the channels) starts or continues a
+side chain of its shape, fed by an input of its own. One call runs all chains.
+"""
+from typing import Dict, List, NamedTuple, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+class ConvShape(NamedTuple):
+    """One conv (a ``Linear`` is a 1x1 conv) at the size a model runs it: input channels,
+    output channels, kernel, stride, padding, groups, input height and width."""
+    in_channels: int
+    out_channels: int
+    kernel: Tuple[int, int]
+    stride: Tuple[int, int]
+    padding: Tuple[int, int]
+    groups: int
+    height: int
+    width: int
+
+    @property
+    def output_size(self) -> Tuple[int, int]:
+        return tuple((size + 2 * pad - k) // s + 1 for size, pad, k, s in zip(
+            (self.height, self.width), self.padding, self.kernel, self.stride))
+
+    @property
+    def macs(self) -> int:
+        kh, kw = self.kernel
+        oh, ow = self.output_size
+        return self.in_channels // self.groups * self.out_channels * kh * kw * oh * ow
+
+
+@torch.no_grad()
+def conv_shapes(model: nn.Module, x: torch.Tensor) -> List[ConvShape]:
+    """Every ``Conv2d`` and ``Linear`` that ``model(x)`` runs, in the order it runs them."""
+    found: List[ConvShape] = []
+
+    def record(module, inputs, output):
+        if isinstance(module, nn.Conv2d):
+            _, _, height, width = inputs[0].shape
+            found.append(ConvShape(module.in_channels, module.out_channels,
+                                   module.kernel_size, module.stride, module.padding,
+                                   module.groups, height, width))
+        else:
+            found.append(ConvShape(module.in_features, module.out_features, (1, 1), (1, 1),
+                                   (0, 0), 1, 1, 1))
+
+    hooks = [m.register_forward_hook(record) for m in model.modules()
+             if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
+
+
+def floor_chains(convs: List[ConvShape], image: Tuple[int, int, int]
+                 ) -> Tuple[List[object], Dict[Tuple[int, int, int], List[ConvShape]]]:
+    """Split ``convs`` into the main chain, from an ``image`` of (channels, height, width),
+    and side chains keyed by their input's (channels, height, width).
+
+    Returns:
+        tuple: The main chain (its convs, and ``'pool'`` where it pools globally) and the
+        side chains.
+
+    Raises:
+        ValueError: A conv that neither takes the main chain's output nor keeps its own
+            input's shape, so that no chain can hold it.
+    """
+    channels, height, width = image
+    main: List[object] = []
+    sides: Dict[Tuple[int, int, int], List[ConvShape]] = {}
+    for conv in convs:
+        if conv.in_channels == channels and (conv.height, conv.width) != (height, width) \
+                and (conv.height, conv.width) == (1, 1):
+            main.append('pool')
+            height = width = 1
+        if conv.in_channels == channels and (conv.height, conv.width) == (height, width):
+            main.append(conv)
+            channels, (height, width) = conv.out_channels, conv.output_size
+        elif conv.out_channels == conv.in_channels and conv.output_size == (conv.height,
+                                                                            conv.width):
+            sides.setdefault((conv.in_channels, conv.height, conv.width), []).append(conv)
+        else:
+            raise ValueError(f'no chain of plain convs holds {conv}: it neither takes the '
+                             f'main chain\'s output ({channels}x{height}x{width}) nor keeps '
+                             f'its input\'s shape')
+    return main, sides
+
+
+def floor_onnx(convs: List[ConvShape], image: Tuple[int, int, int] = (3, 224, 224),
+               opset: int = 20, seed: int = 0):
+    """The ONNX model of the kernel floor of ``convs`` (:func:`floor_chains`), random
+    weights scaled to keep every chain's activations at the scale of its input: inputs
+    ``image`` and ``side<i>`` (one per side chain) with a dynamic ``batch`` axis, and an
+    output per chain.
+
+    Returns:
+        onnx.ModelProto: The model.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+    main, sides = floor_chains(convs, image)
+    rng = np.random.default_rng(seed)
+    nodes, weights = [], []
+
+    def conv_node(conv: ConvShape, source: str, name: str, gain: float) -> str:
+        fan_in = conv.in_channels // conv.groups * conv.kernel[0] * conv.kernel[1]
+        weight = rng.standard_normal((conv.out_channels, conv.in_channels // conv.groups,
+                                      *conv.kernel), np.float32) * np.sqrt(gain / fan_in)
+        weights.append(numpy_helper.from_array(weight.astype(np.float32), f'{name}.weight'))
+        weights.append(numpy_helper.from_array(np.zeros(conv.out_channels, np.float32),
+                                               f'{name}.bias'))
+        nodes.append(helper.make_node(
+            'Conv', [source, f'{name}.weight', f'{name}.bias'], [name], name=name,
+            kernel_shape=list(conv.kernel), strides=list(conv.stride),
+            pads=[*conv.padding, *conv.padding], group=conv.groups))
+        return name
+
+    def spec(name: str, shape: Tuple[int, ...]):
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT, ['batch', *shape])
+
+    inputs, outputs = [spec('image', image)], []
+    tensor = 'image'
+    for i, step in enumerate(main):
+        if step == 'pool':
+            nodes.append(helper.make_node('GlobalAveragePool', [tensor], [f'main.{i}'],
+                                          name=f'main.{i}'))
+            tensor = f'main.{i}'
+            continue
+        tensor = conv_node(step, tensor, f'main.{i}', gain=2)  # ReLU halves the variance
+        if i + 1 < len(main):
+            nodes.append(helper.make_node('Relu', [tensor], [f'{tensor}.relu'],
+                                          name=f'{tensor}.relu'))
+            tensor = f'{tensor}.relu'
+    last = main[-1]
+    outputs.append(spec(tensor, (last.out_channels, *last.output_size)))
+    for s, (shape, chain) in enumerate(sides.items()):
+        inputs.append(spec(f'side{s}', shape))
+        tensor = f'side{s}'
+        for i, conv in enumerate(chain):
+            tensor = conv_node(conv, tensor, f'side{s}.{i}', gain=1)
+        outputs.append(spec(tensor, shape))
+    graph = helper.make_graph(nodes, 'kernel_floor', inputs, outputs, weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)],
+                             ir_version=10)
+
+
+def floor_feeds(model, batch: int = 1, seed: int = 0) -> Dict[str, np.ndarray]:
+    """Random inputs for every input of a floor model (:func:`floor_onnx`) at ``batch``."""
+    rng = np.random.default_rng(seed)
+    return {value.name: rng.standard_normal(
+        (batch, *(d.dim_value for d in value.type.tensor_type.shape.dim[1:])), np.float32)
+        for value in model.graph.input}
