@@ -74,6 +74,9 @@ setup(
         # int8: NNCF quantises the exported files (tools/deployment/quantize.py).
         'int8': ['onnx', 'onnxruntime', 'nncf'],
         'openvino': ['openvino'],
+        # tools/analysis/benchmark_peers.py: today's peers from timm (configs/peers.yml names
+        # the models of this timm), every runtime and quantiser of the deploy path.
+        'benchmark': ['timm==1.0.31', 'onnx', 'onnxruntime', 'onnxscript', 'openvino', 'nncf'],
         'tests': ['pytest', 'openmim'],
     },
 )

@@ -208,3 +208,23 @@ def test_train_steps_train_the_model(precision):
 ])
 def test_kernels_are_sorted_into_the_kinds_that_explain_a_gap(name, kind):
     assert kernel_kind(name) == kind
+
+
+def test_tool_places_fasternet_among_todays_peers(tmp_path):
+    """``--models`` takes the timm peers of configs/peers.yml, and the file says where each
+    FasterNet stands on the latency-accuracy front."""
+    run_tool(GPU_BENCHMARK, '--device', 'cpu', '--models', 'fasternet_t0', 'mobilenetv2_100',
+             '--batch', '2', '--shape', '64', '64', '--precisions', 'fp32',
+             '--memory-formats', 'contiguous', '--rounds', '1', '--warmup', '0',
+             '--detection-shape', '0', '--train-batch', '0', '--profile-runs', '0',
+             '--out', str(tmp_path), env=ONE_THREAD)
+    record = json.loads((tmp_path / 'gpu_benchmarks.json').read_text())
+    assert record['classifiers']['mobilenetv2_100']['paper_2080ti'] is None
+    rates = {name: record['classifiers'][name]['best'] for name in record['classifiers']}
+    verdict = record['front']['fasternet_t0']  # MobileNetV2's cited top-1 is above T0's
+    if rates['mobilenetv2_100'] > rates['fasternet_t0']:
+        assert verdict.startswith('beaten by MobileNetV2 (')
+    else:
+        assert verdict == 'on the front'
+    table = (tmp_path / 'gpu_benchmarks.md').read_text()
+    assert f'| fasternet_t0 | {verdict} |' in table and '| mobilenetv2_100 | ' in table

@@ -16,8 +16,10 @@ from typing import Dict, List, Tuple
 import torch
 
 from mmfasternet.analysis import build_classifier
+from mmfasternet.analysis.front import front_verdicts
 from mmfasternet.analysis.kernel_profile import kernel_profile
 from mmfasternet.analysis.paper import paper_column
+from mmfasternet.analysis.peers import cited_top1, tiers
 from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
                                              backbone_pair, in_precision, interleaved_throughput,
                                              prepare, train_step_rates)
@@ -26,6 +28,8 @@ from mmfasternet.fileio import prepare_output_folder, write_json_atomically, wri
 # Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives
 # the same architectures (configs/paper.yml).
 PAPER_GPU = paper_column('imagenet', 'gpu_fps')
+# FasterNet and today's peers by accuracy tier (configs/peers.yml; the peers from timm).
+TIER_MODELS = list(dict.fromkeys(name for names in tiers().values() for name in names))
 
 # FasterNet against the peers that the paper compares it with on the GPU; the paper's ratio
 # of each pair is PAPER_GPU[ours] / PAPER_GPU[peer].
@@ -61,8 +65,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cuda',
                         help='cuda (or cuda:N) for the measurement; cpu for a smoke run')
     parser.add_argument('--models', nargs='+', default=list(PAPER_GPU),
-                        choices=list(PAPER_GPU), metavar='MODEL',
-                        help=f'any of: {", ".join(PAPER_GPU)}')
+                        choices=list(dict.fromkeys([*PAPER_GPU, *TIER_MODELS])),
+                        metavar='MODEL', help=f'any of: {", ".join(PAPER_GPU)}, or a model of '
+                        f'configs/peers.yml: {", ".join(TIER_MODELS)}')
+    parser.add_argument('--peers', action='store_true',
+                        help='also time every model of configs/peers.yml\'s tiers (today\'s '
+                        'peers, from timm) and say where each FasterNet stands on the '
+                        'latency-accuracy front')
     parser.add_argument('--batch', type=positive, default=32)
     parser.add_argument('--shape', type=positive, nargs=2, default=[224, 224],
                         metavar=('H', 'W'))
@@ -103,6 +112,8 @@ def parse_args() -> argparse.Namespace:
                      f'{torch.cuda.device_count()} GPU(s)')
     on_cuda = args.device.type == 'cuda'
     args.precisions = args.precisions or (list(PRECISIONS) if on_cuda else ['fp32', 'bf16'])
+    if args.peers:
+        args.models += TIER_MODELS
     for name in ('models', 'precisions', 'memory_formats'):  # each once, in the given order
         setattr(args, name, list(dict.fromkeys(getattr(args, name))))
     args.train_precision = 'fp16' if on_cuda else 'bf16'
@@ -167,12 +178,22 @@ def classifier_tables(args, settings: List[Setting], record: dict) -> List[str]:
     best = {name: max(rates[(name, *s)] for s in settings) for name in args.models}
     record['classifiers'] = {
         name: dict({setting_name(s): rates[(name, *s)] for s in settings}, best=best[name],
-                   paper_2080ti=PAPER_GPU[name]) for name in args.models}
+                   paper_2080ti=PAPER_GPU.get(name)) for name in args.models}
     lines = markdown_table(
         ['model'] + [f'{setting_name(s)} (img/s)' for s in settings]
         + ['best (img/s)', 'paper 2080Ti (img/s)'],
         [[name] + [rate_text(rates[(name, *s)]) for s in settings]
-         + [rate_text(best[name]), str(PAPER_GPU[name])] for name in args.models])
+         + [rate_text(best[name]), str(PAPER_GPU.get(name, '—'))] for name in args.models])
+    ranked = [name for name in args.models if name in TIER_MODELS]
+    if any(not name.startswith('fasternet_') for name in ranked):
+        ms = {name: 1e3 / best[name] for name in ranked}
+        verdicts = front_verdicts(ms, {name: cited_top1(name)['top1'] for name in ranked})
+        record['front'] = verdicts
+        lines += ['', 'Where each FasterNet stands among the models of configs/peers.yml, each '
+                  'in its fastest setting, by time per image and cited top-1: on the front (no '
+                  'peer both faster and at least as accurate), or the peers that beat it:', '']
+        lines += markdown_table(['FasterNet', 'verdict'], [[name, verdict] for name, verdict
+                                                           in verdicts.items()])
     pairs = [(ours, peer) for ours, peer in RATIO_PAIRS
              if ours in args.models and peer in args.models]
     if not pairs:
@@ -290,7 +311,8 @@ def main() -> None:
         f'round-robin (one run of each model in turn) per setting, timed with '
         + ('CUDA events' if on_cuda else '`time.perf_counter`'),
         '- settings: autocast precision (fp32 = none) and memory format of weights and '
-        'input; peers are mmpretrain architectures without weights',
+        'input; peers are architectures without weights: the paper\'s from mmpretrain, '
+        'configs/peers.yml\'s from timm (re-parameterised)',
         '', '## Classifiers', ''] + classifier_tables(args, settings, record)
     if args.profile_runs and any(all(n in args.models for n in pair) for pair in RATIO_PAIRS):
         lines += ['', '## Where the time goes', '',

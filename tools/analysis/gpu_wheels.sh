@@ -7,7 +7,9 @@
 #
 # Only what that image lacks travels (about 4 MiB; a call carries 64 MiB at most): mmengine,
 # mmcv-lite (the benchmark uses no compiled op), mmpretrain and their pure-Python needs, and
-# setuptools < 81, whose pkg_resources mmengine's `mmpretrain::` config look-up needs. The
+# setuptools < 81, whose pkg_resources mmengine's `mmpretrain::` config look-up needs, and
+# timm for the peers of --peers (pure Python; it builds architectures without its optional
+# huggingface_hub and safetensors, which only fetch and read weights). The
 # image already has torch, torchvision, numpy, opencv-python-headless, matplotlib, pillow,
 # pyyaml, rich, einops, packaging, click, markdown and zipp (KINDS.md of the device tool);
 # tools/analysis/gpu_rehearsal.sh installs those from PyPI to rehearse the run on the CPU.
@@ -19,7 +21,7 @@ PYTHON_VERSION=3.12
 # The packages to carry, pinned where this project pins them (requirements.txt).
 CARRIED=(mmengine==0.10.7 mmcv-lite==2.1.0 mmpretrain==1.2.0 addict yapf platformdirs
          termcolor mat4py modelindex model-index ordered-set 'importlib-metadata<9'
-         'setuptools<81')
+         'setuptools<81' timm==1.0.31)
 
 mkdir -p "$WHEELHOUSE"
 rm -f "$WHEELHOUSE"/*.whl
