@@ -2,8 +2,8 @@
 # Rehearse the GPU runbook on the CPU before any GPU time is spent: a fresh Python 3.12 venv
 # holding only what the lent GPU machine's image holds (from PyPI), the wheels that
 # tools/analysis/gpu_wheels.sh carries, installed the runbook's way (no index, no
-# dependencies), and a short run with --device cpu. A wheel or import the GPU machine would
-# miss fails here.
+# dependencies), and a short run with --device cpu of every model, today's peers (--peers)
+# included. A wheel or import the GPU machine would miss fails here.
 #
 #   bash tools/analysis/gpu_rehearsal.sh [WORK]     (default /tmp/mmfasternet-gpu-rehearsal)
 #
@@ -28,7 +28,7 @@ echo "==> the wheels to carry"
 bash "$REPO/tools/analysis/gpu_wheels.sh" "$WORK/wheels"
 echo "==> the runbook, on the CPU"
 PYTHON=$WORK/venv/bin/python SITE=$WORK/site bash "$REPO/tools/analysis/gpu_runbook.sh" \
-  "$WORK/wheels" "$WORK/out" --device cpu --batch 1 --rounds 1 --warmup 0 \
+  "$WORK/wheels" "$WORK/out" --device cpu --batch 1 --rounds 1 --warmup 0 --peers \
   --detection-shape 64 64 --train-batch 2 --profile-runs 1
 for file in gpu_benchmarks.md gpu_benchmarks.json gpu_runbook.log; do
   [[ -s $WORK/out/$file ]] || { echo "rehearsal failed: no $WORK/out/$file" >&2; exit 1; }
