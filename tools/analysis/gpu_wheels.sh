@@ -5,7 +5,7 @@
 #
 #   bash tools/analysis/gpu_wheels.sh [WHEELHOUSE]      (default .whl, which git ignores)
 #
-# Only what that image lacks travels (about 4 MiB; a call carries 64 MiB at most): mmengine,
+# Only what that image lacks travels (about 7 MiB; a call carries 64 MiB at most): mmengine,
 # mmcv-lite (the benchmark uses no compiled op), mmpretrain and their pure-Python needs, and
 # setuptools < 81, whose pkg_resources mmengine's `mmpretrain::` config look-up needs, and
 # timm for the peers of --peers (pure Python; it builds architectures without its optional
