@@ -405,6 +405,7 @@ def main() -> None:
             lines += ['', f'Throughput, images/s at batch {args.low_precision_batch} '
                       f'(224x224) on 1 thread and on all {os.cpu_count()} cores: median of '
                       f'{args.batch_rounds} round-robin runs of one batch after one warm-up, '
+                      f'each run after {SETTLE_S * 1e3:.0f} ms of untimed ones at least, '
                       f'every model in every row timed in one round-robin per thread count; '
                       f'the same files as above. A ratio is FasterNet\'s images/s over its '
                       f'peer\'s: above 1, FasterNet is faster (the inverse of the latency '
