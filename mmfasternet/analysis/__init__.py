@@ -1,9 +1,10 @@
 """Measuring models: params and FLOPs (:mod:`.complexity`), CPU latency on every inference
 path (:mod:`.latency`), GPU throughput in every precision (:mod:`.throughput`), the
 operators of the paper's Tab. 1 (:mod:`.operators`), the peers FasterNet is compared with
-(:mod:`.peers`), where ONNX Runtime and OpenVINO spend their time
-(:mod:`.onnxruntime_profile`, :mod:`.openvino_profile`) and where a model's GPU time goes by
-kind of kernel (:mod:`.kernel_profile`)."""
+(:mod:`.peers`) and the latency-accuracy front among them (:mod:`.front`), the kernel
+floor of a model's deploy form (:mod:`.kernel_floor`), where ONNX Runtime and OpenVINO spend
+their time (:mod:`.onnxruntime_profile`, :mod:`.openvino_profile`) and where a model's GPU
+time goes by kind of kernel (:mod:`.kernel_profile`)."""
 from .complexity import (TensorForward, build_model, complexity, count_model, load_config,
                          tensor_model)
 from .latency import (INFERENCE_PATHS, MATMUL_MACS, MATMUL_SIZE, build_classifier, inference_path,
