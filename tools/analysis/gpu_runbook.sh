@@ -49,7 +49,8 @@ print(f'Python {sys.version.split()[0]} on {platform.machine()}, torch {torch.__
       f'CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, '
       f'GPUs: {[torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]}')
 print(', '.join(f'{name} {metadata.version(name)}' for name in (
-    'mmfasternet', 'mmengine', 'mmcv-lite', 'mmpretrain', 'torchvision', 'numpy', 'setuptools')))
+    'mmfasternet', 'mmengine', 'mmcv-lite', 'mmpretrain', 'timm', 'torchvision', 'numpy',
+    'setuptools')))
 import mmfasternet  # noqa: E402,F401  the supported-stack check, before any measurement
 PY
 
