@@ -31,11 +31,12 @@ SHAPE = (3, 224, 224)
 
 
 def measures(batch: int) -> list:
-    """(title, file stem, batch, threads) of each measure: batch 1 on one thread and on
-    every core, and (unless ``batch`` is 0) ``batch`` on every core."""
+    """(title, file stem, batch, threads) of each measure: batch 1 on one thread and (on a
+    machine of several) on every core, and (unless ``batch`` is 0) ``batch`` on every core."""
     cores = os.cpu_count()
-    found = [('batch 1, 1 thread', 'latency_1_thread', 1, 1),
-             (f'batch 1, {cores} threads', f'latency_{cores}_threads', 1, cores)]
+    found = [('batch 1, 1 thread', 'latency_1_thread', 1, 1)]
+    if cores > 1:
+        found.append((f'batch 1, {cores} threads', f'latency_{cores}_threads', 1, cores))
     if batch:
         found.append((f'batch {batch}, {cores} threads', f'throughput_batch_{batch}', batch,
                       cores))
