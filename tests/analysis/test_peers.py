@@ -139,3 +139,13 @@ def test_peer_benchmark_and_kernel_floor_tools_write_their_tables(tmp_path):
     ms, floor, multiple = (float(cell) for cell in row.strip('|').split('|')[3:6])
     assert multiple == pytest.approx(ms / floor, abs=0.01)
     assert '### fasternet_t0, onnxruntime fp32' in lines
+
+
+def test_peer_benchmark_without_a_fasternet_stops_before_any_work(tmp_path):
+    out = tmp_path / 'peers'
+    result = run_tool(osp.join(TOOLS, 'benchmark_peers.py'), '--tiers', 'T0', '--models',
+                      'lcnet_100', 'fasternet_s', '--out', str(out), check=False)
+    assert result.returncode == 2
+    assert 'no FasterNet among the models of --tiers T0 and --models' in result.stderr
+    assert 'give at least one FasterNet' in result.stderr
+    assert not out.exists()  # nothing written

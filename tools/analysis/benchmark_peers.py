@@ -21,8 +21,8 @@ import torch
 from mmfasternet.analysis import build_classifier, count_model, interleaved_latency_ms
 from mmfasternet.analysis.front import flag_marks, front_verdicts, label, plot_front
 from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,
-                                                benchmark_record, has_bf16, quantized_copies,
-                                                runnable_rows)
+                                                benchmark_record, cpu_name_and_flags, has_bf16,
+                                                quantized_copies, runnable_rows)
 from mmfasternet.analysis.peers import cited_top1, tiers
 from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
@@ -155,9 +155,13 @@ def main() -> None:
     parser.add_argument('--out', default=osp.join('work_dirs', 'peers'),
                         help='folder for the results (created if needed)')
     args = parser.parse_args()
-    prepare_output_folder(parser, args.out)
     names = list(dict.fromkeys(n for t in args.tiers for n in tiers()[t]
                                if not args.models or n in args.models))
+    if not any(name.startswith('fasternet_') for name in names):
+        parser.error(f'no FasterNet among the models of --tiers {" ".join(args.tiers)}'
+                     + (f' and --models {" ".join(args.models)}' if args.models else '')
+                     + ': give at least one FasterNet to place among its peers')
+    prepare_output_folder(parser, args.out)
     rows = [tuple(r.split(':')) for r in args.rows] if args.rows else runnable_rows()
     top1 = {name: cited_top1(name)['top1'] for name in names}
     timings = {}
@@ -167,7 +171,6 @@ def main() -> None:
             timings.update(time_all(files, rows, batch, threads,
                                     args.rounds if batch == 1 else args.batch_rounds))
 
-    from mmfasternet.deploy.runtimes import cpu_name_and_flags
     cpu, flags = cpu_name_and_flags()
     lines = ['# FasterNet among today\'s efficient networks', '',
              f'CPU: {cpu}, {os.cpu_count()} cores; int8/bf16 instructions: '
