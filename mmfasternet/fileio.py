@@ -1,13 +1,18 @@
-"""Writing outputs whole or not at all: each file is written under a temporary name beside
-it and renamed over it in one step, so a failure (a full disk, a killed process, an
-exception) leaves the previous file as it was and nothing half-written; a full disk is one
-:class:`NoSpaceLeft` naming the file, the space it needed and what was free."""
+"""Writing outputs whole or not at all, and never over an input: each file is written under
+a temporary name of its writer's own beside it and renamed over it in one step, so a failure
+(a full disk, a killed process, an exception) leaves the previous file as it was and nothing
+half-written; a full disk is one :class:`NoSpaceLeft` naming the file, the space it needed
+and what was free. A temporary name records its writer's process id: what a killed writer
+left is removed by the next writer of the same file. A tool checks its outputs before any
+work (:func:`check_output_file`)."""
 import argparse
 import errno
 import io
 import json
 import os
 import os.path as osp
+import re
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -17,10 +22,68 @@ from .errors import MMFasterNetError
 
 # What a write past the disk's (or a quota's, or a size limit's) end fails with.
 NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# The end of every temporary name this package makes: ``.<file>.<pid>-<token>.mmfasternet-tmp``
+# beside the file, ``mmfasternet-<pid>-<token>`` in the system's temporary folder.
+TEMPORARY_SUFFIX = '.mmfasternet-tmp'
+TEMPORARY_FOLDER_PREFIX = 'mmfasternet-'
 
 
 class NoSpaceLeft(MMFasterNetError, OSError):
     """A file did not fit on its disk; the file it would have replaced is unchanged."""
+
+
+class OutputPathError(MMFasterNetError, ValueError):
+    """An output path that cannot be written, or that names one of the tool's inputs."""
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (of any user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_left_by_dead_writers(folder: str, pattern: re.Pattern) -> None:
+    """Remove the entries of ``folder`` whose names ``pattern`` matches with the id of a
+    process that no longer runs (its group 1): what a killed writer left."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        found = pattern.fullmatch(name)
+        if found and not _running(int(found.group(1))):
+            path = osp.join(folder, name)
+            shutil.rmtree(path, ignore_errors=True) if osp.isdir(path) else _remove([path])
+
+
+def temporary_path(path: str) -> str:
+    """A name beside ``path`` for this writer's temporary file (or folder) of it:
+    ``.<name>.<pid>-<token>.mmfasternet-tmp``, hidden, its own per writer. What earlier,
+    killed writers of ``path`` left is removed first."""
+    folder, name = osp.split(osp.abspath(path))
+    _remove_left_by_dead_writers(
+        folder, re.compile(rf'\.{re.escape(name)}\.(\d+)-[0-9a-f]+{re.escape(TEMPORARY_SUFFIX)}'))
+    return osp.join(folder, f'.{name}.{os.getpid()}-{secrets.token_hex(4)}{TEMPORARY_SUFFIX}')
+
+
+@contextmanager
+def temporary_folder() -> Iterator[str]:
+    """A new folder in the system's temporary folder, removed after the block, named
+    ``mmfasternet-<pid>-<token>``; the folders that killed processes left there are removed
+    first."""
+    parent = tempfile.gettempdir()
+    _remove_left_by_dead_writers(
+        parent, re.compile(rf'{TEMPORARY_FOLDER_PREFIX}(\d+)-[0-9a-z_]+'))
+    folder = tempfile.mkdtemp(prefix=f'{TEMPORARY_FOLDER_PREFIX}{os.getpid()}-', dir=parent)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _size(size: int) -> str:
@@ -59,7 +122,7 @@ def replaced_atomically(path: str, needed: Optional[int] = None) -> Iterator[str
     Raises:
         NoSpaceLeft: The disk (or a quota or file size limit) ran out.
     """
-    tmp = f'{path}.tmp'
+    tmp = temporary_path(path)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -123,27 +186,66 @@ def staged_files(paths: Sequence[str]) -> Iterator[Dict[str, str]]:
     Raises:
         NoSpaceLeft: The targets' disk ran out (their size is known: they are staged).
     """
-    folder = tempfile.mkdtemp(prefix='mmfasternet-')
-    # The same names: OpenVINO names the .bin after the .xml.
-    staged = {path: osp.join(folder, osp.basename(path)) for path in paths}
-    copies = [f'{path}.tmp' for path in paths]
-    try:
-        yield staged
+    with temporary_folder() as folder:
+        # The same names: OpenVINO names the .bin after the .xml.
+        staged = {path: osp.join(folder, osp.basename(path)) for path in paths}
+        copies = [temporary_path(path) for path in paths]
         try:
-            for tmp, copy in zip(staged.values(), copies):
-                shutil.copyfile(tmp, copy)
-        except OSError as error:
-            if error.errno not in NO_SPACE_ERRNOS:
-                raise
+            yield staged
+            try:
+                for tmp, copy in zip(staged.values(), copies):
+                    shutil.copyfile(tmp, copy)
+            except OSError as error:
+                if error.errno not in NO_SPACE_ERRNOS:
+                    raise
+                _remove(copies)
+                raise no_space_left(
+                    paths, sum(osp.getsize(tmp) for tmp in staged.values())) from None
+            _remove(paths[-1:])
+            for path, copy in zip(paths, copies):
+                os.replace(copy, path)
+        finally:
             _remove(copies)
-            raise no_space_left(paths, sum(osp.getsize(tmp) for tmp in staged.values())
-                                ) from None
-        _remove(paths[-1:])
-        for path, copy in zip(paths, copies):
-            os.replace(copy, path)
-    finally:
-        _remove(copies)
-        shutil.rmtree(folder)
+
+
+def _writable(folder: str) -> bool:
+    """Whether a file can be created in ``folder``, tried with one (a read-only mount or a
+    folder without write permission says no; ``os.access`` answers yes to root)."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix='.mmfasternet-probe-')
+    except OSError as error:
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return False
+        raise
+    os.close(handle)
+    os.remove(probe)
+    return True
+
+
+def check_output_file(path: str, inputs: Sequence[Optional[str]] = ()) -> None:
+    """Raise :class:`OutputPathError` unless a file can be written at ``path`` without
+    touching the files in ``inputs``: ``path`` is no folder, its folder exists and takes
+    new files, and it is none of ``inputs`` by any name (a relative path, ``./``, a link, a
+    linked folder: the files are compared, not the paths). A tool calls it before any work.
+    """
+    if osp.isdir(path):
+        raise OutputPathError(f'{path} is a folder; give a file name for the output, e.g. '
+                              f'{osp.join(path, "model.onnx")}')
+    folder = osp.dirname(osp.abspath(path))
+    if osp.exists(folder) and not osp.isdir(folder):
+        raise OutputPathError(f'cannot write {path}: {folder} is a file, not a folder')
+    if not osp.isdir(folder):
+        raise OutputPathError(f'cannot write {path}: the folder {folder} does not exist; '
+                              f'create it first (mkdir -p {folder})')
+    if not _writable(folder):
+        raise OutputPathError(f'cannot write {path}: the folder {folder} is read-only; give '
+                              f'the output a path in a folder you can write to')
+    if not osp.exists(path):
+        return
+    for given in inputs:
+        if given and osp.exists(given) and osp.samefile(given, path):
+            raise OutputPathError(f'{path} is the input {given}: writing it would replace '
+                                  f'it; give the output another name')
 
 
 def prepare_output_folder(parser: argparse.ArgumentParser, folder: str) -> None:

@@ -3,6 +3,9 @@ full disk is one message naming the file, the space it needed and what is free."
 import os
 import os.path as osp
 import re
+import signal
+import subprocess
+import sys
 
 import cv2
 import matplotlib
@@ -110,3 +113,57 @@ def test_figures_and_images_are_written_readable(tmp_path):
     write_image_atomically(image, str(tmp_path / 'copy.png'))
     assert (cv2.imread(str(tmp_path / 'copy.png')) == image).all()
     assert sorted(os.listdir(tmp_path)) == ['copy.png', 'plot.png']
+
+
+def test_two_writers_of_one_file_have_temporary_names_of_their_own(tmp_path):
+    path = tmp_path / 'model.onnx'
+    with replaced_atomically(str(path)) as first, replaced_atomically(str(path)) as second:
+        assert first != second
+        assert osp.dirname(first) == osp.dirname(second) == str(tmp_path)  # beside it
+        for tmp, text in ((first, 'first'), (second, 'second')):
+            with open(tmp, 'w') as f:
+                f.write(text)
+    assert path.read_text() == 'first'  # the outer block ends last
+    assert os.listdir(tmp_path) == ['model.onnx']
+
+
+KILLED_WRITER = """\
+import os, sys, time
+from mmfasternet.fileio import replaced_atomically, staged_files
+path = sys.argv[1]
+with replaced_atomically(path) as tmp, staged_files([path + '.bin']) as staged:
+    open(tmp, 'wb').write(b'half')
+    open(staged[path + '.bin'], 'wb').write(b'half')
+    print(tmp, os.path.dirname(staged[path + '.bin']), flush=True)
+    time.sleep(60)
+"""
+
+
+def test_what_a_killed_writer_left_is_recognisable_and_removed_by_the_next(tmp_path):
+    path, temporary = tmp_path / 'model.onnx', tmp_path / 'tmp'
+    temporary.mkdir()
+    env = dict(os.environ, TMPDIR=str(temporary))
+    writer = subprocess.Popen([sys.executable, '-c', KILLED_WRITER, str(path)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    tmp, staging = writer.stdout.readline().split()
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    # Nothing at the destination; what is left names the file, the dead writer and this
+    # package.
+    assert not path.exists()
+    assert re.fullmatch(rf'\.model\.onnx\.{writer.pid}-[0-9a-f]+\.mmfasternet-tmp',
+                        osp.basename(tmp)) and osp.exists(tmp)
+    assert osp.basename(staging).startswith(f'mmfasternet-{writer.pid}-')
+    assert osp.isdir(staging)
+    # A live writer's temporaries are left alone; the next writer removes the dead one's.
+    alive = tmp_path / f'.model.onnx.{os.getpid()}-0123abcd.mmfasternet-tmp'
+    alive.write_bytes(b'in use')
+    subprocess.run([sys.executable, '-c', (
+        'import sys\nfrom mmfasternet.fileio import staged_files, write_bytes_atomically\n'
+        'write_bytes_atomically(b"whole", sys.argv[1])\n'
+        'with staged_files([sys.argv[1] + ".xml"]) as staged:\n'
+        '    open(staged[sys.argv[1] + ".xml"], "w").write("x")\n'), str(path)],
+        env=env, check=True)
+    assert path.read_bytes() == b'whole'
+    assert not osp.exists(tmp) and not osp.exists(staging) and alive.exists()
+    assert sorted(os.listdir(temporary)) == []

@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 
+import mmfasternet_config_lookup as lookup
 from conftest import REPO
 
 USER_CONFIGS = {
@@ -129,6 +130,165 @@ def test_editable_install_serves_mmfasternet_configs_outside_the_checkout(tmp_pa
     report = use_the_plugin(sys.executable, tmp_path)
     assert report['package'] == osp.join(REPO, 'mmfasternet', '__init__.py')
     check_used(report)
+
+
+# The start-up hook (mmfasternet_config_lookup), seen from new interpreters. SEE_THE_HOOK
+# is put before each of the scripts below: `start_up(dir)` runs the .pth files of `dir` as
+# site.py does at start-up, `state()` reports what the hook changed.
+SEE_THE_HOOK = textwrap.dedent("""
+    import importlib, json, site, sys
+
+    def start_up(site_dir):
+        site.addsitedir(site_dir)
+
+    def depth(function):
+        n = 0
+        while hasattr(function, '__wrapped__'):
+            function, n = function.__wrapped__, n + 1
+        return n
+
+    def state():
+        import mmengine.config.config as config, mmengine.config.utils as utils
+        import mmengine.hub.hub as hub, mmengine.utils as mmengine_utils
+        from mmengine.config import Config
+        originals = dict(_get_package_and_cfg_path=utils._get_package_and_cfg_path,
+                         get_installed_path=mmengine_utils.get_installed_path)
+        return dict(
+            depths=sorted({depth(getattr(module, name)) for module in (config, hub)
+                           for name in originals}),
+            wrap_the_originals=all(getattr(module, name).__wrapped__ is original
+                                   for module in (config, hub)
+                                   for name, original in originals.items()),
+            originals_untouched=all(depth(f) == 0 and f.__module__.startswith('mmengine.')
+                                    for f in [*originals.values(), Config._get_cfg_path,
+                                              Config.fromfile, Config._file2dict]),
+            finders=sum(getattr(f, '__dict__', {}).get('__mmfasternet_config_lookup__') is True
+                        for f in sys.meta_path))
+""")
+
+# For every path and package but mmfasternet's, each wrapper returns what mmengine's own
+# function returns, or raises the same error.
+SAME_AS_MMENGINE = textwrap.dedent("""
+    def outcome(function, argument):
+        try:
+            return repr(function(argument))
+        except BaseException as error:
+            return f'{type(error).__name__}: {error}'
+
+    def same_as_mmengine():
+        import mmengine.config.config as config, mmengine.hub.hub as hub
+        paths = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', 'mmseg::a/b.py',
+                 'mmdet::flat.py', 'other::a/b.py', 'mmdet::a::b/c.py', 'mmfasternet::',
+                 'mmfasternet::a::b.py', 'mmfasternet', '', 'x' * 300, None, 3]
+        packages = ['mmdet', 'mmengine', 'mmsegmentation', 'not_a_package_xyz', '', None]
+        return all(outcome(getattr(module, name), argument)
+                   == outcome(getattr(module, name).__wrapped__, argument)
+                   for module in (config, hub)
+                   for name, arguments in (('_get_package_and_cfg_path', paths),
+                                           ('get_installed_path', packages))
+                   for argument in arguments)
+""")
+
+
+def run_python(script, *args, cwd, flags=()):
+    """Run ``script`` (after the helpers above) in a new interpreter; its last line of
+    output, as JSON, and its stderr."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    # mmengine's own look-ups warn that pkg_resources is deprecated.
+    quiet = ['-W', 'ignore:pkg_resources is deprecated:UserWarning']
+    result = subprocess.run(
+        [sys.executable, *quiet, *flags, '-c',
+         SEE_THE_HOOK + SAME_AS_MMENGINE + textwrap.dedent(script), *map(str, args)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stderr
+
+
+@pytest.fixture
+def pth_dir(tmp_path):
+    """A folder holding the start-up file, as the install writes it."""
+    folder = tmp_path / 'site'
+    folder.mkdir()
+    (folder / lookup.PTH_NAME).write_text(lookup.PTH_LINE)
+    return folder
+
+
+def test_the_hook_changes_only_two_names_in_two_mmengine_modules_and_keeps_their_results(
+        pth_dir, tmp_path):
+    """A program that reads no mmfasternet config: before mmengine's config module is
+    imported nothing is wrapped; after, only the two look-ups that config and hub modules
+    imported, each once, and each gives mmengine's own answer for every other path."""
+    report, stderr = run_python("""
+        start_up(sys.argv[1])
+        before = [name for name in sys.modules if name.startswith('mmengine')]
+        import mmengine.config
+        import mmengine.hub
+        print(json.dumps(dict(before=before, same=same_as_mmengine(), **state())))
+    """, pth_dir, cwd=tmp_path)
+    assert stderr == ''
+    assert report == dict(before=[], same=True, depths=[1], wrap_the_originals=True,
+                          originals_untouched=True, finders=1)
+
+
+def test_the_hook_wraps_once_through_the_pth_import_and_reloads_and_serves_configs(
+        pth_dir, tmp_path):
+    """The .pth (twice), ``import mmfasternet``, reloads of the hook's module, of mmfasternet
+    and of mmengine's modules: each look-up stays wrapped once, and ``mmfasternet::`` and
+    ``mmdet::`` bases still resolve."""
+    (tmp_path / 'mine.py').write_text("_base_ = ['mmfasternet::mask_rcnn_fasternet_t0.py']\n"
+                                      "model = dict(backbone=dict(init_cfg=None))\n")
+    (tmp_path / 'theirs.py').write_text(
+        "_base_ = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py']\n")
+    report, _ = run_python("""
+        from mmengine.config import Config
+        start_up(sys.argv[1])
+        seen = [state()]
+        import mmfasternet, mmfasternet_config_lookup
+        seen.append(state())
+        importlib.reload(importlib.import_module('mmfasternet_config_lookup')).install()
+        importlib.reload(mmfasternet)
+        start_up(sys.argv[1])
+        seen.append(state())
+        importlib.reload(sys.modules['mmengine.config.config'])
+        importlib.reload(sys.modules['mmengine.hub.hub'])
+        seen.append(state())
+        mine, theirs = Config.fromfile('mine.py'), Config.fromfile('theirs.py')
+        print(json.dumps(dict(seen=seen, same=same_as_mmengine(), mine=[
+            mine.model.type, mine.model.backbone.type, mine.model.backbone.arch,
+            mine.model.backbone.init_cfg], theirs=theirs.model.backbone.type)))
+    """, pth_dir, cwd=tmp_path)
+    once = dict(depths=[1], wrap_the_originals=True, originals_untouched=True, finders=1)
+    assert report == dict(seen=[once] * 4, same=True, mine=['MaskRCNN', 'FasterNet', 't0', None],
+                          theirs='ResNet')
+
+
+def test_a_pth_left_behind_starts_python_silently(pth_dir, tmp_path):
+    """The .pth without the hook's module (the package uninstalled, the checkout moved)
+    prints nothing; with the module but no package, other paths still go to mmengine
+    unchanged."""
+    report, stderr = run_python("""
+        start_up(sys.argv[1])
+        print(json.dumps('mmfasternet_config_lookup' in sys.modules))
+    """, pth_dir, cwd=tmp_path, flags=['-S'])  # no site-packages: neither module is found
+    assert (report, stderr) == (False, '')
+
+    module_only = tmp_path / 'module_only'
+    module_only.mkdir()
+    shutil.copy(osp.join(REPO, 'mmfasternet_config_lookup.py'), module_only)
+    report, stderr = run_python("""
+        sys.path[1:1] = sys.argv[2:]  # this environment's packages, without its .pth files
+        start_up(sys.argv[1])
+        import mmengine.config, mmengine.hub
+        from importlib.util import find_spec
+        import mmengine.config.config as config
+        own = [outcome(f, 'mmfasternet') for f in (config.get_installed_path,
+                                                    config.get_installed_path.__wrapped__)]
+        print(json.dumps(dict(package=find_spec('mmfasternet') is not None,
+                              same=same_as_mmengine() and own[0] == own[1], **state())))
+    """, pth_dir, module_only, *site.getsitepackages(), cwd=tmp_path, flags=['-S'])
+    assert stderr == ''
+    assert report == dict(package=False, same=True, depths=[1], wrap_the_originals=True,
+                          originals_untouched=True, finders=1)
 
 
 def test_mim_search_lists_every_config_with_paper_numbers(user_venv, tmp_path):

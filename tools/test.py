@@ -12,7 +12,8 @@ from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.deploy.runtimes import RUNTIMES, all_precisions
 from mmfasternet.deploy.tasks import task_of
 from mmfasternet.engine.dump_results import AtomicDumpResults
-from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner, load_tool_config,
+from mmfasternet.engine.tool_config import (add_launch_arguments, build_runner,
+                                            check_output_arguments, load_tool_config,
                                             parse_tool_args, stops_with_a_message)
 from mmfasternet.visualization import enable_prediction_drawing
 
@@ -48,7 +49,9 @@ def main() -> None:
     if args.show_dir:
         enable_prediction_drawing(cfg, args.show_dir)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
-        raise SystemExit(f'--out must be a .pkl file, got {args.out}')
+        args.parser.error(f'--out must be a .pkl file, got {args.out}')
+    if args.out:
+        check_output_arguments(args.parser, [args.out], [args.config, args.checkpoint])
     exported = args.checkpoint.endswith(('.onnx', '.xml'))
     if not exported and (args.backend != 'onnxruntime' or args.precision != 'fp32'):
         args.parser.error('--backend and --precision apply to .onnx files; a checkpoint runs '

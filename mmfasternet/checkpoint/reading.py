@@ -1,5 +1,6 @@
 """Reading FasterNet checkpoints safely: local files and http(s) URLs, weights-only on
 every supported torch, with errors that say what to do."""
+import _compat_pickle
 import json
 import os
 import os.path as osp
@@ -7,7 +8,7 @@ import pickle
 import re
 import struct
 import zipfile
-from typing import Any
+from typing import Any, List
 from urllib.parse import urlparse
 
 import torch
@@ -26,6 +27,61 @@ class CheckpointError(MMFasterNetError, ValueError):
 
 class CheckpointNotFound(CheckpointError, FileNotFoundError):
     """A checkpoint path with no file behind it."""
+
+
+#: Globals that, named in a pickle, would run code, reach the system or unpickle further when
+#: the file is loaded fully: a module (its functions, classes and submodules) or one
+#: ``module.name``. A refused file that names one of them gets no advice to load it fully.
+CODE_RUNNING_GLOBALS = frozenset((
+    'os', 'posix', 'nt', 'subprocess', 'sys', 'shutil', 'importlib', 'runpy', 'pty', 'socket',
+    'ctypes', 'pickle', '_pickle', 'marshal', 'code', 'codeop', 'multiprocessing', 'signal',
+    'webbrowser', 'pydoc', 'timeit', 'cProfile', 'profile', 'pdb', 'bdb', 'asyncio',
+    'threading', '_thread', 'tempfile', 'io', '_io', 'zipimport', 'types', 'operator',
+    '_operator', 'functools', 'builtins.eval', 'builtins.exec', 'builtins.compile',
+    'builtins.__import__', 'builtins.open', 'builtins.getattr', 'builtins.setattr',
+    'builtins.delattr', 'builtins.globals', 'builtins.locals', 'builtins.vars',
+    'builtins.input', 'builtins.breakpoint', 'builtins.exit', 'builtins.quit', 'builtins.help',
+    'torch.load', 'torch.hub', 'torch.ops', 'torch.classes', 'torch.jit', 'torch._C',
+    'numpy.load', 'numpy.lib.npyio', 'numpy.testing',
+))
+
+
+def code_running_globals(names: List[str]) -> List[str]:
+    """Those of ``names`` (``module.name``, as a pickle names them) that
+    :data:`CODE_RUNNING_GLOBALS` lists, by their Python 3 names (``torch.save``'s protocol 2
+    writes Python 2's: ``__builtin__.eval``, ``commands.Popen``)."""
+    found = []
+    for name in names:
+        module, _, attr = name.rpartition('.')
+        module, attr = _compat_pickle.NAME_MAPPING.get(
+            (module, attr), (_compat_pickle.IMPORT_MAPPING.get(module, module), attr))
+        parts = f'{module}.{attr}'.split('.')
+        if any('.'.join(parts[:i]) in CODE_RUNNING_GLOBALS for i in range(1, len(parts) + 1)):
+            found.append(f'{module}.{attr}')
+    return found
+
+
+def _refused_pickle(path: str, names: List[str]) -> CheckpointError:
+    """The error for a pickle that weights-only loading refused: advice to re-save it only
+    when it names nothing but data classes."""
+    if not all(re.fullmatch(r'[A-Za-z_][\w.]*\.\w+', name) for name in names):
+        # Torch gave a reason, not the globals: what the pickle asks for is unknown.
+        return CheckpointError(
+            f'{path} was not loaded, and nothing in it was run: weights-only loading refused '
+            f'it ({"; ".join(names)}). Do not load it in another way unless you know what '
+            f'it holds; get the checkpoint again from a source you trust.')
+    dangerous = code_running_globals(names)
+    if dangerous:
+        return CheckpointError(
+            f'{path} was not loaded, and nothing in it was run: its pickle names '
+            f'{", ".join(dangerous)}, which would run code on this machine if the file were '
+            f'loaded fully. Do not load this file in another way; get the checkpoint again '
+            f'from a source you trust.')
+    return CheckpointError(
+        f'{path} was not loaded: its pickle refers to {names} that weights-only loading '
+        f'refuses, and nothing in it was run. Checkpoints hold tensors and plain data; if you '
+        f'trust this file, re-save its state dict, e.g. '
+        f'torch.save(torch.load(path, weights_only=False)["state_dict"], out).')
 
 
 def _check_exists(checkpoint: str) -> None:
@@ -168,12 +224,7 @@ def read_checkpoint(path: str, map_location: Any = 'cpu') -> dict:
     try:
         checkpoint = load_weights_only(path, map_location)
     except UnsafeGlobals as error:
-        raise CheckpointError(
-            f'{path} was not loaded: its pickle refers to {error.names} that '
-            f'weights-only loading refuses, and nothing in it was run. Checkpoints hold '
-            f'tensors and plain data; re-save the state dict from a trusted environment, '
-            f'e.g. torch.save(torch.load(path, weights_only=False)["state_dict"], out).'
-        ) from None
+        raise _refused_pickle(path, error.names) from None
     except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else \
             type(error).__name__

@@ -13,6 +13,8 @@ from .runtimes.base import write_onnx
 
 DYNAMO_EXPORTER_TORCH = (2, 6)
 TORCHSCRIPT_EXPORTER_MAX_OPSET = 17
+# What an exported classifier records as its ``task``.
+CLASSIFIER_TASK = 'image classification (mmpretrain ImageClassifier)'
 
 
 def require_exportable(condition: bool, part: str, why: str) -> None:
@@ -33,7 +35,8 @@ def check_input_size(model: nn.Module, height: int, width: int) -> None:
 
 
 def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Optional[int] = None,
-                dynamic_batch: bool = True, **forward_kwargs) -> int:
+                dynamic_batch: bool = True, metadata: Optional[dict] = None,
+                **forward_kwargs) -> int:
     """Export ``model`` (BN folded first) to one self-contained ONNX file.
 
     torch >= 2.6 exports with the dynamo exporter (opset 17 and up); older torch with the
@@ -48,6 +51,7 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
             first with a native ``Gelu`` op (why it matters: docs/speed.md), else 17.
         dynamic_batch (bool): The file takes any batch size (its first axis is named
             ``batch``); otherwise only ``shape``'s. Defaults to True.
+        metadata (dict, optional): What the file records (``task``, ``num_classes``).
         **forward_kwargs: Passed to ``model.forward``, e.g. ``mode='tensor'``.
 
     Returns:
@@ -63,6 +67,7 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
     switch_to_deploy(model)
     # torch.export takes a traced size of 1 for a constant: trace a dynamic batch with 2.
     example = torch.randn(max(shape[0], 2) if dynamic_batch else shape[0], *shape[1:])
+    import onnx
     if dynamo:
         program = torch.onnx.export(
             model, (example, ), kwargs=forward_kwargs or None, dynamo=True, verbose=False,
@@ -71,7 +76,6 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
                             + (None, ) * len(forward_kwargs)) if dynamic_batch else None)
         proto = program.model_proto
     else:
-        import onnx
         buffer = io.BytesIO()
         torch.onnx.export(model, (example, forward_kwargs), buffer, opset_version=opset,
                           input_names=['image'],
@@ -79,6 +83,8 @@ def export_onnx(model: nn.Module, path: str, shape=(1, 3, 224, 224), opset: Opti
         proto = onnx.load_from_string(buffer.getvalue())
     if dynamic_batch:
         _name_batch_axis(proto)
+    if metadata:
+        onnx.helper.set_model_props(proto, {k: str(v) for k, v in metadata.items()})
     return write_onnx(proto, path)
 
 

@@ -45,6 +45,8 @@ from .masks import paste_masks
 
 # RoiAlign with the half-pixel offset of mmcv's aligned=True needs opset 16.
 MASK_RCNN_OPSET = 17
+# What an exported detector records as its ``task``.
+MASK_RCNN_TASK = 'instance segmentation (mmdet Mask R-CNN)'
 # The largest log-ratio of a decoded box's size to its prior's: mmdet's ``wh_ratio_clip``
 # of 16 / 1000, which its RPN and box heads decode with.
 MAX_RATIO = abs(math.log(16 / 1000))
@@ -311,7 +313,7 @@ def export_mask_rcnn_onnx(detector: nn.Module, path: str,
     return export_graph_onnx(
         graph, example, path, MASK_RCNN_OPSET, list(inputs),
         list(outputs), dict(num_classes=detector.roi_head.bbox_head.num_classes,
-                            task='instance segmentation (mmdet Mask R-CNN)', masks=masks,
+                            task=MASK_RCNN_TASK, masks=masks,
                             batch_sizes=1),
         dynamic_axes={'image': {2: 'height', 3: 'width'}, 'boxes': {0: 'num'},
                       'scores': {0: 'num'}, 'labels': {0: 'num'}, outputs[-1]: mask_axes})

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from .errors import DeployError
-from .runtime_models import RuntimeDetector, open_segmentor_file
+from .runtime_models import RuntimeDetector, check_segmentor_file
 from .runtimes import open_runtime
 
 # Outputs of two runs of one model: a list of (reference outputs, other outputs) pairs.
@@ -107,7 +107,8 @@ def segmentor_parity(segmentor: nn.Module, path: str, batches: Iterable[dict],
         **runtime: ``backend``, ``precision`` and ``threads`` of
             :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
-    model = open_segmentor_file(path, need_logits=False, **runtime)
+    model = open_runtime(path, what='an exported segmentor', **runtime)
+    check_segmentor_file(model, path, segmentor, need_logits=False)
     height, width = model.input_shapes['image'][2:]
     problems, pixels, images = [], 0, 0
     for images, batch in enumerate(batches, 1):

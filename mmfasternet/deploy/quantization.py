@@ -24,6 +24,9 @@ from .tasks import task_of
 DEFAULT_CALIBRATION_IMAGES = 100
 # The layers whose outputs are a head's result: box deltas, class, mask and pixel logits.
 HEAD_OUTPUT_LAYERS = ('rpn_reg', 'rpn_cls', 'fc_reg', 'fc_cls', 'conv_logits', 'conv_seg')
+# The ONNX operators that only a quantised file has.
+QUANTIZED_OPERATORS = ('QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
+                       'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger')
 
 Feeds = Dict[str, np.ndarray]
 
@@ -81,15 +84,34 @@ def stays_fp32(name: str) -> bool:
     return outside or any(f'/{layer}/' in name for layer in HEAD_OUTPUT_LAYERS)
 
 
+def check_fp32_file(path: str) -> None:
+    """Raise :class:`DeployError` unless ``path`` is an ONNX file that is not quantised
+    already (its metadata or its operators say int8): an int8 file is not quantised again."""
+    if not path.endswith('.onnx'):
+        raise DeployError(f'{path} is not an .onnx file: quantise the fp32 .onnx file that '
+                          f'tools/deployment/pytorch2onnx.py writes')
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    operators = sorted({node.op_type for node in model.graph.node} & set(QUANTIZED_OPERATORS))
+    if metadata.get('precision') == 'int8' or operators:
+        how = f'its graph has {", ".join(operators)}' if operators else 'its metadata says so'
+        raise DeployError(f'{path} is an int8 file already ({how}): quantise the fp32 '
+                          f'.onnx file it was made from (tools/deployment/pytorch2onnx.py '
+                          f'writes it)')
+
+
 def check_quantizable(fp32_path: str, out: str, backend: str) -> None:
     """Raise :class:`DeployError` before any work when ``fp32_path`` cannot be quantised
     to ``out`` for ``backend``: an unknown backend, a missing package, an output name of
-    another format than the runtime's int8 file, or a graph its quantiser cannot take."""
+    another format than the runtime's int8 file, an input that is not an fp32 ONNX file
+    (:func:`check_fp32_file`), or a graph its quantiser cannot take."""
     runtime = runtime_class(backend)
     if not out.endswith(runtime.int8_suffix):
         raise DeployError(f'{backend}\'s int8 model is a {runtime.int8_suffix} file: name the '
                           f'output {os.path.splitext(out)[0]}{runtime.int8_suffix}')
     import_package('onnxruntime', 'deploy')  # the quantisers collect statistics with it
+    check_fp32_file(fp32_path)
     runtime.check_quantizable(fp32_path)
 
 

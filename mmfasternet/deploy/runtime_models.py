@@ -4,7 +4,7 @@ Each takes the config's built model for its data preprocessor, class count and t
 settings, and refuses a file that is not of its kind or was exported for another class
 count."""
 from types import SimpleNamespace
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -13,16 +13,27 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from .errors import DeployError
-from .mask_rcnn_graph import MASK_FORMS, mask_rcnn_feeds
+from .export import CLASSIFIER_TASK
+from .mask_rcnn_graph import MASK_FORMS, MASK_RCNN_TASK, mask_rcnn_feeds
 from .masks import paste_box_masks
 from .runtimes import Runtime, open_runtime
+from .segmentor_graph import SEGMENTOR_TASK
 
 
-def check_num_classes(runtime: Runtime, path: str, num_classes: int) -> None:
+def check_exported_for(runtime: Runtime, path: str, task: str,
+                       num_classes: Optional[int], strict: bool = True) -> None:
     """Raise :class:`.errors.DeployError` unless the exported ``path`` (a
-    :class:`.runtimes.Runtime` of it) records ``num_classes``, the class count of the
-    config it is tested with."""
+    :class:`.runtimes.Runtime` of it) records the ``task`` and ``num_classes`` of the config
+    it is used with; with ``strict=False`` a file that records neither (an older export)
+    passes."""
+    recorded = runtime.metadata.get('task')
+    if recorded is not None and recorded != task:
+        raise DeployError(f'{path} was exported for {recorded}, but the config builds a model '
+                          f'for {task}: give the file exported from this config, or use the '
+                          f'config it came from')
     exported = runtime.metadata.get('num_classes')
+    if num_classes is None or (exported is None and not strict):
+        return
     if exported != str(num_classes):
         raise DeployError(f'{path} was exported for {exported} classes, but the config has '
                           f'{num_classes}: export it from this config, or test it with the '
@@ -40,11 +51,14 @@ def run_images(runtime: Runtime, images: Tensor) -> List[Tensor]:
     return [torch.from_numpy(np.concatenate(outputs)) for outputs in zip(*runs)]
 
 
-def detector_mask_form(runtime: Runtime, path: str) -> str:
+def check_detector_file(runtime: Runtime, path: str, detector: nn.Module) -> str:
     """The form of masks (:data:`.mask_rcnn_graph.MASK_FORMS`) of the exported detector
-    ``path``, opened as ``runtime``; a :class:`.errors.DeployError` when it is none."""
+    ``path``, opened as ``runtime``; a :class:`.errors.DeployError` when it is none, or was
+    exported for another task or class count than ``detector``'s."""
     for form, (inputs, outputs) in MASK_FORMS.items():
         if (runtime.input_names, runtime.output_names) == (list(inputs), list(outputs)):
+            check_exported_for(runtime, path, MASK_RCNN_TASK,
+                               detector.roi_head.bbox_head.num_classes)
             return form
     raise DeployError(f'{path} is not an exported detector: it takes {runtime.input_names} '
                       f'and returns {runtime.output_names}, where one written by '
@@ -69,8 +83,7 @@ class RuntimeDetector(BaseModel):
     def __init__(self, path: str, detector: nn.Module, **runtime):
         super().__init__(data_preprocessor=detector.data_preprocessor)
         self.runtime = open_runtime(path, what='an exported detector', **runtime)
-        self.mask_form = detector_mask_form(self.runtime, path)
-        check_num_classes(self.runtime, path, detector.roi_head.bbox_head.num_classes)
+        self.mask_form = check_detector_file(self.runtime, path, detector)
         self.mask_threshold = detector.test_cfg.rcnn.mask_thr_binary
 
     def run(self, image: Tensor, metainfo: dict) -> Dict[str, Tensor]:
@@ -96,19 +109,21 @@ class RuntimeDetector(BaseModel):
         return data_samples
 
 
-def open_segmentor_file(path: str, need_logits: bool, **runtime) -> Runtime:
-    """The exported segmentor ``path`` opened with :func:`.runtimes.open_runtime`; a
-    :class:`.errors.DeployError` when it is not one, or has no logits where
+def check_segmentor_file(runtime: Runtime, path: str, segmentor: nn.Module,
+                         need_logits: bool) -> None:
+    """Raise :class:`.errors.DeployError` unless the file ``path``, opened as ``runtime``, is
+    an exported segmentor of ``segmentor``'s task and class count, with its logits where
     ``need_logits``."""
-    model = open_runtime(path, inputs=['image'], what='an exported segmentor', **runtime)
-    if model.output_names not in (['labels'], ['labels', 'logits']):
-        raise DeployError(f'{path} is not an exported segmentor: it returns '
-                          f'{model.output_names}, where one exported by '
-                          f'tools/deployment/pytorch2onnx.py returns [\'labels\', \'logits\']')
-    if need_logits and model.output_names != ['labels', 'logits']:
-        raise DeployError(f'{path} returns {model.output_names}; tools/test.py needs a '
+    if runtime.input_names != ['image'] or runtime.output_names not in (
+            ['labels'], ['labels', 'logits']):
+        raise DeployError(f'{path} is not an exported segmentor: it takes '
+                          f'{runtime.input_names} and returns {runtime.output_names}, where one '
+                          f'exported by tools/deployment/pytorch2onnx.py takes [\'image\'] and '
+                          f'returns [\'labels\', \'logits\']')
+    check_exported_for(runtime, path, SEGMENTOR_TASK, segmentor.decode_head.num_classes)
+    if need_logits and runtime.output_names != ['labels', 'logits']:
+        raise DeployError(f'{path} returns {runtime.output_names}; tools/test.py needs a '
                           f'segmentor exported with its logits (pytorch2onnx.py --seg-logits)')
-    return model
 
 
 class RuntimeSegmentor(BaseModel):
@@ -127,8 +142,8 @@ class RuntimeSegmentor(BaseModel):
 
     def __init__(self, path: str, segmentor: nn.Module, **runtime):
         super().__init__(data_preprocessor=segmentor.data_preprocessor)
-        self.runtime = open_segmentor_file(path, need_logits=True, **runtime)
-        check_num_classes(self.runtime, path, segmentor.decode_head.num_classes)
+        self.runtime = open_runtime(path, what='an exported segmentor', **runtime)
+        check_segmentor_file(self.runtime, path, segmentor, need_logits=True)
         self.input_shape = self.runtime.input_shapes['image'][2:]
         self.test_cfg = segmentor.test_cfg
         self.align_corners = segmentor.align_corners
@@ -157,6 +172,26 @@ class RuntimeSegmentor(BaseModel):
         return BaseSegmentor.postprocess_result(self, logits, data_samples)
 
 
+def classifier_metadata(classifier: nn.Module) -> Dict[str, str]:
+    """What an exported classifier records: its task and, where its head has one, its
+    class count."""
+    num_classes = getattr(classifier.head, 'num_classes', None)
+    return dict(task=CLASSIFIER_TASK,
+                **({} if num_classes is None else dict(num_classes=str(num_classes))))
+
+
+def check_classifier_file(runtime: Runtime, path: str, classifier: nn.Module) -> None:
+    """Raise :class:`.errors.DeployError` unless the file ``path``, opened as ``runtime``,
+    is an exported classifier (``image`` in, one tensor of logits out) of ``classifier``'s
+    task and class count (where the file records them)."""
+    if runtime.input_names != ['image'] or len(runtime.output_names) != 1:
+        raise DeployError(f'{path} is not an exported classifier: it takes '
+                          f'{runtime.input_names} and returns {runtime.output_names}, where a '
+                          f'classifier takes [\'image\'] and returns one tensor of logits')
+    check_exported_for(runtime, path, CLASSIFIER_TASK,
+                       getattr(classifier.head, 'num_classes', None), strict=False)
+
+
 class RuntimeClassifier(BaseModel):
     """An exported classifier (``image`` in, logits out) in mmpretrain's test loop: the
     config's data preprocessor feeds it each batch (in one run where the file takes any
@@ -173,12 +208,8 @@ class RuntimeClassifier(BaseModel):
 
     def __init__(self, path: str, classifier: nn.Module, **runtime):
         super().__init__(data_preprocessor=classifier.data_preprocessor)
-        self.runtime = open_runtime(path, inputs=['image'], what='an exported classifier',
-                                    **runtime)
-        if len(self.runtime.output_names) != 1:
-            raise DeployError(f'{path} is not an exported classifier: it returns '
-                              f'{self.runtime.output_names}, where a classifier returns one '
-                              f'tensor of logits')
+        self.runtime = open_runtime(path, what='an exported classifier', **runtime)
+        check_classifier_file(self.runtime, path, classifier)
         self.head = classifier.head
         self.input_shape = self.runtime.input_shapes['image'][2:]
 

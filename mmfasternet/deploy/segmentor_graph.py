@@ -23,6 +23,8 @@ from .export import export_graph_onnx, require_exportable
 from .folding import switch_to_deploy
 
 SEGMENTOR_OPSET = 17
+# What an exported segmentor records as its ``task``.
+SEGMENTOR_TASK = 'semantic segmentation (mmseg EncoderDecoder)'
 
 
 class BinAveragePool(nn.Module):
@@ -108,7 +110,7 @@ def export_segmentor_onnx(segmentor: nn.Module, path: str, shape: Tuple[int, int
         SegmentorGraph(segmentor, with_logits).eval(), (torch.zeros(2, 3, *shape), ), path,
         SEGMENTOR_OPSET, ['image'], outputs,
         dict(num_classes=segmentor.decode_head.num_classes,
-             task='semantic segmentation (mmseg EncoderDecoder)'),
+             task=SEGMENTOR_TASK),
         dynamic_axes={name: {0: 'batch'} for name in ['image', *outputs]})
 
 

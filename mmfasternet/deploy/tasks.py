@@ -22,7 +22,9 @@ from .export import export_onnx
 from .mask_rcnn_graph import export_mask_rcnn_onnx, mask_rcnn_feeds, mask_rcnn_image_feeds
 from .parity import (Parity, classification_agreement, detection_agreement, detector_parity,
                      segmentation_agreement, segmentor_parity, tensor_parity)
-from .runtime_models import RuntimeClassifier, RuntimeDetector, RuntimeSegmentor
+from .runtime_models import (RuntimeClassifier, RuntimeDetector, RuntimeSegmentor,
+                             check_classifier_file, check_detector_file, check_segmentor_file,
+                             classifier_metadata)
 from .segmentor_graph import export_segmentor_onnx, export_shape, segmentor_feeds
 
 Feeds = Dict[str, np.ndarray]
@@ -85,6 +87,12 @@ class Task:
         taken as the original at scale 1."""
         return dict(image=image.numpy())
 
+    def check_file(self, runtime, path: str, model: nn.Module) -> None:
+        """Raise :class:`~.errors.DeployError` unless ``path``, opened as ``runtime``, is
+        a file of this task exported from ``model``'s config (its inputs, outputs, task and
+        class count)."""
+        raise NotImplementedError
+
     def runtime_model(self, path: str, model: nn.Module, **runtime) -> BaseModel:
         """The test-loop model of the exported ``path`` (``runtime``: ``backend``,
         ``precision``, ``threads``)."""
@@ -136,6 +144,9 @@ class Detector(Task):
     def image_feeds(self, image, inputs=('image', )):
         return mask_rcnn_image_feeds(image, inputs)
 
+    def check_file(self, runtime, path, model):
+        check_detector_file(runtime, path, model)
+
     def runtime_model(self, path, model, **runtime):
         return RuntimeDetector(path, model, **runtime)
 
@@ -165,6 +176,9 @@ class Segmentor(Task):
     def feeds(self, data, input_shapes):
         return segmentor_feeds(data['inputs'], input_shapes['image'][2:])
 
+    def check_file(self, runtime, path, model):
+        check_segmentor_file(runtime, path, model, need_logits=False)
+
     def runtime_model(self, path, model, **runtime):
         return RuntimeSegmentor(path, model, **runtime)
 
@@ -188,10 +202,13 @@ class Classifier(Task):
 
     def export(self, model, path, shape=None, opset=None, with_logits=False, masks='box'):
         return export_onnx(model, path, (1, 3, *(shape or self.export_shape)), opset,
-                           mode='tensor')
+                           metadata=classifier_metadata(model), mode='tensor')
 
     def feeds(self, data, input_shapes):
         return dict(image=data['inputs'].detach().cpu().numpy())
+
+    def check_file(self, runtime, path, model):
+        check_classifier_file(runtime, path, model)
 
     def runtime_model(self, path, model, **runtime):
         return RuntimeClassifier(path, model, **runtime)

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
 from mmfasternet.errors import MMFasterNetError
-from mmfasternet.fileio import NoSpaceLeft
+from mmfasternet.fileio import NoSpaceLeft, OutputPathError, check_output_file
 from .checkpoint_storage import save_checkpoints_atomically
 from .data_check import check_data
 from .failing_samples import NameFailingSamplesHook, data_file_failure
@@ -46,6 +46,18 @@ def add_launch_arguments(parser: argparse.ArgumentParser, example: str) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def check_output_arguments(parser: argparse.ArgumentParser, outputs: Sequence[str],
+                           inputs: Sequence[Optional[str]]) -> None:
+    """Stop with a usage error (exit 2) before any work when one of the files ``outputs``
+    cannot be written, or is one of ``inputs`` (see
+    :func:`~mmfasternet.fileio.check_output_file`)."""
+    for path in outputs:
+        try:
+            check_output_file(path, inputs)
+        except OutputPathError as error:
+            parser.error(str(error))
 
 
 def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:

@@ -26,6 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import MODELS
 
+from mmfasternet.errors import MMFasterNetError
 from mmfasternet.models.backbones.fasternet import FasterNet
 
 
@@ -68,8 +69,9 @@ CHANNEL_KEEPING_NECKS = ('GlobalAveragePooling', )
 HEAD_KEYS = ('decode_head', 'auxiliary_head', 'head', 'panoptic_head')
 
 
-class UnsupportedSwap(ValueError):
-    """A config whose backbone or neck the swap rule has no record for."""
+class UnsupportedSwap(MMFasterNetError, ValueError):
+    """A config or an argument the swap cannot use: a backbone or neck the rule has no
+    record for, no backbone, an unknown FasterNet variant, weights that would not fit."""
 
 
 def _type_name(module: dict) -> str:
@@ -78,11 +80,83 @@ def _type_name(module: dict) -> str:
     return name.split('.')[-1]  # 'mmpretrain.ConvNeXt' -> 'ConvNeXt'
 
 
+def _parse_arch(arch: Union[str, dict]) -> dict:
+    """FasterNet's own reading of ``arch``, its errors as one-line :class:`UnsupportedSwap`."""
+    if isinstance(arch, str) and arch.lower() not in FasterNet.arch_zoo:
+        raise UnsupportedSwap(f'swap_in_fasternet: unknown FasterNet arch {arch!r}; pass one '
+                              f'of {", ".join(FasterNet.arch_zoo)} or a custom arch dict')
+    try:
+        # FasterNet's check reads only class attributes, so it runs without an instance.
+        return FasterNet._parse_arch(FasterNet, arch)
+    except (TypeError, ValueError) as error:
+        raise UnsupportedSwap(f'swap_in_fasternet: {error}') from None
+
+
 def fasternet_widths(arch: Union[str, dict], stages: Sequence[int]) -> List[int]:
     """Output channels of FasterNet ``arch`` (a name or a custom arch dict) at ``stages``."""
-    embed_dims = (arch if isinstance(arch, dict) else FasterNet.arch_zoo[arch.lower()])[
-        'embed_dims']
+    embed_dims = _parse_arch(arch)['embed_dims']
     return [embed_dims * 2**i for i in stages]
+
+
+def _keys(cfg) -> str:
+    keys = sorted(map(str, cfg.keys()))
+    return ', '.join(keys[:12]) + (', ...' if len(keys) > 12 else '')
+
+
+def _find_model(cfg: Union[Config, ConfigDict]) -> ConfigDict:
+    """The model config of ``cfg`` (a full config or a model config), with a backbone."""
+    fix = ('pass a full config with model.backbone or a model config with a backbone (for a '
+           'tracker, its model.detector)')
+    if 'model' not in cfg:
+        if 'backbone' not in cfg:
+            raise UnsupportedSwap(f'swap_in_fasternet: the config has no model and no backbone '
+                                  f'(keys: {_keys(cfg)}); {fix}')
+        model = cfg
+    else:
+        model = cfg['model']
+    if not isinstance(model, dict) or not isinstance(model.get('backbone'), dict):
+        keys = _keys(model) if isinstance(model, dict) else repr(model)
+        raise UnsupportedSwap(f'swap_in_fasternet: the config\'s model has no backbone '
+                              f'(model: {keys}); {fix}')
+    return model
+
+
+def _pretrained(init_cfg) -> Optional[str]:
+    """The checkpoint of the ``Pretrained`` entry of ``init_cfg``, if it has one."""
+    for entry in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
+        if isinstance(entry, dict) and entry.get('type') == 'Pretrained':
+            return str(entry.get('checkpoint'))
+    return None
+
+
+def _same_arch(old: Union[str, dict], new: Union[str, dict]) -> bool:
+    """Whether the config's FasterNet ``old`` and ``new`` build the same network."""
+    try:
+        return _parse_arch(old) == _parse_arch(new)
+    except UnsupportedSwap:  # the config's own arch is not one
+        return False
+
+
+def _kept_fasternet_args(old: dict, model: dict, arch: Union[str, dict],
+                         overrides: dict) -> dict:
+    """The arguments of a FasterNet already in the config that the new one keeps: all of
+    them for the same arch; for another arch, all but weights of the old arch, which stop
+    the swap unless ``overrides`` sets ``init_cfg``."""
+    kept = {key: value for key, value in old.items()
+            if key not in ('type', 'arch', 'out_indices')}
+    old_arch = old.get('arch', 't0')
+    if _same_arch(old_arch, arch):
+        return kept
+    checkpoint = _pretrained(old.get('init_cfg')) or old.get('pretrained') or \
+        model.get('pretrained')
+    if checkpoint and 'init_cfg' not in overrides:
+        raise UnsupportedSwap(
+            f'swap_in_fasternet: the config\'s FasterNet {old_arch!r} loads the weights '
+            f'{checkpoint}, which do not fit {arch!r}; pass weights of {arch!r} as '
+            f'backbone_overrides=dict(init_cfg=dict(type=\'Pretrained\', checkpoint=...)), or '
+            f'init_cfg=None to start from random weights')
+    kept.pop('pretrained', None)
+    return kept
 
 
 def _default_out_indices(backbone: dict, scope: Optional[str]) -> Sequence[int]:
@@ -132,6 +206,11 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = '
     """Return a copy of ``cfg`` whose backbone is FasterNet ``arch``, outputs matched by
     stride and the neck's (or heads') input widths set (see the module's rule).
 
+    A config whose backbone is FasterNet already keeps its FasterNet arguments
+    (``init_cfg``, ``drop_path_rate``, ...; ``backbone_overrides`` win); for another
+    ``arch`` its ``Pretrained`` weights would not fit, and ``backbone_overrides`` must set
+    ``init_cfg``.
+
     Args:
         cfg (Config | ConfigDict): A full config (with ``model``) or a model config.
         arch (str | dict): The FasterNet variant, or a custom arch dict.
@@ -141,13 +220,16 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = '
             ``default_scope``.
 
     Raises:
-        UnsupportedSwap: The backbone or neck type has no record here, or a backbone
-            output has a stride FasterNet does not give (it gives 4, 8, 16 and 32).
+        UnsupportedSwap: The backbone or neck type has no record here, a backbone output
+            has a stride FasterNet does not give (it gives 4, 8, 16 and 32), the config has
+            no backbone, ``arch`` is not a FasterNet variant, or the config's FasterNet
+            weights do not fit ``arch``. A ``ValueError``.
     """
+    _parse_arch(arch)
     cfg = copy.deepcopy(cfg)
-    model = cfg.model if 'model' in cfg else cfg
+    model = _find_model(cfg)
     scope = scope or cfg.get('default_scope')
-    old = model.backbone
+    old = model['backbone']
     necks = model.get('neck')
     neck = (necks[0] if isinstance(necks, (list, tuple)) else necks) or None
     neck_type = _type_name(neck) if neck else 'none'
@@ -170,10 +252,15 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = '
         stages.append(stage)
     widths = fasternet_widths(arch, stages)
 
-    model.backbone = ConfigDict(type='FasterNet', arch=arch, out_indices=tuple(stages),
-                                **(backbone_overrides or {}))
-    if model.get('pretrained') is not None:  # mmseg's: the old backbone's weights
-        model.pretrained = None
+    overrides = dict(backbone_overrides or {})
+    kept = {}
+    if _type_name(old) == 'FasterNet':
+        kept = _kept_fasternet_args(old, model, arch, overrides)
+    model.backbone = ConfigDict({**kept, 'type': 'FasterNet', 'arch': arch,
+                                 'out_indices': tuple(stages), **overrides})
+    same_fasternet = _type_name(old) == 'FasterNet' and _same_arch(old.get('arch', 't0'), arch)
+    if model.get('pretrained') is not None and not same_fasternet:
+        model.pretrained = None  # mmseg's: the old backbone's weights
 
     if neck and neck_type not in CHANNEL_KEEPING_NECKS:
         order = NECK_ORDERS.get(neck_type)

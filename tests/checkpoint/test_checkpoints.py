@@ -1,5 +1,6 @@
 """Official, timm, mmdet-2.x and mmpretrain checkpoints: built here from the documented key
 layouts, loaded safely and strictly."""
+import argparse
 import os
 import os.path as osp
 import re
@@ -23,6 +24,7 @@ from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dic
                                     load_backbone_weights, load_weights_only, loading,
                                     official_to_timm, read_checkpoint, timm_to_official,
                                     to_mm_state_dict)
+from mmfasternet.checkpoint.reading import code_running_globals
 from mmfasternet.compat import torch_at_least
 from toy_configs import write_toy_config
 
@@ -398,6 +400,60 @@ def test_a_pickle_that_runs_code_is_refused_and_runs_nothing(tmp_path):
     with pytest.raises(CheckpointError):
         model.init_weights()
     assert not marker.exists()
+
+
+class EvalExploit:
+    def __reduce__(self):
+        return (eval, (f'open({str(self.marker)!r}, "w")', ))
+
+
+class PopenExploit:
+    def __reduce__(self):
+        return (subprocess.Popen, (['touch', str(self.marker)], ))
+
+
+@pytest.mark.parametrize('exploit, named', [
+    (Exploit, r'(posix|os|nt)\.system'), (EvalExploit, r'builtins\.eval'),
+    (PopenExploit, r'subprocess\.Popen')])
+def test_a_pickle_that_would_run_code_gets_no_advice_to_load_it(tmp_path, exploit, named):
+    """The message names the code-running global and says not to load the file, never how
+    to load it fully; a harmless data class beside it changes nothing."""
+    marker = tmp_path / 'pwned'
+    payload = exploit()
+    payload.marker = marker
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'args': argparse.Namespace(lr=0.1),
+                'payload': payload}, path)
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint(str(path))
+    message = str(error.value)
+    assert re.search(named, message), message
+    assert 'weights_only=False' not in message and 'torch.load(' not in message
+    assert all(words in message for words in ('nothing in it was run', 'run code',
+                                              'Do not load this file', 'source you trust'))
+    assert not marker.exists()
+
+
+def test_a_pickle_of_harmless_data_classes_gets_the_resave_advice(tmp_path):
+    path = tmp_path / 'old.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'args': argparse.Namespace(lr=0.1)},
+               path)
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint(str(path))
+    message = str(error.value)
+    assert 'argparse.Namespace' in message and 'nothing in it was run' in message
+    assert 'if you trust this file' in message and 'weights_only=False' in message
+
+
+def test_the_code_running_table_knows_modules_builtins_and_python_2_names():
+    assert code_running_globals([
+        'posix.system', 'nt.system', 'os.popen', '__builtin__.eval', 'builtins.exec',
+        'subprocess.Popen', 'os.path.join', 'builtins.getattr', 'argparse.Namespace',
+        'builtins.set', 'collections.OrderedDict', 'pathlib.PosixPath', 'torch.hub.load',
+        'torch.FloatStorage']) == [
+        'posix.system', 'nt.system', 'os.popen', 'builtins.eval', 'builtins.exec',
+        'subprocess.Popen', 'os.path.join', 'builtins.getattr', 'torch.hub.load']
+    assert code_running_globals(['commands.Popen']) == ['subprocess.Popen']
 
 
 def save_mmengine_checkpoint(path):

@@ -23,7 +23,7 @@ from mmfasternet.deploy import NotExportable, check_input_size, export_onnx
 from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
 from mmfasternet.deploy.parity import tensor_parity
 from mmfasternet.deploy.tasks import task_of
-from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.engine.tool_config import check_output_arguments, stops_with_a_message
 
 
 def test_batches(cfg: Config, images: int):
@@ -66,6 +66,9 @@ def main() -> None:
                         'image: binary masks pasted at the image\'s size inside the file, '
                         'self-contained')
     args = parser.parse_args()
+    if not args.out.endswith('.onnx'):
+        parser.error(f'the output must be an .onnx file, got {args.out}')
+    check_output_arguments(parser, [args.out], [args.model, args.checkpoint])
     cfg = None
     if args.model.startswith('backbone:'):
         model = FasterNet(args.model.split(':', 1)[1])

@@ -20,7 +20,7 @@ from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, calibra
                                              check_quantizable, config_feeds, quantize_model)
 from mmfasternet.deploy.tasks import task_of
 from mmfasternet.engine.data_check import check_data
-from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.engine.tool_config import check_output_arguments, stops_with_a_message
 
 
 def main() -> None:
@@ -38,17 +38,21 @@ def main() -> None:
     parser.add_argument('--verify-images', type=int, default=4,
                         help='test images to compare the int8 file with the fp32 one on '
                         '(0 skips)')
+    parser.add_argument('--skip-data-check', action='store_true',
+                        help='start without checking the calibration and test data first')
     args = parser.parse_args()
-    if args.out == args.model:
-        parser.error('out must be another file than the fp32 model')
+    check_output_arguments(parser, RUNTIMES[args.backend].files_of(args.out),
+                           [args.config, args.model])
     cfg = Config.fromfile(args.config)
     model = build_model(cfg).eval()
     with stops_with_a_message(prefix='quantize: '):
-        fp32 = open_runtime(args.model, args.backend)
-        check_quantizable(args.model, args.out, args.backend)
         task = task_of(model)
+        fp32 = open_runtime(args.model, args.backend)
+        task.check_file(fp32, args.model, model)
+        check_quantizable(args.model, args.out, args.backend)
         loader = calibration_loader(cfg)
-        check_data(cfg, [loader, *(['test_dataloader'] if args.verify_images else [])])
+        if not args.skip_data_check:
+            check_data(cfg, [loader, *(['test_dataloader'] if args.verify_images else [])])
         feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
         print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
         size = quantize_model(args.model, args.out, feeds, args.backend)

@@ -9,13 +9,12 @@ SRC is read with weights-only loading; DST loads with ``strict=True``.
 """
 import argparse
 import io
-import os
 import os.path as osp
 
 import torch
 
 from mmfasternet.checkpoint import detect_layout, read_checkpoint, to_mm_state_dict
-from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.engine.tool_config import check_output_arguments, stops_with_a_message
 from mmfasternet.fileio import write_bytes_atomically
 
 
@@ -24,6 +23,7 @@ def main() -> None:
     parser.add_argument('src', help='official, timm, mmdet 2.x or mmpretrain checkpoint')
     parser.add_argument('dst', help='output .pth')
     args = parser.parse_args()
+    check_output_arguments(parser, [args.dst], [args.src])
     with stops_with_a_message():
         checkpoint = read_checkpoint(args.src)
         layout = detect_layout(checkpoint)
@@ -31,7 +31,6 @@ def main() -> None:
         converted = io.BytesIO()
         torch.save(dict(meta=dict(converted_from=osp.basename(args.src), layout=layout.name),
                         state_dict=state_dict), converted)
-        os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
         write_bytes_atomically(converted.getvalue(), args.dst)
     kind = 'classifier' if any(k.startswith('head.') for k in state_dict) else 'detector'
     print(f'{args.src} ({layout.name} layout) -> {args.dst}: {kind}, {len(state_dict)} tensors')

@@ -37,6 +37,7 @@ class FasterNetClsHead(ClsHead):
         super().__init__(init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
             raise ValueError(f'num_classes must be positive, got {num_classes}')
+        self.num_classes = num_classes
         self.avgpool_pre_head = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
             nn.Conv2d(in_channels, feature_dim, 1, bias=False),
