@@ -9,12 +9,15 @@ import onnx
 import pytest
 import torch
 
-from conftest import randomize_norms
+from conftest import REPO, assert_says, randomize_norms
 from mmfasternet import FasterNet
 from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
 from mmfasternet.deploy import RUNTIMES, DeployError, MissingRuntime, export_onnx, open_runtime
+from mmfasternet.deploy.mask_rcnn_graph import (MASK_FORMS, export_mask_rcnn_onnx,
+                                                mask_rcnn_image_feeds)
 from mmfasternet.deploy.quantization import quantize_model
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
+from mmfasternet.deploy.runtimes.onnxruntime import OnnxRuntime
 from mmfasternet.deploy.tasks import CLASSIFIER
 
 
@@ -342,3 +345,125 @@ def test_nncf_refuses_if_operators_before_any_work(tmp_path):
         quantize_model(path, str(tmp_path / 'if_int8.xml'), [dict(flag=np.array(True))],
                        'openvino')
     assert sorted(p.name for p in tmp_path.iterdir()) == ['if.onnx']
+
+
+@pytest.fixture(scope='module')
+def detector_file(tmp_path_factory):
+    """The toy Mask R-CNN (BN statistics randomised, a low score threshold to find
+    something) exported with box-local masks, and the feeds of one 128x160 image."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{REPO}/configs/toy/mask_rcnn_fasternet_t0_toy.py')
+    cfg.model.test_cfg.rcnn.update(score_thr=0.05)
+    torch.manual_seed(0)
+    model = randomize_norms(MODELS.build(cfg.model)).eval()
+    path = str(tmp_path_factory.mktemp('detector') / 'det.onnx')
+    export_mask_rcnn_onnx(model, path, shape=(128, 128))
+    image = torch.randn(1, 3, 128, 160, generator=torch.Generator().manual_seed(0))
+    return path, mask_rcnn_image_feeds(image, MASK_FORMS['box'].inputs)
+
+
+def raw_outputs(path, backend, feeds):
+    """The outputs of ``path`` on ``feeds`` from the runtime's own API, unchecked, set up
+    as the runtime sets it up (fp32, one thread)."""
+    if backend == 'onnxruntime':
+        return OnnxRuntime.session_of(path).run(None, feeds)
+    import openvino as ov
+    compiled = ov.Core().compile_model(path, 'CPU', {
+        'INFERENCE_PRECISION_HINT': 'f32', 'INFERENCE_NUM_THREADS': 1, 'NUM_STREAMS': 1,
+        'PERFORMANCE_HINT': 'LATENCY'})
+    outputs = compiled.create_infer_request().infer(feeds)
+    return [outputs[port] for port in compiled.outputs]
+
+
+def refuses(model, feeds, *facts):
+    """``model.run(feeds)`` is one :class:`DeployError` naming the file and ``facts``."""
+    with pytest.raises(DeployError) as error:
+        model.run(feeds)
+    assert type(error.value) is DeployError
+    assert_says(str(error.value), model.path, *facts)
+
+
+@pytest.mark.parametrize('backend', sorted(RUNTIMES))
+def test_every_runtime_refuses_a_feed_the_classifier_does_not_take(backbone_file, backend):
+    path, _ = backbone_file
+    model = open_runtime(path, backend)
+    x = images(1)[0]['image']
+    assert model.input_dtypes == {'image': np.float32}
+    np.testing.assert_array_equal(model.run(dict(image=x))[0],
+                                  raw_outputs(path, backend, dict(image=x))[0])
+    expected = "takes shape (?, 3, 96, 96)"
+    for dtype in (np.float64, np.uint8):
+        refuses(model, dict(image=x.astype(dtype)), "input 'image'", 'takes float32',
+                f'got {np.dtype(dtype)}')
+    for wrong, axis, size in (((1, 1, 96, 96), 1, 1), ((1, 4, 96, 96), 1, 4),
+                              ((1, 3, 100, 100), 2, 100), ((1, 3, 96, 97), 3, 97)):
+        refuses(model, dict(image=np.zeros(wrong, np.float32)), "input 'image'", expected,
+                f'got {wrong}', f'axis {axis} is {size}')
+    refuses(model, dict(image=np.zeros((0, 3, 96, 96), np.float32)), "input 'image'",
+            expected, 'got (0, 3, 96, 96)', 'axis 0 is 0', 'any size but 0')
+    refuses(model, dict(image=x[0]), "input 'image'", f'{expected} (4 axes)',
+            'got (3, 96, 96) (3 axes)')
+    refuses(model, dict(image=torch.from_numpy(x)), "input 'image'", 'takes a numpy array',
+            'got a torch.Tensor')
+    refuses(model, dict(image=x, mask=x), "takes the inputs ['image']",
+            "got ['image', 'mask']", "'mask' unknown")
+    refuses(model, dict(images=x), "takes the inputs ['image']", "got ['images']",
+            "'image' missing", "'images' unknown")
+    refuses(model, [x], "takes a dict of its inputs ['image']", 'got a list')
+
+
+@pytest.mark.parametrize('backend', sorted(RUNTIMES))
+def test_every_runtime_refuses_a_feed_the_detector_does_not_take(detector_file, backend):
+    path, feeds = detector_file
+    model = open_runtime(path, backend)
+    assert model.batch_sizes == [1]
+    assert model.input_shapes == {'image': (1, 3, None, None), 'img_shape': (2, ),
+                                  'scale_factor': (2, )}
+    assert model.input_dtypes == {'image': np.float32, 'img_shape': np.int64,
+                                  'scale_factor': np.float32}
+    got, raw = model.run(feeds), raw_outputs(path, backend, feeds)
+    assert len(got[0]) > 0 and all(np.isfinite(out).all() for out in got)
+    for out, expected in zip(got, raw):
+        np.testing.assert_array_equal(out, expected)
+    image = feeds['image']
+    refuses(model, dict(feeds, image=np.concatenate([image, image])), "input 'image'",
+            "takes batches of 1 (the file's batch_sizes)", 'got a batch of 2')
+    refuses(model, dict(feeds, image=image[:, :1]), "input 'image'",
+            'takes shape (1, 3, ?, ?)', 'got (1, 1, 128, 160)', 'axis 1 is 1')
+    refuses(model, dict(feeds, image=image.astype(np.float64)), "input 'image'",
+            'takes float32', 'got float64')
+    refuses(model, dict(feeds, img_shape=feeds['img_shape'].astype(np.int32)),
+            "input 'img_shape'", 'takes int64', 'got int32')
+    refuses(model, dict(feeds, scale_factor=np.ones(3, np.float32)), "input 'scale_factor'",
+            'takes shape (2,)', 'got (3,)')
+    names = "takes the inputs ['image', 'img_shape', 'scale_factor']"
+    refuses(model, dict(image=image, img_shape=feeds['img_shape']), names,
+            "got ['image', 'img_shape']", "'scale_factor' missing")
+    refuses(model, dict(feeds, ori_shape=feeds['img_shape']), names, "'ori_shape' unknown")
+
+
+def test_an_unreadable_file_is_refused_with_its_cause(backbone_file, tmp_path):
+    import openvino as ov
+    path, _ = backbone_file
+    xml = tmp_path / 't0.xml'
+    ov.save_model(ov.Core().read_model(path), str(xml))
+    (tmp_path / 't0.bin').unlink()
+    with pytest.raises(DeployError) as error:
+        open_runtime(str(xml), 'openvino')
+    # OpenVINO's cause, not its header lines (where in its sources it was raised).
+    assert_says(str(error.value), f'{xml} is not a model file openvino can read: ',
+                'bin file')
+    assert 'Exception from' not in str(error.value) and 'failed at' not in str(error.value)
+    for suffix, backend, cause in (('.onnx', 'onnxruntime', 'Protobuf parsing failed'),
+                                   ('.onnx', 'openvino', 'Unable to read the model'),
+                                   ('.xml', 'openvino', 'Unable to read the model')):
+        garbage = tmp_path / f'garbage{suffix}'
+        garbage.write_bytes(b'not a model')
+        with pytest.raises(DeployError) as error:
+            open_runtime(str(garbage), backend)
+        assert_says(str(error.value), f'{garbage} is not a model file {backend} can read: ',
+                    cause)
+        assert 'Exception from' not in str(error.value)

@@ -5,7 +5,10 @@ than the config's. Each stops with one line (exit 2 for a path, 1 for a file), n
 traceback, the inputs' bytes unchanged and nothing written."""
 import os
 import os.path as osp
+import signal
 import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -48,8 +51,8 @@ def classifier_files(tmp_path_factory, tiny_image_folder):
     folder = tmp_path_factory.mktemp('classifier')
     config = write_toy_config('cls', folder, tiny_image_folder)
     fp32, int8 = str(folder / 'cls.onnx'), str(folder / 'cls_int8.onnx')
-    CLASSIFIER.export(build_model(Config.fromfile(config)).eval(), fp32, (64, 64))
-    feeds = [dict(image=np.random.default_rng(i).standard_normal((1, 3, 64, 64),
+    CLASSIFIER.export(build_model(Config.fromfile(config)).eval(), fp32)
+    feeds = [dict(image=np.random.default_rng(i).standard_normal((1, 3, 224, 224),
                                                                  dtype=np.float32))
              for i in range(2)]
     quantize_model(fp32, int8, feeds)
@@ -159,3 +162,42 @@ def test_a_classifier_file_of_another_class_count_stops_before_the_test(tmp_path
                           '--backend', backend, check=False)
         assert_says(said(result), 'exported for 1000 classes', 'the config has 4')
     assert sorted(os.listdir(tmp_path)) == ['t0_in1k.onnx', 'work']
+
+
+def test_a_killed_quantisation_leaves_nothing_the_next_run_keeps(tmp_path, classifier_files):
+    config, fp32, _ = classifier_files
+    temporary, out = tmp_path / 'tmp', tmp_path / 'int8.onnx'
+    temporary.mkdir()
+    env = dict(os.environ, TMPDIR=str(temporary))
+    command = [sys.executable, QUANTIZE, config, fp32, str(out), '--calib-images', '2',
+               '--verify-images', '0']
+    killed = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    prefix, deadline = f'mmfasternet-{killed.pid}-', time.monotonic() + 300
+    while not [p for p in os.listdir(temporary) if p.startswith(prefix)]:
+        assert killed.poll() is None and time.monotonic() < deadline, 'never quantised'
+        time.sleep(0.01)
+    killed.send_signal(signal.SIGKILL)  # while ONNX Runtime's quantiser runs
+    killed.wait()
+    assert not out.exists() and os.listdir(tmp_path) == ['tmp']
+    left = [p for p in os.listdir(temporary) if p.startswith(prefix)]
+    assert left, 'the killed run left no folder of its own to find'
+
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert out.exists() and sorted(os.listdir(tmp_path)) == ['int8.onnx', 'tmp']
+    assert not [p for p in os.listdir(temporary) if p.startswith('mmfasternet-')]
+
+
+def test_calibration_images_the_file_does_not_take_stop_before_calibrating(tmp_path,
+                                                                            classifier_files):
+    from mmengine.config import Config
+
+    from mmfasternet.analysis import build_model
+    from mmfasternet.deploy.tasks import CLASSIFIER
+    config, _, _ = classifier_files
+    small = str(tmp_path / 'cls_64.onnx')
+    CLASSIFIER.export(build_model(Config.fromfile(config)).eval(), small, (64, 64))
+    result = run_tool(QUANTIZE, config, small, str(tmp_path / 'int8.onnx'), check=False)
+    assert_says(said(result), small, "input 'image'", '(?, 3, 64, 64)', '(1, 3, 224, 224)')
+    assert 'calibrating' not in result.stdout and os.listdir(tmp_path) == ['cls_64.onnx']

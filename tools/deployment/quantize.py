@@ -54,6 +54,8 @@ def main() -> None:
         if not args.skip_data_check:
             check_data(cfg, [loader, *(['test_dataloader'] if args.verify_images else [])])
         feeds = config_feeds(cfg, model, fp32.input_shapes, loader, args.calib_images)
+        for feed in feeds:  # the file takes the config's images
+            fp32.check_feeds(feed)
         print(f'calibrating on {len(feeds)} images of {loader}', flush=True)
         size = quantize_model(args.model, args.out, feeds, args.backend)
         int8 = open_runtime(args.out, args.backend)

@@ -69,8 +69,10 @@ def package_version(package: str) -> str:
 class Runtime:
     """A model file opened in one runtime, run with numpy arrays.
 
-    A subclass sets the class attributes and implements ``__init__``, :meth:`run` and
-    :meth:`quantize`.
+    A subclass sets the class attributes and, in ``__init__``, :attr:`path`,
+    :attr:`precision`, :attr:`input_shapes`, :attr:`input_dtypes`, :attr:`output_names` and
+    :attr:`metadata`; it implements :meth:`_run` and :meth:`quantize`. :meth:`run` checks
+    every feed against the file's inputs (:meth:`check_feeds`) before the runtime sees it.
 
     Attributes:
         name (str): The name tools take (``--backend``).
@@ -80,10 +82,14 @@ class Runtime:
         precisions (tuple[str]): The precisions it runs an fp32 file at (int8 is a file
             of its own, made by :meth:`quantize`).
         int8_suffix (str): The file :meth:`quantize` writes.
+        path (str): The file opened.
         precision (str): The precision this file runs at.
         input_shapes (dict): Input names to shapes (``None`` for a dynamic size).
+        input_dtypes (dict): Input names to their numpy dtypes (``None`` for an element
+            type numpy has none of, unchecked).
         output_names (list[str]): The outputs, in order.
-        metadata (dict): What the exporter recorded (``num_classes``, ``task``).
+        metadata (dict): What the exporter recorded (``num_classes``, ``task``,
+            ``batch_sizes``).
     """
     name: ClassVar[str]
     package: ClassVar[str]
@@ -92,8 +98,10 @@ class Runtime:
     precisions: ClassVar[Tuple[str, ...]]
     int8_suffix: ClassVar[str]
 
+    path: str
     precision: str
     input_shapes: Dict[str, tuple]
+    input_dtypes: Dict[str, np.dtype]
     output_names: List[str]
     metadata: Dict[str, str]
 
@@ -105,9 +113,76 @@ class Runtime:
     def input_names(self) -> List[str]:
         return list(self.input_shapes)
 
+    @property
+    def batch_sizes(self) -> Optional[List[int]]:
+        """The batch sizes the file's metadata ``batch_sizes`` allows (``'1'``, or a
+        comma-separated list), for its image inputs (rank 4); ``None`` where it states
+        none."""
+        text = self.metadata.get('batch_sizes', '').replace(',', ' ').split()
+        return [int(size) for size in text if size.isdigit()] or None
+
     def run(self, feeds: Feeds) -> List[np.ndarray]:
-        """The outputs, in :attr:`output_names`' order, for one input of each name."""
+        """The outputs, in :attr:`output_names`' order, for one input of each name: a
+        :class:`DeployError` for a feed the file does not take (:meth:`check_feeds`)."""
+        self.check_feeds(feeds)
+        return self._run(feeds)
+
+    def _run(self, feeds: Feeds) -> List[np.ndarray]:
+        """:meth:`run` on feeds already checked."""
         raise NotImplementedError
+
+    def check_feeds(self, feeds: Feeds) -> None:
+        """Raise one :class:`DeployError`, naming the file, the input, what it takes and
+        what it got, unless ``feeds`` has exactly the file's inputs, each a numpy array of
+        the input's dtype, rank and static sizes, none of them empty, and an image batch
+        (rank 4) is one of the :attr:`batch_sizes` the file states."""
+        if not isinstance(feeds, dict):
+            raise DeployError(f'{self.path} takes a dict of its inputs {self.input_names} '
+                              f'to numpy arrays, got a {type(feeds).__name__}')
+        missing = [name for name in self.input_names if name not in feeds]
+        unknown = [name for name in feeds if name not in self.input_shapes]
+        if missing or unknown:
+            problems = ([f'{", ".join(map(repr, missing))} missing'] if missing else []) + (
+                [f'{", ".join(map(repr, unknown))} unknown'] if unknown else [])
+            raise DeployError(f'{self.path} takes the inputs {self.input_names}, got '
+                              f'{list(feeds)}: {" and ".join(problems)}')
+        for name in self.input_names:
+            self._check_input(name, feeds[name])
+
+    def _check_input(self, name: str, value) -> None:
+        """Raise :class:`DeployError` unless ``value`` is what the input ``name`` takes."""
+        where = f'{self.path}: input {name!r}'
+        if not isinstance(value, np.ndarray):
+            kind = type(value)
+            raise DeployError(f'{where} takes a numpy array, got a {kind.__module__}.'
+                              f'{kind.__qualname__}')
+        dtype = self.input_dtypes.get(name)
+        if dtype is not None and value.dtype != dtype:
+            raise DeployError(f'{where} takes {dtype} values, got {value.dtype} ones: '
+                              f'convert them (.astype(np.{dtype}))')
+        shape = self.input_shapes[name]
+        expected = '(' + ', '.join('?' if size is None else str(size) for size in shape) + (
+            ',)' if len(shape) == 1 else ')')
+        if value.ndim != len(shape):
+            raise DeployError(f'{where} takes shape {expected} ({len(shape)} axes), got '
+                              f'{value.shape} ({value.ndim} axes)')
+        batches = self.batch_sizes if len(shape) == 4 else None
+        if batches is not None and value.shape[0] not in batches:
+            raise DeployError(f'{where} takes batches of {" or ".join(map(str, batches))} '
+                              f'(the file\'s batch_sizes), got a batch of {value.shape[0]} '
+                              f'{value.shape}')
+        for axis, (size, got) in enumerate(zip(shape, value.shape)):
+            if (size is not None and got != size) or got == 0:
+                taken = 'any size but 0' if size is None else size
+                raise DeployError(f'{where} takes shape {expected}, got {value.shape}: axis '
+                                  f'{axis} is {got}, where the file takes {taken}')
+
+    @staticmethod
+    def error_cause(error: Exception) -> str:
+        """What ``error``, raised by the runtime on opening a file, says is wrong, in one
+        line: its first line by default."""
+        text = str(error).strip()
+        return text.splitlines()[0] if text else repr(error)
 
     @classmethod
     def files_of(cls, path: str) -> List[str]:
@@ -197,9 +272,8 @@ def open_runtime(path: str, backend: str = 'onnxruntime', precision: str = 'fp32
     try:
         model = runtime(path, threads, precision, shapes)
     except Exception as error:  # each runtime raises its own exception types
-        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise DeployError(f'{path} is not a model file {runtime.package} can read: '
-                          f'{message}') from None
+                          f'{runtime.error_cause(error)}') from None
     got_in, got_out = model.input_names, model.output_names
     if (inputs is not None and got_in != list(inputs)) or (
             outputs is not None and got_out != list(outputs)):

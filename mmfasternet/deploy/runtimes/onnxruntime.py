@@ -1,16 +1,21 @@
 """ONNX Runtime's CPU provider: fp32 and QDQ int8 ONNX files (the default runtime)."""
 import os.path as osp
-import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from mmfasternet.fileio import temporary_folder
 from .base import Feeds, Runtime, Shapes, package_version, register_runtime, write_onnx
 
 # What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
 # fold into the conv before them; Split and Concat keep their input's scale).
 QUANTIZED_TYPES = ('Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Relu', 'Clip', 'Add', 'Split',
                    'Concat', 'MaxPool')
+# ONNX Runtime's element types (``NodeArg.type``) to numpy's.
+DTYPES = {f'tensor({onnx_type})': np.dtype(dtype) for onnx_type, dtype in (
+    ('float', 'float32'), ('double', 'float64'), ('float16', 'float16'), ('bool', 'bool'),
+    *((kind, kind) for kind in ('int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+                                'uint32', 'uint64')))}
 
 
 @register_runtime
@@ -29,11 +34,12 @@ class OnnxRuntime(Runtime):
 
     def __init__(self, path: str, threads: int = 1, precision: str = 'fp32',
                  shapes: Optional[Shapes] = None):
-        self.precision = precision
+        self.path, self.precision = path, precision
         self.session = self.session_of(path, threads)
         self.input_shapes = {
             i.name: tuple(d if isinstance(d, int) else None for d in i.shape)
             for i in self.session.get_inputs()}
+        self.input_dtypes = {i.name: DTYPES.get(i.type) for i in self.session.get_inputs()}
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
 
@@ -57,7 +63,7 @@ class OnnxRuntime(Runtime):
         return ort.InferenceSession(model, session_options,
                                     providers=['CPUExecutionProvider'])
 
-    def run(self, feeds: Feeds) -> List[np.ndarray]:
+    def _run(self, feeds: Feeds) -> List[np.ndarray]:
         return self.session.run(None, feeds)
 
     @classmethod
@@ -82,7 +88,7 @@ class OnnxRuntime(Runtime):
         graph = onnx.load(fp32_path, load_external_data=False).graph
         # quantize_static writes its file itself: into a temporary folder, then the file
         # with its metadata goes to ``out`` in one step, its size known.
-        with tempfile.TemporaryDirectory(prefix='mmfasternet-') as folder:
+        with temporary_folder() as folder:
             quantized_path = osp.join(folder, 'int8.onnx')
             quantize_static(fp32_path, quantized_path, Reader(), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8,

@@ -1,5 +1,6 @@
 """OpenVINO on the CPU: ONNX files and OpenVINO IR, fp32 or bf16, and NNCF's int8 IR."""
 import os.path as osp
+import re
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -12,6 +13,11 @@ from .base import (Feeds, Runtime, Shapes, cpu_name_and_flags, import_package, o
 
 # The section of an OpenVINO IR model's runtime info that holds the exporter's metadata.
 IR_METADATA = 'mmfasternet'
+# The lines of OpenVINO's exceptions that say where, not what: ``Exception from
+# src/inference/src/cpp/core.cpp:84:``, ``Check 'm_weights_provider' failed at
+# src/core/...cpp:887:``; and the frontends it lists after a file it cannot read.
+WHERE_LINE = re.compile(r"^(Exception from \S+:\d+:|Check '.*' failed at \S+:\d+:)$")
+FRONTENDS = re.compile(r'\s*Available frontends:.*$')
 
 
 def weight_bits() -> int:
@@ -70,7 +76,7 @@ class OpenVino(Runtime):
                           f'(avx512_bf16 or amx_bf16): OpenVINO runs fp32 instead of bf16',
                           RuntimeWarning, stacklevel=3)
             precision = 'fp32'
-        self.precision = precision
+        self.path, self.precision = path, precision
         model = read_model(core, path, shapes)
         self.compiled = core.compile_model(model, 'CPU', {
             'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
@@ -87,6 +93,8 @@ class OpenVino(Runtime):
             port.get_any_name(): tuple(d.get_length() if d.is_static else None
                                        for d in port.get_partial_shape())
             for port in model.inputs}
+        self.input_dtypes = {port.get_any_name(): np.dtype(port.get_element_type().to_dtype())
+                             for port in model.inputs}
         self.output_names = [port.get_any_name() for port in model.outputs]
         if path.endswith('.xml'):
             info = model.get_rt_info()
@@ -95,12 +103,20 @@ class OpenVino(Runtime):
         else:
             self.metadata = onnx_metadata(path)
 
-    def run(self, feeds: Feeds) -> List[np.ndarray]:
+    def _run(self, feeds: Feeds) -> List[np.ndarray]:
         request = (self.compiled.create_infer_request() if self.fresh_requests
                    else self.request)
         request.infer(feeds)
         return [request.get_output_tensor(i).data.copy()
                 for i in range(len(self.output_names))]
+
+    @staticmethod
+    def error_cause(error: Exception) -> str:
+        """The lines of OpenVINO's ``error`` that say what is wrong, e.g. ``Empty weights
+        data in bin file or bin file cannot be found!``, joined in one."""
+        lines = [line.strip() for line in str(error).splitlines()]
+        cause = ' '.join(line for line in lines if line and not WHERE_LINE.match(line))
+        return FRONTENDS.sub('', cause) or Runtime.error_cause(error)
 
     @classmethod
     def files_of(cls, path: str) -> List[str]:
