@@ -189,8 +189,8 @@ def test_a_killed_quantisation_leaves_nothing_the_next_run_keeps(tmp_path, class
     assert not [p for p in os.listdir(temporary) if p.startswith('mmfasternet-')]
 
 
-def test_calibration_images_the_file_does_not_take_stop_before_calibrating(tmp_path,
-                                                                            classifier_files):
+def test_calibration_images_the_file_does_not_take_stop_before_calibrating(
+        tmp_path, classifier_files):
     from mmengine.config import Config
 
     from mmfasternet.analysis import build_model
