@@ -21,52 +21,14 @@ A config outside these records stops with one line naming its backbone and neck 
 """
 import copy
 import inspect
-from typing import Callable, Dict, List, Optional, Sequence, Union
+import math
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import MODELS
 
 from mmfasternet.errors import MMFasterNetError
 from mmfasternet.models.backbones.fasternet import FasterNet
-
-
-def _stage_strides(index: int) -> int:
-    return 4 * 2**index  # four stages from stride 4, as FasterNet's own
-
-
-def _stem_then_stages(index: int) -> int:
-    return 2**(index + 1)  # output 0 is a stride-2 stem
-
-
-def _darknet(index: int) -> int:
-    return 2**index  # output 0 is a stride-1 conv
-
-
-#: The stride of a backbone family's output at each index of ``out_indices``.
-OUTPUT_STRIDES: Dict[str, Callable[[int], int]] = {
-    **dict.fromkeys(
-        ('ResNet', 'ResNetV1c', 'ResNetV1d', 'ResNeXt', 'Res2Net', 'ResNeSt', 'SEResNet',
-         'SEResNeXt', 'DetectoRS_ResNet', 'DetectoRS_ResNeXt', 'RegNet', 'ConvNeXt',
-         'SwinTransformer', 'PyramidVisionTransformer', 'PyramidVisionTransformerV2',
-         'FasterNet'), _stage_strides),
-    'CSPDarknet': _stem_then_stages,
-    'CSPNeXt': _stem_then_stages,
-    'Darknet': _darknet,
-}
-
-IN_ORDER, COARSEST_FIRST, LAST = 'in order', 'coarsest first', 'last'
-#: How each neck type reads the backbone's outputs into its ``in_channels``.
-NECK_ORDERS: Dict[str, str] = {
-    **dict.fromkeys(
-        ('FPN', 'PAFPN', 'NASFPN', 'NASFCOS_FPN', 'FPN_CARAFE', 'FPN_DropBlock', 'RFP', 'FPG',
-         'HRFPN', 'ChannelMapper', 'SSH', 'YOLOXPAFPN', 'CSPNeXtPAFPN', 'MultiLevelNeck'),
-        IN_ORDER),
-    'YOLOV3Neck': COARSEST_FIRST,
-    **dict.fromkeys(('DilatedEncoder', 'CTResNetNeck'), LAST),
-}
-#: Necks that pass the backbone's channels on: the heads after them read FasterNet's widths.
-CHANNEL_KEEPING_NECKS = ('GlobalAveragePooling', )
-HEAD_KEYS = ('decode_head', 'auxiliary_head', 'head', 'panoptic_head')
 
 
 class UnsupportedSwap(MMFasterNetError, ValueError):
@@ -78,6 +40,195 @@ def _type_name(module: dict) -> str:
     kind = module.get('type')
     name = kind if isinstance(kind, str) else getattr(kind, '__name__', repr(kind))
     return name.split('.')[-1]  # 'mmpretrain.ConvNeXt' -> 'ConvNeXt'
+
+
+class Outputs(NamedTuple):
+    """The strides of a backbone's outputs, in order: as its stages are designed, and as
+    the config runs them (they differ where a stage is dilated instead of strided)."""
+    designed: List[int]
+    actual: List[int]
+
+
+class BackboneArgs:
+    """A backbone config's arguments, with its class's defaults for those it leaves out
+    (read from the signatures along the class's bases, so a subclass that takes
+    ``**kwargs`` has its parent's defaults)."""
+
+    def __init__(self, config: dict, scope: Optional[str]):
+        self.config = config
+        kind = config['type']
+        if isinstance(kind, str) and scope and '.' not in kind:
+            kind = f'{scope}.{kind}'
+        self.cls = MODELS.get(kind) if isinstance(kind, str) else kind
+
+    def get(self, name: str, default=None):
+        if name in self.config:
+            return self.config[name]
+        for cls in getattr(self.cls, '__mro__', ()):
+            if '__init__' not in vars(cls):
+                continue
+            parameter = inspect.signature(cls.__init__).parameters.get(name)
+            if parameter is not None and parameter.default is not inspect.Parameter.empty:
+                return parameter.default
+        return default
+
+
+def _layers(designed: Sequence[int], stem: int = 4,
+            returns: Optional[Sequence[int]] = None) -> Callable[[BackboneArgs], Outputs]:
+    """The outputs of a backbone that returns its layers ``out_indices`` (negative ones
+    counted from the end; ``returns`` for one that has no such argument), layer ``i`` of
+    stride ``designed[i]``; where the config gives each layer's ``strides``, the actual
+    stride of layer ``i`` is ``stem`` times their product up to ``i`` (a dilated layer
+    keeps its input's stride)."""
+
+    def outputs(args: BackboneArgs) -> Outputs:
+        indices = args.get('out_indices', returns)
+        if indices is None:
+            raise UnsupportedSwap(f'the backbone {_type_name(args.config)} sets no '
+                                  f'out_indices and its class has no default to read; set them')
+        indices = [indices] if isinstance(indices, int) else list(indices)
+        if not all(-len(designed) <= i < len(designed) for i in indices):
+            raise UnsupportedSwap(f'the backbone\'s out_indices {tuple(indices)} name layers '
+                                  f'it does not have')
+        indices = [i % len(designed) for i in indices]
+        layer_strides = args.get('strides')
+        actual = [designed[i] for i in indices]
+        if isinstance(layer_strides, (list, tuple)) and max(indices) < len(layer_strides):
+            actual = [stem * math.prod(layer_strides[:i + 1]) for i in indices]
+        return Outputs([designed[i] for i in indices], actual)
+
+    return outputs
+
+
+def _hrnet(args: BackboneArgs) -> Outputs:
+    """HRNet returns its last stage's branches, strides 4, 8, 16, 32, or only the first
+    without ``multiscale_output`` (mmpose's default)."""
+    stage4 = (args.get('extra') or {}).get('stage4', {})
+    multiscale = stage4.get('multiscale_output', args.get('multiscale_output', False))
+    strides = [4, 8, 16, 32][:stage4.get('num_branches', 4)] if multiscale else [4]
+    return Outputs(strides, strides)
+
+
+def _lite_hrnet(args: BackboneArgs) -> Outputs:
+    """LiteHRNet with its head returns its stride-4 branch; without, all branches."""
+    extra = args.get('extra') or {}
+    branches = (extra.get('stages_spec') or {}).get('num_branches', (2, 3, 4))
+    strides = [4] if extra.get('with_head', True) else [4, 8, 16, 32][:max(branches)]
+    return Outputs(strides, strides)
+
+
+def _plain_vit(args: BackboneArgs) -> Outputs:
+    """A plain vision transformer gives every output at the stride of its patches."""
+    indices = args.get('out_indices', -1)
+    count = 1 if isinstance(indices, int) else len(indices)
+    strides = [args.get('patch_size', 16)] * count
+    return Outputs(strides, strides)
+
+
+STAGES = (4, 8, 16, 32, 64)  # four stages from stride 4, and a P6 stage where there is one
+#: The outputs of each backbone family, from its config (:class:`BackboneArgs`). The
+#: ``stem`` is the stride before the stages that a ``strides`` argument counts.
+OUTPUT_STRIDES: Dict[str, Callable[[BackboneArgs], Outputs]] = {
+    **dict.fromkeys(
+        ('ResNet', 'ResNetV1c', 'ResNetV1d', 'ResNeXt', 'Res2Net', 'ResNeSt', 'SEResNet',
+         'SEResNeXt', 'DetectoRS_ResNet', 'DetectoRS_ResNeXt', 'SCNet', 'ViPNAS_ResNet'),
+        _layers(STAGES, stem=4)),
+    'RegNet': _layers(STAGES, stem=2),
+    **dict.fromkeys(
+        ('SwinTransformer', 'PyramidVisionTransformer', 'PyramidVisionTransformerV2',
+         'MixVisionTransformer', 'PCPVT', 'SVT'), _layers(STAGES, stem=1)),
+    **dict.fromkeys(('ConvNeXt', 'FasterNet'), _layers(STAGES)),
+    'MSCAN': _layers(STAGES, returns=(0, 1, 2, 3)),
+    # CSPDarknet and CSPNeXt count their stride-2 stem as output 0, Darknet its stride-1
+    # first conv; MobileNetV2 its stride-2 stem's layer 0 and its last conv as layer 7.
+    **dict.fromkeys(('CSPDarknet', 'CSPNeXt'), _layers((2, 4, 8, 16, 32, 64))),
+    'Darknet': _layers((1, 2, 4, 8, 16, 32)),
+    'MobileNetV2': _layers((2, 4, 8, 16, 16, 32, 32, 32), stem=2),
+    'ShuffleNetV1': _layers((8, 16, 32)),
+    'ShuffleNetV2': _layers((8, 16, 32, 32)),
+    # mmpretrain's PoolFormer counts its downsampling layers between the stages.
+    'PoolFormer': _layers((4, 8, 8, 16, 16, 32, 32)),
+    **dict.fromkeys(('HRNet', 'HRFormer'), _hrnet),
+    'LiteHRNet': _lite_hrnet,
+    **dict.fromkeys(('VisionTransformer', 'BEiT', 'MAE'), _plain_vit),
+}
+
+REAL_TIME_SEGMENTATION = ('it is a real-time segmentation network whose heads read its own '
+                          'branches (context, spatial or detail paths), not one pyramid')
+#: Backbones that give no image pyramid to match by stride, and why.
+NOT_PYRAMIDS: Dict[str, str] = {
+    'TCN': 'it reads keypoint sequences, not images',
+    'DSTFormer': 'it reads keypoint sequences, not images',
+    'HourglassNet': 'its stacked hourglasses return to the stride they start at, so its '
+                    'outputs are no pyramid',
+    'UNet': 'it is an encoder-decoder whose output has the size of its input',
+    **dict.fromkeys(('CPM', 'MSPN', 'RSN'), 'it is a multi-stage network whose stages '
+                                            'each end at one stride, read stage by stage'),
+    **dict.fromkeys(('BiSeNetV1', 'BiSeNetV2', 'ICNet', 'STDCContextPathNet', 'PIDNet',
+                     'DDRNet', 'CGNet', 'ERFNet', 'FastSCNN'), REAL_TIME_SEGMENTATION),
+}
+
+IN_ORDER, COARSEST_FIRST, LAST = 'in order', 'coarsest first', 'last'
+#: How each neck type reads the backbone's outputs into its ``in_channels``.
+NECK_ORDERS: Dict[str, str] = {
+    **dict.fromkeys(
+        ('FPN', 'PAFPN', 'NASFPN', 'NASFCOS_FPN', 'FPN_CARAFE', 'FPN_DropBlock', 'FPG',
+         'HRFPN', 'ChannelMapper', 'SSH', 'YOLOXPAFPN', 'CSPNeXtPAFPN', 'MultiLevelNeck',
+         'HybridEncoder', 'JPU', 'SSDNeck'), IN_ORDER),
+    'YOLOV3Neck': COARSEST_FIRST,
+    **dict.fromkeys(('DilatedEncoder', 'CTResNetNeck'), LAST),
+}
+#: Necks that resample the backbone's outputs by their ``scales``: the strides after them
+#: are matched, and with FasterNet they keep each output's size.
+RESAMPLING_NECKS = ('MultiLevelNeck', )
+#: Necks that cannot read FasterNet, and why.
+UNREADABLE_NECKS: Dict[str, str] = {
+    'RFP': 'its recursive feature pyramid runs a ResNet of its own on the image',
+    'Feature2Pyramid': 'it resamples one width (embed_dim) to every level, where '
+                       'FasterNet\'s outputs have a width each',
+}
+#: Necks that run GroupNorm on the widths they read, which FasterNet's must divide.
+GROUP_NORMED_INPUT_NECKS = ('CSPNeXtPAFPN', 'YOLOXPAFPN')
+
+
+def _selected_widths(neck: dict, widths: List[int]) -> List[int]:
+    """mmpose's ``FeatureMapProcessor`` selects outputs (``select_index``) and may
+    concatenate them (``concat``)."""
+    select = neck.get('select_index')
+    if select is not None:
+        widths = [widths[i] for i in ([select] if isinstance(select, int) else select)]
+    return [sum(widths)] if neck.get('concat') else widths
+
+
+def _jpu_widths(neck: dict, widths: List[int]) -> List[int]:
+    """mmseg's ``JPU`` passes the outputs it reads on, but for the last, which it replaces
+    by its own (``mid_channels`` for each dilation)."""
+    start, end = neck.get('start_level', 0), neck.get('end_level', -1)
+    end = len(widths) if end == -1 else end + 1
+    own = neck.get('mid_channels', 512) * len(neck.get('dilations', (1, 2, 4, 8)))
+    return widths[start:end - 1] + [own]
+
+
+def _pafpn_widths(neck: dict, widths: List[int]) -> Optional[List[int]]:
+    """``CSPNeXtPAFPN`` without ``out_channels`` (RTMW) keeps the widths it reads."""
+    if neck.get('out_channels', 256) is not None:
+        return None
+    return [widths[i] for i in neck.get('out_indices', (0, 1, 2))]
+
+
+#: Necks after which heads read FasterNet's widths, and which (None: none of them).
+WIDTH_PASSING_NECKS: Dict[str, Callable[[dict, List[int]], Optional[List[int]]]] = {
+    'GlobalAveragePooling': lambda neck, widths: widths,
+    'FeatureMapProcessor': _selected_widths,
+    'JPU': _jpu_widths,
+    'CSPNeXtPAFPN': _pafpn_widths,
+}
+HEAD_KEYS = ('decode_head', 'auxiliary_head', 'head', 'panoptic_head', 'track_head',
+             'rpn_head')
+#: Heads inside a head that read the backbone: KNet's kernel generator, mmpose's
+#: visibility head's pose head, InterNet's three heads.
+NESTED_HEAD_KEYS = ('kernel_generate_head', 'pose_cfg', 'keypoint_head_cfg',
+                    'root_head_cfg', 'hand_type_head_cfg')
 
 
 def _parse_arch(arch: Union[str, dict]) -> dict:
@@ -159,21 +310,49 @@ def _kept_fasternet_args(old: dict, model: dict, arch: Union[str, dict],
     return kept
 
 
-def _default_out_indices(backbone: dict, scope: Optional[str]) -> Sequence[int]:
-    """The ``out_indices`` the backbone class defaults to (mmdet's ResNet returns all four
-    stages, mmpose's the last)."""
-    kind = backbone['type']
-    if isinstance(kind, str) and scope and '.' not in kind:
-        kind = f'{scope}.{kind}'
-    cls = MODELS.get(kind) if isinstance(kind, str) else kind
-    default = inspect.signature(cls).parameters['out_indices'].default if cls else None
-    if default is None or default is inspect.Parameter.empty:
-        raise UnsupportedSwap(f'swap_in_fasternet: the backbone {_type_name(backbone)} sets no '
-                              f'out_indices and {kind} has no default to read; set them')
-    return (default, ) if isinstance(default, int) else default
+def _fasternet_stages(backbone: dict, neck: Optional[dict],
+                      scope: Optional[str]) -> Tuple[List[int], bool]:
+    """The FasterNet stages that give the strides of ``backbone``'s outputs (after a
+    resampling ``neck``, whose scales become 1), and whether the backbone was dilated.
+    Strides are the ones the config runs; a dilated backbone whose outputs share a stride
+    (mmseg's ``-d8``) maps stage by stage, as designed, and runs at output stride 32."""
+    name = _type_name(backbone)
+    if name in NOT_PYRAMIDS:
+        raise UnsupportedSwap(f'{name} gives no image pyramid to match by stride: '
+                              f'{NOT_PYRAMIDS[name]}')
+    family = OUTPUT_STRIDES.get(name)
+    if family is None:
+        raise UnsupportedSwap(f'no stride record for this backbone (known: '
+                              f'{", ".join(sorted(OUTPUT_STRIDES))}); set FasterNet\'s '
+                              f'out_indices and the neck\'s in_channels by hand')
+    outputs = family(BackboneArgs(backbone, scope))
+    distinct = len(set(outputs.actual)) == len(outputs.actual)
+    strides = outputs.actual if distinct else outputs.designed
+    if neck and _type_name(neck) in RESAMPLING_NECKS:
+        scales = list(neck.get('scales', [0.5, 1, 2, 4]))  # MultiLevelNeck's default
+        if len(scales) != len(strides):
+            raise UnsupportedSwap(f'the neck resamples {len(scales)} outputs, the backbone '
+                                  f'gives {len(strides)}')
+        strides = [stride / scale for stride, scale in zip(strides, scales)]
+        neck['scales'] = [1] * len(strides)
+    if len(set(strides)) != len(strides) or strides != sorted(strides):
+        raise UnsupportedSwap(f'its outputs have strides {tuple(strides)}; FasterNet gives '
+                              f'one output per stride, from the finest (4, 8, 16, 32)')
+    stages = []
+    for stride in strides:
+        stage = int(stride).bit_length() - 3  # 4 -> 0, ..., 32 -> 3
+        if stride != 4 * 2**stage or not 0 <= stage < FasterNet.num_stages:
+            raise UnsupportedSwap(f'an output of stride {stride:g}; FasterNet\'s stages have '
+                                  f'strides 4, 8, 16 and 32')
+        stages.append(stage)
+    return stages, not distinct
 
 
-def _widths_for(reader: dict, widths: List[int], order: str, where: str) -> None:
+def _listed(value) -> list:
+    return [v for v in (value if isinstance(value, (list, tuple)) else [value]) if v]
+
+
+def _widths_for(reader: dict, widths: List[int], order: str) -> None:
     """Set ``reader['in_channels']`` to ``widths`` as ``order`` reads them."""
     value = reader.get('in_channels')
     if order == LAST:
@@ -181,14 +360,35 @@ def _widths_for(reader: dict, widths: List[int], order: str, where: str) -> None
         return
     count = len(value) if isinstance(value, (list, tuple)) else 1
     if count != len(widths):
-        raise UnsupportedSwap(f'{where} reads {count} inputs but the backbone gives '
+        raise UnsupportedSwap(f'the neck reads {count} inputs but the backbone gives '
                               f'{len(widths)}; set the neck\'s in_channels by hand')
-    reader['in_channels'] = list(widths if order == IN_ORDER else reversed(widths))
+    ordered = list(widths if order == IN_ORDER else reversed(widths))
+    reader['in_channels'] = tuple(ordered) if isinstance(value, tuple) else ordered
+
+
+def _check_groups(neck: dict, arch: Union[str, dict], stages: List[int],
+                  widths: List[int]) -> None:
+    """Refuse a neck whose GroupNorm runs on FasterNet's widths and cannot divide them,
+    naming the variants and the group count that would."""
+    norm = neck.get('norm_cfg')
+    if _type_name(neck) not in GROUP_NORMED_INPUT_NECKS or not isinstance(norm, dict) or \
+            norm.get('type') != 'GN':
+        return
+    groups = norm.get('num_groups', 32)
+    if all(width % groups == 0 for width in widths):
+        return
+    fitting = [name for name in FasterNet.arch_zoo
+               if all(width % groups == 0 for width in fasternet_widths(name, stages))]
+    raise UnsupportedSwap(
+        f'the neck normalises FasterNet\'s widths {widths} in GroupNorm of {groups} groups, '
+        f'which do not divide them: swap in FasterNet {", ".join(fitting) or "(none)"}, or '
+        f'set the neck\'s norm_cfg num_groups={math.gcd(groups, *widths)}')
 
 
 def _head_widths(head: dict, widths: List[int]) -> None:
     """Set a head's input widths: by its ``in_index``, else all outputs for a list of
-    ``in_channels`` and the last one for an int."""
+    ``in_channels`` and the last one for an int; and those of the heads inside it
+    (:data:`NESTED_HEAD_KEYS`)."""
     if 'in_channels' in head:
         value, index = head['in_channels'], head.get('in_index')
         if isinstance(value, (list, tuple)):
@@ -198,13 +398,77 @@ def _head_widths(head: dict, widths: List[int]) -> None:
             head['in_channels'] = widths[index if isinstance(index, int) else -1]
     if 'c1_in_channels' in head:  # DeepLabV3+ reads the first output for its low level
         head['c1_in_channels'] = widths[0]
+    for key in NESTED_HEAD_KEYS:
+        if isinstance(head.get(key), dict):
+            _head_widths(head[key], widths)
+
+
+def _res_layer_width(shared: dict) -> int:
+    """The width mmdet's ``ResLayer`` (a ResNet stage run on every RoI) reads: that of the
+    ResNet stage before it."""
+    if _type_name(shared) != 'ResLayer':
+        raise UnsupportedSwap(f'roi_head.shared_head ({_type_name(shared)}) has no record of '
+                              f'the width it reads; take this detector\'s config with an FPN')
+    expansion = 4 if shared.get('depth', 50) >= 50 else 1  # bottleneck or basic blocks
+    return 64 * 2**(shared.get('stage', 3) - 1) * expansion
+
+
+def _roi_head_widths(roi_head: dict, width: int) -> None:
+    """Without a neck, an RoI head pools the backbone's last output: its RoI extractors
+    give, and its box and mask heads read, that output's ``width``."""
+    for key in ('bbox_roi_extractor', 'mask_roi_extractor'):
+        for extractor in _listed(roi_head.get(key)):
+            extractor['out_channels'] = width
+    for key in ('bbox_head', 'mask_head'):
+        for head in _listed(roi_head.get(key)):
+            if 'in_channels' in head:
+                head['in_channels'] = width
+
+
+def _set_readers(model: dict, neck: Optional[dict], arch: Union[str, dict],
+                 stages: List[int], dilated: bool) -> None:
+    """Give whatever reads the backbone's outputs FasterNet's widths: the first neck, or
+    the heads (after a neck that passes the widths on, or without one)."""
+    widths = fasternet_widths(arch, stages)
+    shared = (model.get('roi_head') or {}).get('shared_head')
+    if neck is None and shared:
+        # A C4 detector runs the next ResNet stage on every RoI: a 1x1 conv gives it the
+        # width it reads from FasterNet's output, and everything after it stays.
+        model['neck'] = ConfigDict(type='ChannelMapper', in_channels=widths, kernel_size=1,
+                                   out_channels=_res_layer_width(shared))
+        return
+    if neck is not None:
+        name = _type_name(neck)
+        order = NECK_ORDERS.get(name)
+        if order is None and name not in WIDTH_PASSING_NECKS:
+            raise UnsupportedSwap(f'no record of how this neck reads the backbone (known: '
+                                  f'{", ".join(sorted(NECK_ORDERS))}); set its in_channels '
+                                  f'to FasterNet\'s widths {widths} by hand')
+        if order is not None:
+            _widths_for(neck, widths, order)
+            _check_groups(neck, arch, stages, widths)
+        passed = WIDTH_PASSING_NECKS.get(name, lambda neck, widths: None)(neck, widths)
+        if passed is None:
+            return
+        widths = passed
+    decode = model.get('decode_head')
+    if dilated and isinstance(decode, (list, tuple)):
+        # A cascade of decode heads (OCRNet) combines what each reads: outputs of one stride
+        # in a dilated backbone; with FasterNet each reads the last one's.
+        for head in decode:
+            head['in_index'] = decode[-1].get('in_index', -1)
+    for key in HEAD_KEYS:
+        for head in _listed(model.get(key)):
+            _head_widths(head, widths)
+    if neck is None and model.get('roi_head'):
+        _roi_head_widths(model['roi_head'], widths[-1])
 
 
 def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = 't0',
                       backbone_overrides: Optional[dict] = None,
                       scope: Optional[str] = None) -> Union[Config, ConfigDict]:
     """Return a copy of ``cfg`` whose backbone is FasterNet ``arch``, outputs matched by
-    stride and the neck's (or heads') input widths set (see the module's rule).
+    stride and the input widths of whatever reads them set (see the module's rule).
 
     A config whose backbone is FasterNet already keeps its FasterNet arguments
     (``init_cfg``, ``drop_path_rate``, ...; ``backbone_overrides`` win); for another
@@ -215,42 +479,34 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = '
         cfg (Config | ConfigDict): A full config (with ``model``) or a model config.
         arch (str | dict): The FasterNet variant, or a custom arch dict.
         backbone_overrides (dict, optional): Extra FasterNet arguments, e.g. ``init_cfg``.
-        scope (str, optional): The registry scope of the config's backbone, to read its
-            default ``out_indices`` when the config sets none. Defaults to the config's
+        scope (str, optional): The registry scope of the config's backbone, to read the
+            defaults of what the config leaves out. Defaults to the config's
             ``default_scope``.
 
     Raises:
-        UnsupportedSwap: The backbone or neck type has no record here, a backbone output
-            has a stride FasterNet does not give (it gives 4, 8, 16 and 32), the config has
-            no backbone, ``arch`` is not a FasterNet variant, or the config's FasterNet
-            weights do not fit ``arch``. A ``ValueError``.
+        UnsupportedSwap: Before anything is built, in one line naming the config's backbone
+            and neck types and why: the backbone gives no image pyramid, or has no record
+            here; an output has a stride FasterNet does not give (it gives 4, 8, 16 and
+            32); a reader cannot take FasterNet's widths; the config has no backbone,
+            ``arch`` is not a FasterNet variant, or the config's FasterNet weights do not
+            fit ``arch``. A ``ValueError``.
     """
     _parse_arch(arch)
     cfg = copy.deepcopy(cfg)
     model = _find_model(cfg)
-    scope = scope or cfg.get('default_scope')
     old = model['backbone']
     necks = model.get('neck')
     neck = (necks[0] if isinstance(necks, (list, tuple)) else necks) or None
-    neck_type = _type_name(neck) if neck else 'none'
-    where = f'swap_in_fasternet: backbone {_type_name(old)}, neck {neck_type}'
-    stride_of = OUTPUT_STRIDES.get(_type_name(old))
-    if stride_of is None:
-        raise UnsupportedSwap(f'{where}: no stride record for this backbone (known: '
-                              f'{", ".join(sorted(OUTPUT_STRIDES))}); set FasterNet\'s '
-                              f'out_indices and the neck\'s in_channels by hand')
-    out_indices = old.get('out_indices')
-    if out_indices is None:
-        out_indices = _default_out_indices(old, scope)
-    out_indices = [out_indices] if isinstance(out_indices, int) else list(out_indices)
-    stages = []
-    for stride in sorted(stride_of(i) for i in out_indices):
-        stage = stride.bit_length() - 3  # 4 -> 0, ..., 32 -> 3
-        if stride & (stride - 1) or not 0 <= stage < FasterNet.num_stages:
-            raise UnsupportedSwap(f'{where}: an output of stride {stride}; FasterNet\'s '
-                                  f'stages have strides 4, 8, 16 and 32')
-        stages.append(stage)
-    widths = fasternet_widths(arch, stages)
+    where = (f'swap_in_fasternet: backbone {_type_name(old)}, neck '
+             f'{_type_name(neck) if neck else "none"}')
+    try:
+        if neck and _type_name(neck) in UNREADABLE_NECKS:
+            raise UnsupportedSwap(f'the neck cannot take FasterNet: '
+                                  f'{UNREADABLE_NECKS[_type_name(neck)]}')
+        stages, dilated = _fasternet_stages(old, neck, scope or cfg.get('default_scope'))
+        _set_readers(model, neck, arch, stages, dilated)
+    except UnsupportedSwap as error:
+        raise UnsupportedSwap(f'{where}: {error}') from None
 
     overrides = dict(backbone_overrides or {})
     kept = {}
@@ -261,18 +517,4 @@ def swap_in_fasternet(cfg: Union[Config, ConfigDict], arch: Union[str, dict] = '
     same_fasternet = _type_name(old) == 'FasterNet' and _same_arch(old.get('arch', 't0'), arch)
     if model.get('pretrained') is not None and not same_fasternet:
         model.pretrained = None  # mmseg's: the old backbone's weights
-
-    if neck and neck_type not in CHANNEL_KEEPING_NECKS:
-        order = NECK_ORDERS.get(neck_type)
-        if order is None:
-            raise UnsupportedSwap(f'{where}: no record of how this neck reads the backbone '
-                                  f'(known: {", ".join(sorted(NECK_ORDERS))}); set its '
-                                  f'in_channels to FasterNet\'s widths {widths} by hand')
-        _widths_for(neck, widths, order, where)
-        return cfg
-    for key in HEAD_KEYS:
-        heads = model.get(key)
-        for head in (heads if isinstance(heads, (list, tuple)) else [heads]):
-            if head:
-                _head_widths(head, widths)
     return cfg

@@ -62,7 +62,7 @@ def test_fasternet_trains_and_predicts_in_mmdet_detectors(config):
 
 
 @pytest.mark.parametrize('edit, backbone, neck', [
-    (dict(backbone=dict(type='MobileNetV2', out_indices=(2, 4, 6))), 'MobileNetV2', 'FPN'),
+    (dict(backbone=dict(type='LiteHRNet')), 'LiteHRNet', 'FPN'),
     (dict(neck=dict(type='SSDNeck')), 'ResNet', 'SSDNeck'),
     (dict(backbone=dict(type='CSPNeXt', arch='P6', out_indices=(2, 3, 4, 5))), 'CSPNeXt',
      'FPN'),
