@@ -395,6 +395,9 @@ def _head_widths(head: dict, widths: List[int]) -> None:
             indices = index if isinstance(index, (list, tuple)) else range(len(widths))
             head['in_channels'] = [widths[i] for i in indices]
         else:
+            if head.get('num_convs') == 0 and head.get('channels') == value:
+                # An FCN head without convs passes its input on: channels == in_channels.
+                head['channels'] = widths[index if isinstance(index, int) else -1]
             head['in_channels'] = widths[index if isinstance(index, int) else -1]
     if 'c1_in_channels' in head:  # DeepLabV3+ reads the first output for its low level
         head['c1_in_channels'] = widths[0]
