@@ -2,22 +2,30 @@
 
 The rule: each output of the config's backbone is matched with the FasterNet stage of the
 same stride (stage ``i`` has stride ``4 * 2**i``), and whatever reads the backbone's outputs
-is given FasterNet's widths (``C * 2**i``) in the order it reads them:
+is given FasterNet's widths (``C * 2**i``) in the order it reads them. Each fact is a row of
+a table, so a new family is a row:
 
-- The backbone's output strides come from :data:`OUTPUT_STRIDES`, a record per backbone
-  family of the stride of its output ``out_indices[k]``: a ResNet counts its four stages from
-  0 (stride 4), CSPDarknet and CSPNeXt count their stride-2 stem as output 0 (their
-  ``(2, 3, 4)`` are strides 8, 16, 32), Darknet its stride-1 first conv. Strides are those of
-  the stages as designed: a dilated ResNet (mmseg's ``-d8``) maps stage by stage and runs at
-  output stride 32 with FasterNet.
-- The reader is the first neck, with its order in :data:`NECK_ORDERS` (FPN and its kin read
+- The backbone's outputs: :data:`OUTPUT_STRIDES` gives each family's strides from its config
+  and its class's defaults (:class:`BackboneArgs`): the layers ``out_indices`` names (a
+  ResNet counts its stages from stride 4, CSPDarknet and CSPNeXt their stride-2 stem as
+  output 0, Darknet its stride-1 first conv, PoolFormer its downsampling layers), HRNet's
+  branches, a plain ViT's patch stride. Strides are the ones the config runs (a
+  ``strides`` argument: DC5's last stage is at 16); a dilated backbone whose outputs share a
+  stride (mmseg's ``-d8``) maps stage by stage, as designed, and runs at output stride 32.
+  A resampling neck (:data:`RESAMPLING_NECKS`) is matched after its scales.
+- The readers: the first neck, with its order in :data:`NECK_ORDERS` (FPN and its kin read
   the outputs from the finest, YOLOv3's neck from the coarsest, single-level necks the last
-  one), or, without a neck (or after one that keeps the channels, such as mmpose's
-  ``GlobalAveragePooling``), the heads: their ``in_index`` when they have one (mmseg's decode
-  heads), all outputs for a list and the last one for an int (mmpose's heads), and the first
-  output for ``c1_in_channels`` (DeepLabV3+).
+  one); or, without a neck, or after one that passes the widths on
+  (:data:`WIDTH_PASSING_NECKS`), the heads (:data:`HEAD_KEYS`, and heads inside them,
+  :data:`NESTED_HEAD_KEYS`): their ``in_index`` when they have one (mmseg's decode heads),
+  all outputs for a list and the last one for an int, the first output for
+  ``c1_in_channels`` (DeepLabV3+); a neckless RoI head's extractors and box heads the last
+  output; a C4 RoI head's ResNet stage through a 1x1 ``ChannelMapper``.
 
-A config outside these records stops with one line naming its backbone and neck types.
+What cannot swap stops in one line naming the backbone and neck types and why, before
+anything is built: no image pyramid (:data:`NOT_PYRAMIDS`), no record, a neck that cannot
+read FasterNet (:data:`UNREADABLE_NECKS`), a stride FasterNet lacks, a GroupNorm that
+cannot divide FasterNet's widths.
 """
 import copy
 import inspect
