@@ -105,6 +105,8 @@ def test_fasternet_trains_and_predicts_in_each_family(config):
         cfg.model.data_preprocessor.size = (128, 128)
     if 'shared_head' in cfg.model.get('roi_head', {}):
         cfg.model.roi_head.shared_head.init_cfg = None  # ResNet-50's res5 weights, offline
+        cfg.model.train_cfg.rcnn.sampler.num = 16  # ResNet's res5 on 512 RoIs is slow
+        cfg.model.test_cfg.rpn.max_per_img = 16
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.init_weights()

@@ -149,21 +149,25 @@ def test_quantize_refuses_a_file_of_another_task_naming_both(tmp_path, classifie
 
 def test_a_classifier_file_of_another_class_count_stops_before_the_test(tmp_path,
                                                                         classifier_files):
+    from mmengine.config import Config
+
+    from mmfasternet.analysis import build_model
+    from mmfasternet.deploy.tasks import CLASSIFIER
     config, _, _ = classifier_files
     imagenet = str(tmp_path / 't0_in1k.onnx')
-    run_tool(EXPORT, osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'), imagenet, '--shape',
-             '64', '64')
+    CLASSIFIER.export(build_model(Config.fromfile(osp.join(REPO, 'configs',
+                                                           'fasternet_t0_in1k.py'))).eval(),
+                      imagenet, (64, 64))
     result = run_tool(TEST, config, imagenet, '--work-dir', str(tmp_path / 'work'),
                       check=False)
-    assert_says(said(result), imagenet, 'exported for 1000 classes',
-                'the config has 4')
-    for backend in ('onnxruntime', 'openvino'):
-        result = run_tool(QUANTIZE, config, imagenet, str(tmp_path / 'int8.xml'),
-                          '--backend', backend, check=False)
-        assert_says(said(result), 'exported for 1000 classes', 'the config has 4')
+    assert_says(said(result), imagenet, 'exported for 1000 classes', 'the config has 4')
+    result = run_tool(QUANTIZE, config, imagenet, str(tmp_path / 'int8.xml'), '--backend',
+                      'openvino', check=False)
+    assert_says(said(result), 'exported for 1000 classes', 'the config has 4')
     assert sorted(os.listdir(tmp_path)) == ['t0_in1k.onnx', 'work']
 
 
+@pytest.mark.long
 def test_a_killed_quantisation_leaves_nothing_the_next_run_keeps(tmp_path, classifier_files):
     config, fp32, _ = classifier_files
     temporary, out = tmp_path / 'tmp', tmp_path / 'int8.onnx'
