@@ -108,8 +108,26 @@ def _allow_list() -> Dict[str, Any]:
             '_codecs.encode': codecs.encode}
 
 
+class _Refused:
+    """What the allow-list unpickler puts in the place of a refused global: it takes any
+    arguments and state and does nothing, so that the rest of the pickle is read and every
+    global it names is known (the first refused one may be harmless, a later one not)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+
 class _AllowListUnpickler(pickle.Unpickler):
-    """Resolves only torch's weights-only allow-list and mmengine's data classes."""
+    """Resolves only torch's weights-only allow-list and mmengine's data classes; reads
+    the whole pickle with inert stand-ins for the other globals, then raises
+    :class:`UnsafeGlobals` naming all of them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused: List[str] = []
 
     def find_class(self, module: str, name: str) -> Any:
         # Protocol 2 (torch.save's) names Python 2 modules, e.g. __builtin__.getattr.
@@ -117,8 +135,21 @@ class _AllowListUnpickler(pickle.Unpickler):
             (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
         obj = _allow_list().get(f'{module}.{name}')
         if obj is None:
-            raise UnsafeGlobals([f'{module}.{name}'])
+            if f'{module}.{name}' not in self.refused:
+                self.refused.append(f'{module}.{name}')
+            return _Refused
         return obj
+
+    def load(self) -> Any:
+        try:
+            loaded = super().load()
+        except Exception:
+            if self.refused:  # an allowed function given a stand-in: the refusal says why
+                raise UnsafeGlobals(self.refused) from None
+            raise
+        if self.refused:
+            raise UnsafeGlobals(self.refused)
+        return loaded
 
 
 def _load_pickle(file, **kwargs) -> Any:
