@@ -107,7 +107,7 @@ def segmentor_parity(segmentor: nn.Module, path: str, batches: Iterable[dict],
         **runtime: ``backend``, ``precision`` and ``threads`` of
             :func:`~mmfasternet.deploy.runtimes.base.open_runtime`.
     """
-    model = open_runtime(path, what='an exported segmentor', **runtime)
+    model = open_runtime(path, **runtime)
     check_segmentor_file(model, path, segmentor, need_logits=False)
     height, width = model.input_shapes['image'][2:]
     problems, pixels, images = [], 0, 0

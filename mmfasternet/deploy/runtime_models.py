@@ -82,7 +82,7 @@ class RuntimeDetector(BaseModel):
 
     def __init__(self, path: str, detector: nn.Module, **runtime):
         super().__init__(data_preprocessor=detector.data_preprocessor)
-        self.runtime = open_runtime(path, what='an exported detector', **runtime)
+        self.runtime = open_runtime(path, **runtime)
         self.mask_form = check_detector_file(self.runtime, path, detector)
         self.mask_threshold = detector.test_cfg.rcnn.mask_thr_binary
 
@@ -142,7 +142,7 @@ class RuntimeSegmentor(BaseModel):
 
     def __init__(self, path: str, segmentor: nn.Module, **runtime):
         super().__init__(data_preprocessor=segmentor.data_preprocessor)
-        self.runtime = open_runtime(path, what='an exported segmentor', **runtime)
+        self.runtime = open_runtime(path, **runtime)
         check_segmentor_file(self.runtime, path, segmentor, need_logits=True)
         self.input_shape = self.runtime.input_shapes['image'][2:]
         self.test_cfg = segmentor.test_cfg
@@ -208,7 +208,7 @@ class RuntimeClassifier(BaseModel):
 
     def __init__(self, path: str, classifier: nn.Module, **runtime):
         super().__init__(data_preprocessor=classifier.data_preprocessor)
-        self.runtime = open_runtime(path, what='an exported classifier', **runtime)
+        self.runtime = open_runtime(path, **runtime)
         check_classifier_file(self.runtime, path, classifier)
         self.head = classifier.head
         self.input_shape = self.runtime.input_shapes['image'][2:]

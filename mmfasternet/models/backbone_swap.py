@@ -321,7 +321,7 @@ def _kept_fasternet_args(old: dict, model: dict, arch: Union[str, dict],
 def _fasternet_stages(backbone: dict, neck: Optional[dict],
                       scope: Optional[str]) -> Tuple[List[int], bool]:
     """The FasterNet stages that give the strides of ``backbone``'s outputs (after a
-    resampling ``neck``, whose scales become 1), and whether the backbone was dilated.
+    resampling ``neck``'s scales), and whether the backbone was dilated.
     Strides are the ones the config runs; a dilated backbone whose outputs share a stride
     (mmseg's ``-d8``) maps stage by stage, as designed, and runs at output stride 32."""
     name = _type_name(backbone)
@@ -342,7 +342,6 @@ def _fasternet_stages(backbone: dict, neck: Optional[dict],
             raise UnsupportedSwap(f'the neck resamples {len(scales)} outputs, the backbone '
                                   f'gives {len(strides)}')
         strides = [stride / scale for stride, scale in zip(strides, scales)]
-        neck['scales'] = [1] * len(strides)
     if len(set(strides)) != len(strides) or strides != sorted(strides):
         raise UnsupportedSwap(f'its outputs have strides {tuple(strides)}; FasterNet gives '
                               f'one output per stride, from the finest (4, 8, 16, 32)')
@@ -403,10 +402,10 @@ def _head_widths(head: dict, widths: List[int]) -> None:
             indices = index if isinstance(index, (list, tuple)) else range(len(widths))
             head['in_channels'] = [widths[i] for i in indices]
         else:
+            head['in_channels'] = widths[index if isinstance(index, int) else -1]
             if head.get('num_convs') == 0 and head.get('channels') == value:
                 # An FCN head without convs passes its input on: channels == in_channels.
-                head['channels'] = widths[index if isinstance(index, int) else -1]
-            head['in_channels'] = widths[index if isinstance(index, int) else -1]
+                head['channels'] = head['in_channels']
     if 'c1_in_channels' in head:  # DeepLabV3+ reads the first output for its low level
         head['c1_in_channels'] = widths[0]
     for key in NESTED_HEAD_KEYS:
@@ -458,6 +457,8 @@ def _set_readers(model: dict, neck: Optional[dict], arch: Union[str, dict],
         if order is not None:
             _widths_for(neck, widths, order)
             _check_groups(neck, arch, stages, widths)
+        if name in RESAMPLING_NECKS:  # FasterNet gives each stride it resampled to
+            neck['scales'] = [1] * len(widths)
         passed = WIDTH_PASSING_NECKS.get(name, lambda neck, widths: None)(neck, widths)
         if passed is None:
             return

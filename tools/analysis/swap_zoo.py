@@ -34,6 +34,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import PixelData
 
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
+from mmfasternet.deploy.runtimes.base import ISA_FLAGS
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 from mmfasternet.models.backbone_swap import UnsupportedSwap, swap_in_fasternet
 
@@ -339,7 +340,8 @@ def main() -> None:
     records = run_all(jobs, args.workers, args.timeout)
     versions = {name: importlib.import_module(name).__version__
                 for name in ('torch', 'mmengine', *args.libraries, 'mmfasternet')}
-    summary = dict(machine=cpu_name_and_flags()[0],
+    cpu, flags = cpu_name_and_flags()
+    summary = dict(machine=f'{cpu} ({", ".join(flags) or "none of " + ", ".join(ISA_FLAGS)})',
                    versions=', '.join(f'{k} {v}' for k, v in versions.items()),
                    date=datetime.date.today().isoformat(),
                    seconds=round(time.monotonic() - start, 1), arch='t0')
