@@ -38,7 +38,7 @@ demo-seg: setup
 
 # Style and import order (setup.cfg), and imports pointing one way without cycles
 # (setup.cfg's import-linter contracts).
-LINTED := mmfasternet tools tests setup.py mmfasternet_config_lookup.py
+LINTED := mmfasternet tools benchmarks tests setup.py mmfasternet_config_lookup.py
 lint: setup
 	$(PY) -m flake8 $(LINTED)
 	$(PY) -m isort --check-only --diff $(LINTED)

@@ -86,7 +86,7 @@ from mmengine.config import Config
 from mmpose.registry import MODELS as POSE_MODELS
 
 import mmfasternet
-from mmfasternet.analysis import build_model
+from mmfasternet.engine.tool_config import build_model
 from mmfasternet.deploy.tasks import task_of
 
 package = osp.dirname(mmfasternet.__file__)

@@ -6,8 +6,8 @@ import re
 import pytest
 import yaml
 
+from benchmarks.lab.paper import paper_numbers
 from conftest import REPO
-from mmfasternet.analysis.paper import paper_numbers
 
 FASTERNETS = ['t0', 't1', 't2', 's', 'm', 'l']
 

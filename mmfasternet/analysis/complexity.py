@@ -9,26 +9,10 @@ from typing import Dict, Tuple
 import torch
 from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import MODELS, init_default_scope
 
 from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.deploy.tasks import task_of_config
-
-
-def load_config(path: str) -> Config:
-    """A config file, or a task library's packaged config such as
-    ``'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'``."""
-    if '::' in path:
-        from mmengine.hub import get_config
-        return get_config(path)
-    return Config.fromfile(path)
-
-
-def build_model(cfg: Config) -> torch.nn.Module:
-    """Build ``cfg.model`` in the config's default scope, in eval mode, SyncBN reverted."""
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+from mmfasternet.engine.tool_config import build_model
 
 
 def count_model(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Dict[str, float]:

@@ -9,8 +9,10 @@ import os.path as osp
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence
 
+import torch
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import MODELS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
 from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
@@ -188,6 +190,21 @@ def load_tool_config(args: argparse.Namespace) -> Config:
         args.parser.error(f'the work dir {cfg.work_dir} is a file; give a folder '
                           f'(--work-dir)')
     return cfg
+
+
+def load_config(path: str) -> Config:
+    """A config file, or a task library's packaged config such as
+    ``'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'``."""
+    if '::' in path:
+        from mmengine.hub import get_config
+        return get_config(path)
+    return Config.fromfile(path)
+
+
+def build_model(cfg: Config) -> torch.nn.Module:
+    """Build ``cfg.model`` in the config's default scope, in eval mode, SyncBN reverted."""
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
 def _pretrained_checkpoints(model: dict) -> List[str]:

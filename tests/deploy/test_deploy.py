@@ -7,9 +7,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from benchmarks.lab.paper import paper_column
 from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.analysis.paper import paper_column
 from mmfasternet.deploy import switch_to_deploy
 from mmfasternet.models.backbones.fasternet import PartialConv
 

@@ -11,7 +11,6 @@ import torch
 
 from conftest import REPO, assert_says, randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.analysis.low_precision import benchmark_record, has_bf16
 from mmfasternet.deploy import RUNTIMES, DeployError, MissingRuntime, export_onnx, open_runtime
 from mmfasternet.deploy.mask_rcnn_graph import (MASK_FORMS, export_mask_rcnn_onnx,
                                                 mask_rcnn_image_feeds)
@@ -183,7 +182,7 @@ def test_bf16_runs_on_a_cpu_that_has_it_and_says_fp32_elsewhere(backbone_file):
     path, _ = backbone_file
     x = images(1)[0]
     fp32 = open_runtime(path, 'openvino').run(x)[0]
-    if has_bf16():
+    if RUNTIMES['openvino'].runs_fast('bf16'):
         model = open_runtime(path, 'openvino', 'bf16')
         assert model.precision == 'bf16'
         assert np.abs(model.run(x)[0] - fp32).max() <= 0.05 * np.abs(fp32).max()
@@ -233,24 +232,7 @@ def test_bad_runtime_inputs_are_one_clear_error(backbone_file, tmp_path, monkeyp
     assert not (tmp_path / 'x.xml').exists()
 
 
-def test_benchmark_record_names_the_cpu_and_its_flags():
-    record = benchmark_record({('fasternet_t0', 'openvino', 'int8'): 3.14159}, threads=1)
-    assert set(record) == {'cpu', 'flags', 'rows'} and record['cpu']
-    assert set(record['flags']) <= {'avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16'}
-    with open('/proc/cpuinfo') as f:
-        flags = set(next(line for line in f if line.startswith('flags')).split())
-    assert set(record['flags']) == flags & {'avx512_vnni', 'avx512_bf16', 'amx_int8',
-                                            'amx_bf16'}
-    assert record['rows'] == [dict(model='fasternet_t0', runtime='openvino', precision='int8',
-                                   batch=1, threads=1, median_ms=3.142)]
-    record = benchmark_record({}, threads=1, throughput={
-        ('fasternet_t0', 'onnxruntime', 'fp32', 32, 2): 250.0})
-    assert record['rows'] == [dict(model='fasternet_t0', runtime='onnxruntime', precision='fp32',
-                                   batch=32, threads=2, median_ms=250.0, images_per_s=128.0)]
-
-
 def test_openvino_profile_names_each_kernel_and_counts_every_conv(backbone_file, tmp_path):
-    from mmfasternet.analysis import profile_openvino
     path, reference = backbone_file
     conv_macs = []
     hooks = [module.register_forward_hook(
@@ -263,7 +245,7 @@ def test_openvino_profile_names_each_kernel_and_counts_every_conv(backbone_file,
     int8 = str(tmp_path / 't0_int8.xml')
     quantize_model(path, int8, images(4), 'openvino')
     for file, precision in ((path, 'fp32'), (int8, 'int8')):
-        kinds = profile_openvino(file, images(1)[0], runs=2)
+        kinds = RUNTIMES['openvino'].profile(file, images(1)[0], runs=2)
         convs = {kind: macs for kind, (_, macs) in kinds.items()
                  if kind.startswith('Convolution ')}
         assert all(ms > 0 for ms, _ in kinds.values())

@@ -9,10 +9,10 @@ from mmengine.config import Config
 
 from conftest import REPO, assert_says, randomize_norms
 from mmfasternet import FasterNet, MMFasterNetError
-from mmfasternet.analysis import build_model
 from mmfasternet.deploy import export_onnx
 from mmfasternet.deploy.parity import tensor_parity
 from mmfasternet.deploy.tasks import TASKS, UnsupportedModel, task_of, task_of_config
+from mmfasternet.engine.tool_config import build_model
 
 # One config of each registered kind: a new Task fails here until it has one.
 CONFIGS = {'detector': 'mask_rcnn_fasternet_t0.py', 'segmentor': 'upernet_fasternet_t0.py',

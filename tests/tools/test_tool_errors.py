@@ -356,7 +356,7 @@ def test_tools_print_user_errors_in_one_line_and_keep_other_tracebacks():
 def toy_detector_state(tiny_toy_coco, tmp_path, **backbone):
     from mmengine.config import Config
 
-    from mmfasternet.analysis import build_model
+    from mmfasternet.engine.tool_config import build_model
     cfg = Config.fromfile(write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1))
     cfg.model.backbone.update(backbone)
     return build_model(cfg), cfg

@@ -45,9 +45,9 @@ def classifier_files(tmp_path_factory, tiny_image_folder):
     it quantised for ONNX Runtime."""
     from mmengine.config import Config
 
-    from mmfasternet.analysis import build_model
     from mmfasternet.deploy.quantization import quantize_model
     from mmfasternet.deploy.tasks import CLASSIFIER
+    from mmfasternet.engine.tool_config import build_model
     folder = tmp_path_factory.mktemp('classifier')
     config = write_toy_config('cls', folder, tiny_image_folder)
     fp32, int8 = str(folder / 'cls.onnx'), str(folder / 'cls_int8.onnx')
@@ -151,8 +151,8 @@ def test_a_classifier_file_of_another_class_count_stops_before_the_test(tmp_path
                                                                         classifier_files):
     from mmengine.config import Config
 
-    from mmfasternet.analysis import build_model
     from mmfasternet.deploy.tasks import CLASSIFIER
+    from mmfasternet.engine.tool_config import build_model
     config, _, _ = classifier_files
     imagenet = str(tmp_path / 't0_in1k.onnx')
     CLASSIFIER.export(build_model(Config.fromfile(osp.join(REPO, 'configs',
@@ -197,8 +197,8 @@ def test_calibration_images_the_file_does_not_take_stop_before_calibrating(
         tmp_path, classifier_files):
     from mmengine.config import Config
 
-    from mmfasternet.analysis import build_model
     from mmfasternet.deploy.tasks import CLASSIFIER
+    from mmfasternet.engine.tool_config import build_model
     config, _, _ = classifier_files
     small = str(tmp_path / 'cls_64.onnx')
     CLASSIFIER.export(build_model(Config.fromfile(config)).eval(), small, (64, 64))

@@ -5,8 +5,8 @@
 """
 import argparse
 
-from mmfasternet.analysis import complexity, load_config
-from mmfasternet.engine.tool_config import ConfigOverrides
+from mmfasternet.analysis import complexity
+from mmfasternet.engine.tool_config import ConfigOverrides, load_config
 
 
 def main() -> None:

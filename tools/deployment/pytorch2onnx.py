@@ -17,13 +17,12 @@ import torch
 from mmengine.config import Config
 
 from mmfasternet import FasterNet
-from mmfasternet.analysis import build_model
 from mmfasternet.checkpoint import load_backbone_weights, load_model_weights
 from mmfasternet.deploy import NotExportable, check_input_size, export_onnx
 from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
 from mmfasternet.deploy.parity import tensor_parity
 from mmfasternet.deploy.tasks import task_of
-from mmfasternet.engine.tool_config import check_output_arguments, stops_with_a_message
+from mmfasternet.engine.tool_config import build_model, check_output_arguments, stops_with_a_message
 
 
 def test_batches(cfg: Config, images: int):

@@ -14,13 +14,12 @@ import argparse
 
 from mmengine.config import Config
 
-from mmfasternet.analysis import build_model
 from mmfasternet.deploy import RUNTIMES, open_runtime
 from mmfasternet.deploy.quantization import (DEFAULT_CALIBRATION_IMAGES, calibration_loader,
                                              check_quantizable, config_feeds, quantize_model)
 from mmfasternet.deploy.tasks import task_of
 from mmfasternet.engine.data_check import check_data
-from mmfasternet.engine.tool_config import check_output_arguments, stops_with_a_message
+from mmfasternet.engine.tool_config import build_model, check_output_arguments, stops_with_a_message
 
 
 def main() -> None:

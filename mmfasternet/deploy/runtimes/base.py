@@ -2,14 +2,15 @@
 
 A runtime is one :class:`Runtime` subclass in its own module of this package, registered
 with :func:`register_runtime`: its name (``--backend``), the package and the extra that
-install it, the precisions it runs an fp32 file at, and its int8 quantiser. Every tool
-opens a file through :func:`open_runtime` and lists the runtimes from :data:`RUNTIMES`.
+install it, the precisions it runs an fp32 file at, the CPU features each precision runs
+fast with, its int8 quantiser and its per-operator profiler. Every tool opens a file
+through :func:`open_runtime` and lists the runtimes from :data:`RUNTIMES`.
 """
 import importlib
 import os.path as osp
 import platform
 import re
-from typing import Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Callable, ClassVar, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import numpy as np
 
@@ -18,12 +19,12 @@ from ..errors import DeployError, MissingRuntime
 
 Feeds = Dict[str, np.ndarray]
 Shapes = Dict[str, Sequence[int]]
-# The CPU flags each low precision runs fast with (Linux /proc/cpuinfo names).
-ISA_FLAGS = ('avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16')
+# Per operator kind: milliseconds and multiply-adds (G) per run (:meth:`Runtime.profile`).
+Profile = Dict[str, Tuple[float, float]]
 
 
-def cpu_name_and_flags() -> Tuple[str, List[str]]:
-    """This machine's CPU model name and which of :data:`ISA_FLAGS` it has."""
+def _cpu_name_and_all_flags() -> Tuple[str, Set[str]]:
+    """This machine's CPU model name and every flag of its ``/proc/cpuinfo``."""
     name, flags = platform.processor() or platform.machine(), set()
     if osp.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
@@ -32,7 +33,21 @@ def cpu_name_and_flags() -> Tuple[str, List[str]]:
         name = found.group(1).strip() if found else name
         found = re.search(r'^flags\s*:\s*(.+)$', text, re.MULTILINE)
         flags = set(found.group(1).split()) if found else set()
-    return name, [flag for flag in ISA_FLAGS if flag in flags]
+    return name, flags
+
+
+def isa_flags() -> List[str]:
+    """The CPU flags (Linux ``/proc/cpuinfo`` names) any registered runtime runs a low
+    precision fast with (:attr:`Runtime.fast_on`), sorted."""
+    return sorted({flag for runtime in RUNTIMES.values()
+                   for flags in runtime.fast_on.values() for flag in flags})
+
+
+def cpu_name_and_flags() -> Tuple[str, List[str]]:
+    """This machine's CPU model name and which of :func:`isa_flags` it has: what every speed
+    figure is recorded with."""
+    name, flags = _cpu_name_and_all_flags()
+    return name, [flag for flag in isa_flags() if flag in flags]
 
 
 def import_package(package: str, extra: str):
@@ -82,6 +97,9 @@ class Runtime:
         precisions (tuple[str]): The precisions it runs an fp32 file at (int8 is a file
             of its own, made by :meth:`quantize`).
         int8_suffix (str): The file :meth:`quantize` writes.
+        fast_on (dict): Precision (``'bf16'``, ``'int8'``) to the CPU flags, any one of
+            which it runs that precision fast with (:meth:`runs_fast`); where a run
+            precision needs them and the CPU has none, the runtime runs fp32 instead.
         path (str): The file opened.
         precision (str): The precision this file runs at.
         input_shapes (dict): Input names to shapes (``None`` for a dynamic size).
@@ -97,6 +115,7 @@ class Runtime:
     reads: ClassVar[Tuple[str, ...]]
     precisions: ClassVar[Tuple[str, ...]]
     int8_suffix: ClassVar[str]
+    fast_on: ClassVar[Dict[str, Tuple[str, ...]]] = {}
 
     path: str
     precision: str
@@ -183,6 +202,22 @@ class Runtime:
         line: its first line by default."""
         text = str(error).strip()
         return text.splitlines()[0] if text else repr(error)
+
+    @classmethod
+    def runs_fast(cls, precision: str) -> bool:
+        """Whether this CPU has one of the flags :attr:`fast_on` names for ``precision``
+        (true for a precision that needs none)."""
+        needs = cls.fast_on.get(precision)
+        return not needs or bool(set(needs) & _cpu_name_and_all_flags()[1])
+
+    @classmethod
+    def profile(cls, path: str, feeds: Feeds, runs: int = 10, threads: int = 1,
+                precision: str = 'fp32') -> Profile:
+        """Where this runtime spends its time on the file ``path`` run on ``feeds`` at
+        ``precision``: for each kind of operator, milliseconds and multiply-adds (G) per
+        run, over ``runs`` runs after 3 warm-up runs."""
+        raise DeployError(f'{cls.name} has no per-operator profiler: implement '
+                          f'{cls.__name__}.profile')
 
     @classmethod
     def files_of(cls, path: str) -> List[str]:

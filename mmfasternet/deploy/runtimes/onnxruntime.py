@@ -1,11 +1,14 @@
 """ONNX Runtime's CPU provider: fp32 and QDQ int8 ONNX files (the default runtime)."""
+import json
+import math
 import os.path as osp
+from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
 from mmfasternet.fileio import temporary_folder
-from .base import Feeds, Runtime, Shapes, package_version, register_runtime, write_onnx
+from .base import Feeds, Profile, Runtime, Shapes, package_version, register_runtime, write_onnx
 
 # What ONNX Runtime's quantiser may quantise: the network's own operators (ReLU and Clip
 # fold into the conv before them; Split and Concat keep their input's scale).
@@ -16,6 +19,9 @@ DTYPES = {f'tensor({onnx_type})': np.dtype(dtype) for onnx_type, dtype in (
     ('float', 'float32'), ('double', 'float64'), ('float16', 'float16'), ('bool', 'bool'),
     *((kind, kind) for kind in ('int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
                                 'uint32', 'uint64')))}
+# Where each operator that ONNX Runtime runs a conv or matrix product with keeps its weight.
+WEIGHT_INPUT = {'Conv': 1, 'FusedConv': 1, 'QLinearConv': 3, 'Gemm': 1, 'FusedGemm': 1,
+                'MatMul': 1, 'QGemm': 3}
 
 
 @register_runtime
@@ -31,6 +37,7 @@ class OnnxRuntime(Runtime):
     reads = ('.onnx', )
     precisions = ('fp32', )
     int8_suffix = '.onnx'
+    fast_on = {'int8': ('avx512_vnni', 'amx_int8')}
 
     def __init__(self, path: str, threads: int = 1, precision: str = 'fp32',
                  shapes: Optional[Shapes] = None):
@@ -65,6 +72,53 @@ class OnnxRuntime(Runtime):
 
     def _run(self, feeds: Feeds) -> List[np.ndarray]:
         return self.session.run(None, feeds)
+
+    @classmethod
+    def profile(cls, path: str, feeds: Feeds, runs: int = 10, threads: int = 1,
+                precision: str = 'fp32') -> Profile:
+        """Convs are told apart by operator (``Conv``, or ``QLinearConv`` in an int8 file),
+        kernel size and being depthwise or not; other operators by type. Multiply-adds are
+        counted for convs and matrix products as ONNX Runtime computes them, from the
+        weights of its optimised graph: its blocked (NCHWc) fp32 convs pad channel counts
+        below the block size (8 or 16, by CPU)."""
+        import onnx
+        warmup = 3
+        with temporary_folder() as folder:
+            optimized_path = osp.join(folder, 'optimized.onnx')
+            session = cls.session_of(
+                path, threads, enable_profiling=True,
+                profile_file_prefix=osp.join(folder, 'profile'),
+                optimized_model_filepath=optimized_path,
+                log_severity_level=3)  # saving a blocked-layout graph warns that it is
+            for _ in range(warmup + runs):
+                session.run(None, feeds)
+            with open(session.end_profiling()) as f:
+                events = json.load(f)
+            optimized = onnx.load(optimized_path)
+        shapes = {tensor.name: list(tensor.dims) for tensor in optimized.graph.initializer}
+        weights = {node.name: shapes.get(node.input[WEIGHT_INPUT[node.op_type]])
+                   for node in optimized.graph.node if node.op_type in WEIGHT_INPUT}
+        first_timed = sorted(e['ts'] for e in events if e.get('name') == 'model_run')[warmup]
+        totals = defaultdict(lambda: [0.0, 0.0])
+        for event in events:
+            if (event.get('cat') != 'Node' or not event['name'].endswith('_kernel_time')
+                    or event['ts'] < first_timed):
+                continue
+            kind, macs = event['args']['op_name'], 0.0
+            weight = weights.get(event['name'][:-len('_kernel_time')])
+            out = list(event['args']['output_type_shape'][0].values())[0]
+            if weight and 'Conv' in kind:
+                # weight[0] output channels; the rest of ``out`` is batch and pixels in any
+                # layout
+                macs = math.prod(weight) * math.prod(out) / weight[0]
+                depthwise = weight[1] == 1 and weight[0] > 1
+                kind = f'{kind} {weight[2]}x{weight[3]}{" depthwise" if depthwise else ""}'
+            elif kind in WEIGHT_INPUT:
+                first = list(event['args']['input_type_shape'][0].values())[0]
+                macs = math.prod(out) * first[-1]
+            totals[kind][0] += event['dur'] / 1e3 / runs
+            totals[kind][1] += macs / 1e9 / runs
+        return {kind: tuple(value) for kind, value in totals.items()}
 
     @classmethod
     def quantizer(cls) -> str:

@@ -1,15 +1,17 @@
 """OpenVINO on the CPU: ONNX files and OpenVINO IR, fp32 or bf16, and NNCF's int8 IR."""
+import math
 import os.path as osp
 import re
 import warnings
+from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from mmfasternet.fileio import staged_files
 from ..errors import CalibrationError, DeployError
-from .base import (Feeds, Runtime, Shapes, cpu_name_and_flags, import_package, onnx_metadata,
-                   package_version, register_runtime)
+from .base import (Feeds, Profile, Runtime, Shapes, cpu_name_and_flags, import_package,
+                   onnx_metadata, package_version, register_runtime)
 
 # The section of an OpenVINO IR model's runtime info that holds the exporter's metadata.
 IR_METADATA = 'mmfasternet'
@@ -29,7 +31,7 @@ def weight_bits() -> int:
     (fp32 0.741); on the AMX Xeon (test rescaled to 333) 0.738 with 8 bits and 0.726 with 7
     (fp32 0.739). The file keeps the count in its metadata (``weight_bits``): one made on a
     VNNI CPU loses accuracy on a CPU without it."""
-    return 8 if {'avx512_vnni', 'amx_int8'} & set(cpu_name_and_flags()[1]) else 7
+    return 8 if OpenVino.runs_fast('int8') else 7
 
 
 def fp32_ops(model, fp32_path: str, stays_fp32: Callable[[str], bool]) -> List[str]:
@@ -42,6 +44,24 @@ def fp32_ops(model, fp32_path: str, stays_fp32: Callable[[str], bool]) -> List[s
     return [op.get_friendly_name() for op in model.get_ordered_ops()
             if stays_fp32(op.get_friendly_name()) or any(
                 tensors & output.get_names() for output in op.outputs())]
+
+
+def _macs(node) -> float:
+    """Multiply-adds of one node of OpenVINO's execution graph: a conv (its weight input is
+    ``[out, in, kh, kw]``, or ``[groups, out, in, kh, kw]``) or a fully connected layer; 0
+    where a shape is only known at run time (a detector's heads on its detections)."""
+    kind = node.get_rt_info()['layerType'].astype(str)
+    shapes = [node.input(i).get_partial_shape() for i in range(node.get_input_size())]
+    if (len(shapes) < 2 or not all(shape.is_static for shape in shapes[:2])
+            or not node.output(0).get_partial_shape().is_static):
+        return 0.0
+    data, weight = (list(shape.to_shape()) for shape in shapes[:2])
+    out = list(node.output(0).get_shape())
+    if kind.endswith('Convolution'):
+        return math.prod(weight) * math.prod(out[2:]) * out[0]
+    if kind.startswith('FullyConnected'):
+        return math.prod(out) * data[-1]
+    return 0.0
 
 
 def read_model(core, path: str, shapes: Optional[Shapes] = None):
@@ -65,6 +85,7 @@ class OpenVino(Runtime):
     reads = ('.onnx', '.xml')
     precisions = ('fp32', 'bf16')
     int8_suffix = '.xml'
+    fast_on = {'bf16': ('avx512_bf16', 'amx_bf16'), 'int8': ('avx512_vnni', 'amx_int8')}
 
     def __init__(self, path: str, threads: int = 1, precision: str = 'fp32',
                  shapes: Optional[Shapes] = None):
@@ -73,15 +94,12 @@ class OpenVino(Runtime):
         if precision == 'bf16' and 'BF16' not in core.get_property(
                 'CPU', 'OPTIMIZATION_CAPABILITIES'):
             warnings.warn(f'this CPU ({cpu_name_and_flags()[0]}) has no bf16 instructions '
-                          f'(avx512_bf16 or amx_bf16): OpenVINO runs fp32 instead of bf16',
-                          RuntimeWarning, stacklevel=3)
+                          f'({" or ".join(self.fast_on["bf16"])}): OpenVINO runs fp32 '
+                          f'instead of bf16', RuntimeWarning, stacklevel=3)
             precision = 'fp32'
         self.path, self.precision = path, precision
         model = read_model(core, path, shapes)
-        self.compiled = core.compile_model(model, 'CPU', {
-            'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
-            'INFERENCE_NUM_THREADS': threads, 'NUM_STREAMS': 1,
-            'PERFORMANCE_HINT': 'LATENCY'})
+        self.compiled = self._compile(core, model, threads, precision)
         self.request = self.compiled.create_infer_request()
         # OpenVINO's CPU plugin (2026.4 and before) does not resize a reused request's
         # output to an empty one: a detector that finds nothing would return the previous
@@ -103,6 +121,15 @@ class OpenVino(Runtime):
         else:
             self.metadata = onnx_metadata(path)
 
+    @staticmethod
+    def _compile(core, model, threads: int, precision: str, **config):
+        """``model`` compiled for latency: one stream, ``threads`` threads, ``precision``
+        (fp32 or bf16) as the inference precision, ``config`` on top."""
+        return core.compile_model(model, 'CPU', {
+            'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
+            'INFERENCE_NUM_THREADS': threads, 'NUM_STREAMS': 1,
+            'PERFORMANCE_HINT': 'LATENCY', **config})
+
     def _run(self, feeds: Feeds) -> List[np.ndarray]:
         request = (self.compiled.create_infer_request() if self.fresh_requests
                    else self.request)
@@ -121,6 +148,38 @@ class OpenVino(Runtime):
     @classmethod
     def files_of(cls, path: str) -> List[str]:
         return [path, osp.splitext(path)[0] + '.bin'] if path.endswith('.xml') else [path]
+
+    @classmethod
+    def profile(cls, path: str, feeds: Feeds, runs: int = 10, threads: int = 1,
+                precision: str = 'fp32') -> Profile:
+        """A kind is the operator's type, a conv's kernel size, and the kernel OpenVINO ran
+        (``Convolution 1x1 jit_avx2_1x1_I8``, ``Concat ref_I8``): the kernel says whether it
+        ran in int8, bf16 or fp32, and whether it is a fast (``jit``, ``brgconv``) or a
+        reference (``ref``) implementation."""
+        import openvino as ov
+        core = ov.Core()
+        model = read_model(core, path, {name: feed.shape for name, feed in feeds.items()})
+        compiled = cls._compile(core, model, threads, precision, PERF_COUNT=True)
+        nodes = {node.get_friendly_name(): node
+                 for node in compiled.get_runtime_model().get_ordered_ops()}
+        request = compiled.create_infer_request()
+        for _ in range(3):
+            request.infer(feeds)
+        totals = defaultdict(lambda: [0.0, 0.0])
+        for _ in range(runs):
+            request.infer(feeds)
+            for info in request.profiling_info:
+                if info.status != info.Status.EXECUTED:
+                    continue
+                node, kind = nodes.get(info.node_name), info.node_type
+                macs = _macs(node) if node is not None else 0.0
+                if macs and kind.endswith('Convolution'):
+                    kh, kw = list(node.input(1).get_shape())[-2:]
+                    kind = f'{kind} {kh}x{kw}'
+                key = f'{kind} {info.exec_type}'
+                totals[key][0] += info.real_time.total_seconds() * 1e3 / runs
+                totals[key][1] += macs / 1e9 / runs
+        return {kind: tuple(value) for kind, value in totals.items()}
 
     @classmethod
     def quantizer(cls) -> str:

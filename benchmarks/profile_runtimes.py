@@ -12,10 +12,9 @@ import tempfile
 
 import torch
 
-from mmfasternet.analysis import build_classifier
-from mmfasternet.analysis.low_precision import (PROFILERS, profile_row, quantized_copies,
-                                                runnable_rows)
-from mmfasternet.analysis.peers import PATH_PAIRS
+from benchmarks.lab.latency import build_classifier
+from benchmarks.lab.low_precision import profile_row, quantized_copies, runnable_rows
+from benchmarks.lab.peers import PATH_PAIRS
 from mmfasternet.deploy import export_onnx, switch_to_deploy
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
 from mmfasternet.engine.tool_config import stops_with_a_message
@@ -48,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare_output_folder(parser, args.out)
     names = [name for pair in PATH_PAIRS for name in pair]
-    rows = [row for row in runnable_rows() if row[0] in PROFILERS]  # runtimes with a profiler
+    rows = runnable_rows()
     feeds = dict(image=torch.randn(1, 3, 224, 224).numpy())
     profiles = {}
     with tempfile.TemporaryDirectory() as workdir:

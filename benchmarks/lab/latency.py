@@ -13,17 +13,16 @@ from typing import Callable, Dict, Hashable, List, Tuple
 import torch
 import torch.nn as nn
 
-from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
-from mmfasternet.deploy.runtimes import Runtime
-from mmfasternet.deploy.runtimes.onnxruntime import OnnxRuntime
-from .complexity import TensorForward, build_model, load_config
+from mmfasternet.analysis import TensorForward
+from mmfasternet.deploy import RUNTIMES, Runtime, export_onnx, open_runtime, switch_to_deploy
+from mmfasternet.engine.tool_config import build_model, load_config
 from .peers import build_timm_peer, peers_file
 
 
 def build_classifier(name: str) -> TensorForward:
     """An eval-mode classifier with a one-tensor forward to its logits, BN not folded:
     ``fasternet_<arch>`` from this package's configs (``mmfasternet::``), a peer of
-    ``configs/peers.yml`` from timm (:func:`.peers.build_timm_peer`), anything else from
+    ``benchmarks/peers.yml`` from timm (:func:`.peers.build_timm_peer`), anything else from
     mmpretrain's model zoo (architecture only, no weights)."""
     if name.startswith('fasternet_'):
         model = build_model(load_config(f'mmfasternet::{name}_in1k.py'))
@@ -193,7 +192,7 @@ def matmul_call(n: int = MATMUL_SIZE, backend: str = 'pytorch',
     spec = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in 'abc']
     graph = helper.make_graph([helper.make_node('MatMul', ['a', 'b'], ['c'])], 'matmul',
                               spec[:2], spec[2:])
-    session = OnnxRuntime.session_of(
+    session = RUNTIMES['onnxruntime'].session_of(
         helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)],
                           ir_version=8)  # opset 18's IR: every onnxruntime since 1.14 reads it
         .SerializeToString(), threads)

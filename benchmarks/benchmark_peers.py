@@ -18,13 +18,13 @@ import tempfile
 import numpy as np
 import torch
 
-from mmfasternet.analysis import build_classifier, count_model, interleaved_latency_ms
-from mmfasternet.analysis.front import flag_marks, front_verdicts, label, plot_front
-from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,
-                                                benchmark_record, cpu_name_and_flags, has_bf16,
-                                                quantized_copies, runnable_rows)
-from mmfasternet.analysis.peers import cited_top1, tiers
-from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy
+from benchmarks.lab.front import flag_marks, front_verdicts, label, plot_front
+from benchmarks.lab.latency import build_classifier, interleaved_latency_ms
+from benchmarks.lab.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls, benchmark_record,
+                                          cpu_name_and_flags, quantized_copies, runnable_rows)
+from benchmarks.lab.peers import cited_top1, tiers
+from mmfasternet.analysis import count_model
+from mmfasternet.deploy import RUNTIMES, export_onnx, open_runtime, switch_to_deploy
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 
 SHAPE = (3, 224, 224)
@@ -186,7 +186,8 @@ def main() -> None:
              f'since ONNX Runtime\'s idle threads spin on after a run. Top-1 is cited, '
              f'not measured (configs/peers.yml): * distilled, + extra data, ^ a schedule '
              f'longer than FasterNet\'s 300 epochs.'
-             + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 instructions.'),
+             + ('' if RUNTIMES['openvino'].runs_fast('bf16') else
+                ' No bf16 row: this CPU has no bf16 instructions.'),
              '', '## Models', ''] + models_table(names, sizes)
     for title, stem, batch, threads in measures(args.batch):
         per_image = {row: {name: timings[(name, *row, batch, threads)] / batch

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.lab.latency import interleaved_latency_ms
+from benchmarks.lab.low_precision import batch_calls, benchmark_record
 from conftest import REPO, randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.analysis.latency import interleaved_latency_ms
-from mmfasternet.analysis.low_precision import batch_calls, benchmark_record
 from mmfasternet.deploy import RUNTIMES, export_onnx
 
 pytestmark = pytest.mark.deploy
@@ -33,7 +33,7 @@ def test_batch_calls_run_a_batch_in_every_runtime_and_make_throughput_rows(tmp_p
 
 
 def test_detector_calls_time_both_forms_of_masks_as_the_test_loop_runs_them(tmp_path):
-    from mmfasternet.analysis.detector_latency import busy_detector, detector_calls
+    from benchmarks.lab.detector_latency import busy_detector, detector_calls
     from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
     from mmfasternet.deploy.tasks import DETECTOR
     shape = (128, 160)
@@ -50,3 +50,19 @@ def test_detector_calls_time_both_forms_of_masks_as_the_test_loop_runs_them(tmp_
         box, image = box[0](box[1]), image[0](image[1])
         assert len(box['boxes']) == 100  # busy: the config's max_per_img
         assert box['masks'].shape == (100, *shape) and torch.equal(box['masks'], image['masks'])
+
+
+def test_benchmark_record_names_the_cpu_and_its_flags():
+    record = benchmark_record({('fasternet_t0', 'openvino', 'int8'): 3.14159}, threads=1)
+    assert set(record) == {'cpu', 'flags', 'rows'} and record['cpu']
+    assert set(record['flags']) <= {'avx512_vnni', 'avx512_bf16', 'amx_int8', 'amx_bf16'}
+    with open('/proc/cpuinfo') as f:
+        flags = set(next(line for line in f if line.startswith('flags')).split())
+    assert set(record['flags']) == flags & {'avx512_vnni', 'avx512_bf16', 'amx_int8',
+                                            'amx_bf16'}
+    assert record['rows'] == [dict(model='fasternet_t0', runtime='openvino', precision='int8',
+                                   batch=1, threads=1, median_ms=3.142)]
+    record = benchmark_record({}, threads=1, throughput={
+        ('fasternet_t0', 'onnxruntime', 'fp32', 32, 2): 250.0})
+    assert record['rows'] == [dict(model='fasternet_t0', runtime='onnxruntime', precision='fp32',
+                                   batch=32, threads=2, median_ms=250.0, images_per_s=128.0)]

@@ -15,14 +15,14 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmfasternet.analysis import build_classifier
-from mmfasternet.analysis.front import front_verdicts
-from mmfasternet.analysis.kernel_profile import kernel_profile
-from mmfasternet.analysis.paper import paper_column
-from mmfasternet.analysis.peers import cited_top1, tiers
-from mmfasternet.analysis.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context,
-                                             backbone_pair, in_precision, interleaved_throughput,
-                                             prepare, train_step_rates)
+from benchmarks.lab.front import front_verdicts
+from benchmarks.lab.kernel_profile import kernel_profile
+from benchmarks.lab.latency import build_classifier
+from benchmarks.lab.paper import paper_column
+from benchmarks.lab.peers import cited_top1, tiers
+from benchmarks.lab.throughput import (DETECTION_SHAPE, PRECISIONS, autocast_context, backbone_pair,
+                                       in_precision, interleaved_throughput, prepare,
+                                       train_step_rates)
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 
 # Paper Tab. 3: throughput (images/s) on a 2080Ti at batch 32, by the names mmpretrain gives

@@ -1,14 +1,12 @@
 """FasterNet's peers: the pairs the paper compares it with, as the benchmarks and their tests
 pair them, and today's efficient networks by FasterNet's accuracy tiers, with their cited
-ImageNet top-1, read from ``configs/peers.yml`` (``.mim/configs`` in an installed wheel),
-the one place they are written."""
+ImageNet top-1, read from ``benchmarks/peers.yml``, the one place they are written."""
 import functools
 import os.path as osp
 from typing import Dict, List
 
 import torch.nn as nn
 
-from mmfasternet.deploy.runtimes.base import import_package
 from .paper import paper_column
 
 # FasterNet against its peer on every inference path (mmpretrain model names).
@@ -24,8 +22,7 @@ DENSE_PAIRS = {
                 'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py', (512, 512)),
 }
 
-PEERS_FILE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
-                      'peers.yml')
+PEERS_FILE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'peers.yml')
 # FasterNet's own training, the like for like of a peer's: ImageNet-1k only, 300 epochs
 # (the paper, Sec. 4.1), no distillation.
 FASTERNET_TRAINING = dict(epochs=300, distilled=False, extra_data=False)
@@ -74,6 +71,10 @@ def build_timm_peer(name: str) -> nn.Module:
     """A peer of :data:`PEERS_FILE` from timm, architecture only (random weights), in eval
     mode and re-parameterised where it has branches to merge (MobileOne, RepViT): as it is
     deployed. BN is folded later, as FasterNet's (:func:`~mmfasternet.deploy.switch_to_deploy`)."""
-    timm = import_package('timm', 'benchmark')
-    from timm.utils.model import reparameterize_model
+    try:
+        import timm
+        from timm.utils.model import reparameterize_model
+    except ImportError:
+        raise ImportError('the peers are built with timm: pip install -e ".[benchmark]"'
+                          ) from None
     return reparameterize_model(timm.create_model(name, pretrained=False).eval())

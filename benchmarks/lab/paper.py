@@ -1,10 +1,10 @@
-"""The paper's published numbers, read from ``configs/paper.yml`` (``.mim/configs`` in an
-installed wheel), the one place they are written."""
+"""The paper's published numbers, read from ``configs/paper.yml``, the one place they are
+written."""
 import functools
 import os.path as osp
 from typing import Dict
 
-PAPER_FILE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
+PAPER_FILE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
                       'paper.yml')
 
 

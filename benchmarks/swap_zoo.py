@@ -33,8 +33,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import PixelData
 
-from mmfasternet.deploy.runtimes import cpu_name_and_flags
-from mmfasternet.deploy.runtimes.base import ISA_FLAGS
+from mmfasternet.deploy.runtimes import cpu_name_and_flags, isa_flags
 from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
 from mmfasternet.models.backbone_swap import UnsupportedSwap, swap_in_fasternet
 
@@ -341,7 +340,7 @@ def main() -> None:
     versions = {name: importlib.import_module(name).__version__
                 for name in ('torch', 'mmengine', *args.libraries, 'mmfasternet')}
     cpu, flags = cpu_name_and_flags()
-    summary = dict(machine=f'{cpu} ({", ".join(flags) or "none of " + ", ".join(ISA_FLAGS)})',
+    summary = dict(machine=f'{cpu} ({", ".join(flags) or "none of " + ", ".join(isa_flags())})',
                    versions=', '.join(f'{k} {v}' for k, v in versions.items()),
                    date=datetime.date.today().isoformat(),
                    seconds=round(time.monotonic() - start, 1), arch='t0')

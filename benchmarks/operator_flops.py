@@ -14,8 +14,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import (MATMUL_MACS, OPERATOR_KINDS, count_model,  # noqa: E402
-                                  interleaved_latency_ms, matmul_call, operator_stack)
+from benchmarks.lab.latency import MATMUL_MACS, interleaved_latency_ms, matmul_call  # noqa: E402
+from benchmarks.lab.operators import OPERATOR_KINDS, operator_stack  # noqa: E402
+from mmfasternet.analysis import count_model  # noqa: E402
 from mmfasternet.engine.tool_config import stops_with_a_message  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, save_figure_atomically,  # noqa: E402
                                 write_text_atomically)

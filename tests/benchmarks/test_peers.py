@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.lab.front import beaten_by, front_verdicts, on_front
+from benchmarks.lab.kernel_floor import (ConvShape, conv_shapes, floor_chains, floor_feeds,
+                                         floor_onnx)
+from benchmarks.lab.latency import build_classifier, round_robin_seconds
+from benchmarks.lab.paper import paper_column
+from benchmarks.lab.peers import cited_top1, like_for_like, peers_file, tiers
 from conftest import REPO, run_tool
-from mmfasternet.analysis import build_classifier, count_model
-from mmfasternet.analysis.front import beaten_by, front_verdicts, on_front
-from mmfasternet.analysis.kernel_floor import (ConvShape, conv_shapes, floor_chains, floor_feeds,
-                                               floor_onnx)
-from mmfasternet.analysis.latency import round_robin_seconds
-from mmfasternet.analysis.paper import paper_column
-from mmfasternet.analysis.peers import cited_top1, like_for_like, peers_file, tiers
+from mmfasternet.analysis import count_model
 from mmfasternet.deploy import switch_to_deploy
 
 TOOLS = osp.join(REPO, 'tools', 'analysis')

@@ -9,10 +9,11 @@ from typing import Callable, Dict, Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from mmfasternet.analysis import tensor_model
 from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
 from mmfasternet.deploy.runtime_models import RuntimeDetector
 from mmfasternet.deploy.tasks import DETECTOR
-from .complexity import load_config, tensor_model
+from mmfasternet.engine.tool_config import load_config
 from .low_precision import quantized_copies, row_file
 
 

@@ -2,13 +2,14 @@
 import pytest
 import torch
 
+from benchmarks.lab.latency import INFERENCE_PATHS, inference_path, matmul_call
+from benchmarks.lab.peers import DENSE_PAIRS
 from conftest import randomize_norms
 from mmfasternet import FasterNet
-from mmfasternet.analysis import (INFERENCE_PATHS, TensorForward, inference_path, load_config,
-                                  matmul_call, profile_onnxruntime, tensor_model)
-from mmfasternet.analysis.peers import DENSE_PAIRS
-from mmfasternet.deploy import export_onnx
+from mmfasternet.analysis import TensorForward, tensor_model
+from mmfasternet.deploy import RUNTIMES, export_onnx
 from mmfasternet.deploy.quantization import quantize_model
+from mmfasternet.engine.tool_config import load_config
 
 TINY = dict(embed_dims=16, depths=[1, 1, 2, 1], act_cfg=dict(type='GELU'))
 
@@ -77,7 +78,7 @@ def test_matmul_of_both_backends_multiplies_the_same_matrices():
 
 
 def test_round_robin_settles_each_call_before_timing_it():
-    from mmfasternet.analysis.latency import round_robin_seconds
+    from benchmarks.lab.latency import round_robin_seconds
     runs = []
     calls = {name: (runs.append, name) for name in ('a', 'b')}
     timed = []
@@ -147,7 +148,7 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
             module.register_forward_hook(count)
     with torch.no_grad():
         model(x)
-    kinds = profile_onnxruntime(path, dict(image=x.numpy()), runs=2)
+    kinds = RUNTIMES["onnxruntime"].profile(path, dict(image=x.numpy()), runs=2)
     assert {'Conv 1x1', 'Conv 2x2', 'Conv 3x3', 'Conv 4x4'} <= set(kinds)
     # ONNX Runtime runs the output norms as depthwise 1x1 convs when exported by the dynamo
     # exporter (torch >= 2.6), as BatchNormalization when exported by the TorchScript one.
@@ -160,7 +161,7 @@ def test_onnxruntime_profile_accounts_for_every_conv(tmp_path):
     # The int8 model runs every conv as a QLinearConv, unpadded, the norms folded in.
     int8 = str(tmp_path / 'tiny_int8.onnx')
     quantize_model(path, int8, [dict(image=torch.randn(*x.shape).numpy()) for _ in range(2)])
-    kinds = profile_onnxruntime(int8, dict(image=x.numpy()), runs=2)
+    kinds = RUNTIMES["onnxruntime"].profile(int8, dict(image=x.numpy()), runs=2)
     assert {f'QLinearConv {k}x{k}' for k in (1, 2, 3, 4)} <= set(kinds)
     profiled = sum(g for kind, (_, g) in kinds.items() if kind.startswith('QLinearConv'))
     assert profiled * 1e9 == pytest.approx(sum(conv_macs), rel=1e-6)

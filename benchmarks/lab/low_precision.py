@@ -10,8 +10,6 @@ import numpy as np
 
 from mmfasternet.deploy.quantization import quantize_model
 from mmfasternet.deploy.runtimes import RUNTIMES, cpu_name_and_flags, open_runtime
-from .onnxruntime_profile import profile_onnxruntime
-from .openvino_profile import profile_openvino
 
 # (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
 RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.values()
@@ -26,14 +24,12 @@ Feeds = Dict[str, np.ndarray]
 SETTLE_RUNS, SETTLE_S = 2, 0.05
 
 
-def has_bf16() -> bool:
-    """Whether this CPU has bf16 instructions OpenVINO runs bf16 with."""
-    return bool({'avx512_bf16', 'amx_bf16'} & set(cpu_name_and_flags()[1]))
-
-
 def runnable_rows() -> List[Tuple[str, str]]:
-    """:data:`RUNTIME_PRECISIONS` less bf16 on a CPU without it (OpenVINO would run fp32)."""
-    return [row for row in RUNTIME_PRECISIONS if row[1] != 'bf16' or has_bf16()]
+    """:data:`RUNTIME_PRECISIONS` less a precision the runtime would run in fp32 on this CPU
+    (OpenVINO's bf16 without bf16 instructions: ``Runtime.fast_on``); int8 is a file of its
+    own and runs on any CPU."""
+    return [(runtime, precision) for runtime, precision in RUNTIME_PRECISIONS
+            if precision == 'int8' or RUNTIMES[runtime].runs_fast(precision)]
 
 
 def quantized_copies(fp32_file: str, feeds: Sequence[Feeds]) -> Dict[str, str]:
@@ -112,20 +108,9 @@ def benchmark_record(latency: Dict[tuple, float], threads: int,
     return dict(cpu=cpu, flags=flags, rows=rows)
 
 
-# Each runtime's per-operator profiler: (path, feeds, runs, threads, precision) to ms and G
-# multiply-adds per run, by kind of operator.
-PROFILERS = {
-    'onnxruntime': lambda path, feeds, runs, threads, precision: profile_onnxruntime(
-        path, feeds, runs, threads),
-    'openvino': profile_openvino,
-}
-
-
 def profile_row(fp32_file: str, int8_models: Dict[str, str], runtime: str, precision: str,
                 feeds: Feeds, runs: int, threads: int = 1) -> Dict[str, Tuple[float, float]]:
     """The per-operator profile (ms and G multiply-adds per run, by kind) of one model in one
     ``(runtime, precision)`` of :data:`RUNTIME_PRECISIONS`, as it is benchmarked."""
-    if runtime not in PROFILERS:
-        raise ValueError(f'no profiler for the runtime {runtime!r}: add one to PROFILERS')
     path, runs_at = row_file(fp32_file, int8_models, runtime, precision)
-    return PROFILERS[runtime](path, feeds, runs, threads, runs_at)
+    return RUNTIMES[runtime].profile(path, feeds, runs, threads, runs_at)

@@ -21,19 +21,19 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mmfasternet.analysis import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
-                                  count_model, inference_path, interleaved_latency_ms, load_config,
-                                  matmul_call, tensor_model)
-from mmfasternet.analysis.detector_latency import (busy_detector, detector_calls,  # noqa: E402
-                                                   detector_files)
-from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,  # noqa: E402
-                                                benchmark_record, cpu_name_and_flags, has_bf16,
-                                                images_per_s, quantized_copies, runnable_rows,
-                                                runtime_calls)
-from mmfasternet.analysis.paper import paper_column  # noqa: E402
-from mmfasternet.analysis.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
-from mmfasternet.deploy import export_onnx, open_runtime, switch_to_deploy  # noqa: E402
+from benchmarks.lab.detector_latency import (busy_detector, detector_calls,  # noqa: E402
+                                             detector_files)
+from benchmarks.lab.latency import (INFERENCE_PATHS, MATMUL_MACS, build_classifier,  # noqa: E402
+                                    inference_path, interleaved_latency_ms, matmul_call)
+from benchmarks.lab.low_precision import (SETTLE_RUNS, SETTLE_S, batch_calls,  # noqa: E402
+                                          benchmark_record, cpu_name_and_flags, images_per_s,
+                                          quantized_copies, runnable_rows, runtime_calls)
+from benchmarks.lab.paper import paper_column  # noqa: E402
+from benchmarks.lab.peers import DENSE_PAIRS, PATH_PAIRS  # noqa: E402
+from mmfasternet.analysis import count_model, tensor_model  # noqa: E402
+from mmfasternet.deploy import RUNTIMES, export_onnx, open_runtime, switch_to_deploy  # noqa: E402
 from mmfasternet.deploy.tasks import task_of_config  # noqa: E402
+from mmfasternet.engine.tool_config import load_config  # noqa: E402
 from mmfasternet.fileio import (prepare_output_folder, write_json_atomically,  # noqa: E402
                                 write_text_atomically)
 
@@ -399,8 +399,9 @@ def main() -> None:
                   f'int8: the fp32 file quantised for each runtime by `mmfasternet.deploy.'
                   f'quantization.quantize_model` on 8 random images (ONNX Runtime: its '
                   f'`quantize_static`; OpenVINO: NNCF).'
-                  + ('' if has_bf16() else ' No bf16 row: this CPU has no bf16 '
-                     'instructions, so OpenVINO would run fp32.'), ''] + classifiers
+                  + ('' if RUNTIMES['openvino'].runs_fast('bf16') else
+                     ' No bf16 row: this CPU has no bf16 instructions, so OpenVINO would '
+                     'run fp32.'), ''] + classifiers
         if batches:
             lines += ['', f'Throughput, images/s at batch {args.low_precision_batch} '
                       f'(224x224) on 1 thread and on all {os.cpu_count()} cores: median of '

@@ -17,10 +17,10 @@ import tempfile
 import numpy as np
 import torch
 
-from mmfasternet.analysis import build_classifier, interleaved_latency_ms
-from mmfasternet.analysis.kernel_floor import conv_shapes, floor_feeds, floor_onnx
-from mmfasternet.analysis.low_precision import (SETTLE_RUNS, SETTLE_S, profile_row,
-                                                quantized_copies, runnable_rows, runtime_calls)
+from benchmarks.lab.kernel_floor import conv_shapes, floor_feeds, floor_onnx
+from benchmarks.lab.latency import build_classifier, interleaved_latency_ms
+from benchmarks.lab.low_precision import (SETTLE_RUNS, SETTLE_S, profile_row, quantized_copies,
+                                          runnable_rows, runtime_calls)
 from mmfasternet.deploy import export_onnx, switch_to_deploy
 from mmfasternet.deploy.runtimes import cpu_name_and_flags
 from mmfasternet.deploy.runtimes.base import write_onnx

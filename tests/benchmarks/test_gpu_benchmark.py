@@ -8,11 +8,11 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from benchmarks.lab.kernel_profile import kernel_kind
+from benchmarks.lab.latency import build_classifier
+from benchmarks.lab.throughput import (autocast_context, in_precision, interleaved_throughput,
+                                       prepare, train_step_rates)
 from conftest import REPO, randomize_norms, run_tool
-from mmfasternet.analysis import build_classifier
-from mmfasternet.analysis.kernel_profile import kernel_kind
-from mmfasternet.analysis.throughput import (autocast_context, in_precision, interleaved_throughput,
-                                             prepare, train_step_rates)
 
 GPU_BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'gpu_benchmark.py')
 

@@ -1,0 +1,1 @@
+"""The benchmark lab of mmfasternet (README.md): not part of the wheel."""
