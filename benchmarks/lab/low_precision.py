@@ -3,13 +3,15 @@ Runtime fp32 and int8, OpenVINO fp32, bf16 and int8), each model in each timed r
 with the others, and the machine record that every such figure carries: the CPU and its
 int8/bf16 instructions.
 """
+import copy
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch.nn as nn
 
+from mmfasternet.deploy import RUNTIMES, cpu_name_and_flags, export_onnx, open_runtime
 from mmfasternet.deploy.quantization import quantize_model
-from mmfasternet.deploy.runtimes import RUNTIMES, cpu_name_and_flags, open_runtime
 
 # (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
 RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.values()
@@ -40,6 +42,27 @@ def quantized_copies(fp32_file: str, feeds: Sequence[Feeds]) -> Dict[str, str]:
         models[runtime.name] = f'{osp.splitext(fp32_file)[0]}_int8{runtime.int8_suffix}'
         quantize_model(fp32_file, models[runtime.name], feeds, runtime.name)
     return models
+
+
+def random_images(count: int, shape: Sequence[int], seed: int = 0) -> List[Feeds]:
+    """``count`` feeds of one standard-normal ``image`` of ``shape`` each, from ``seed``:
+    the calibration data of every benchmark (its models have random weights too)."""
+    rng = np.random.default_rng(seed)
+    return [dict(image=rng.standard_normal(tuple(shape), np.float32)) for _ in range(count)]
+
+
+def deployed_files(model: nn.Module, path: str, shape: Sequence[int] = (1, 3, 224, 224),
+                   calibration: Optional[Sequence[Feeds]] = None
+                   ) -> Tuple[str, Dict[str, str]]:
+    """A model as it is deployed: BN folded and exported to ``path`` (fp32 ONNX, inputs of
+    ``shape``, a dynamic batch axis), and quantised for each runtime
+    (:func:`quantized_copies`) on ``calibration`` (8 :func:`random_images` by default).
+
+    Returns:
+        tuple: The fp32 file and each runtime's int8 file.
+    """
+    export_onnx(copy.deepcopy(model), path, tuple(shape))
+    return path, quantized_copies(path, calibration or random_images(8, shape))
 
 
 def row_file(fp32_file: str, int8_models: Dict[str, str], runtime: str,

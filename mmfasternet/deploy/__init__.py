@@ -9,9 +9,10 @@ PyTorch and between files (:mod:`.parity`); int8 quantisation calibrated on a co
 from .errors import CalibrationError, DeployError, MissingRuntime, NotExportable
 from .export import check_input_size, export_onnx, require_exportable
 from .folding import switch_to_deploy
-from .runtimes import RUNTIMES, Runtime, open_runtime
+from .runtimes import RUNTIMES, Runtime, cpu_name_and_flags, isa_flags, open_runtime
 
 __all__ = [
     'CalibrationError', 'DeployError', 'MissingRuntime', 'NotExportable', 'RUNTIMES', 'Runtime',
-    'check_input_size', 'export_onnx', 'open_runtime', 'require_exportable', 'switch_to_deploy'
+    'check_input_size', 'cpu_name_and_flags', 'export_onnx', 'isa_flags', 'open_runtime',
+    'require_exportable', 'switch_to_deploy'
 ]
