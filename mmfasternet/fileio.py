@@ -170,7 +170,8 @@ def write_image_atomically(image, path: str, params: Sequence[int] = ()) -> None
     import cv2  # imported on use: the core does not import cv2
     encoded, data = cv2.imencode(osp.splitext(path)[1], image, list(params))
     if not encoded:
-        raise ValueError(f'OpenCV cannot encode {path}')
+        raise OutputPathError(f'OpenCV cannot encode {path}: give a file name ending in an image '
+                              f'format it writes (.jpg, .png)')
     write_bytes_atomically(data.tobytes(), path)
 
 

@@ -12,6 +12,8 @@ from typing import Dict, Optional
 
 import torch
 
+from .reading import CheckpointError
+
 EMBEDDING = 'patch_embed.proj.weight'
 
 
@@ -19,8 +21,8 @@ def adapt_embedding(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
     """The RGB embedding filters ``weight`` ``(C, 3, k, k)`` for ``in_channels`` inputs,
     by the module's rule."""
     if weight.shape[1] != 3:
-        raise ValueError(f'adapting the embedding conv needs RGB filters (C, 3, k, k), got '
-                         f'{tuple(weight.shape)}')
+        raise CheckpointError(f'adapting the embedding conv needs RGB filters (C, 3, k, k), got '
+                              f'{tuple(weight.shape)}')
     if in_channels < 3:
         return (weight.sum(1, keepdim=True) / in_channels).repeat(1, in_channels, 1, 1)
     extra = weight.new_zeros(weight.shape[0], in_channels - 3, *weight.shape[2:])

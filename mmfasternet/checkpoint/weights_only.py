@@ -23,11 +23,12 @@ from typing import Any, Dict, List, Tuple
 import torch
 
 from mmfasternet.compat import torch_at_least
+from mmfasternet.errors import MMFasterNetError
 
 TORCH_ALLOWS_MMENGINE_GLOBALS = torch_at_least(2, 6)
 
 
-class UnsafeGlobals(pickle.UnpicklingError):
+class UnsafeGlobals(MMFasterNetError, pickle.UnpicklingError):
     """A pickle names globals that weights-only loading refuses.
 
     Args:

@@ -7,12 +7,12 @@ PyTorch and between files (:mod:`.parity`); int8 quantisation calibrated on a co
 (:mod:`.quantization`). Which of these a model takes is decided in one place,
 :mod:`.tasks`. What needs mmdet, mmseg, mmpretrain, NNCF or OpenVINO is imported on use."""
 from .errors import CalibrationError, DeployError, MissingRuntime, NotExportable
-from .export import check_input_size, export_onnx, require_exportable
+from .export import check_input_size, export_onnx
 from .folding import switch_to_deploy
 from .runtimes import RUNTIMES, Runtime, cpu_name_and_flags, isa_flags, open_runtime
 
 __all__ = [
     'CalibrationError', 'DeployError', 'MissingRuntime', 'NotExportable', 'RUNTIMES', 'Runtime',
     'check_input_size', 'cpu_name_and_flags', 'export_onnx', 'isa_flags', 'open_runtime',
-    'require_exportable', 'switch_to_deploy'
+    'switch_to_deploy'
 ]

@@ -17,8 +17,7 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from .errors import CalibrationError, DeployError
-from .runtimes import runtime_class
-from .runtimes.base import import_package, onnx_metadata
+from .runtimes.base import import_package, onnx_metadata, runtime_class
 from .tasks import task_of
 
 DEFAULT_CALIBRATION_IMAGES = 100

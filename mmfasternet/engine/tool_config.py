@@ -15,7 +15,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
-from mmfasternet.checkpoint import checkpoint_format, read_checkpoints_in_mmengine
+from mmfasternet.checkpoint import read_checkpoints_in_mmengine
+from mmfasternet.checkpoint.reading import checkpoint_format
 from mmfasternet.errors import MMFasterNetError
 from mmfasternet.fileio import NoSpaceLeft, OutputPathError, check_output_file
 from .checkpoint_storage import save_checkpoints_atomically
@@ -260,7 +261,7 @@ def check_load_from(model, path: Optional[str], resume: bool) -> None:
     model: all of it to resume, its backbone to fine-tune from (the heads may differ)."""
     from mmengine.model import is_model_wrapper
 
-    from mmfasternet.checkpoint import check_model_checkpoint, read_model_state
+    from mmfasternet.checkpoint.loading import check_model_checkpoint, read_model_state
     from mmfasternet.models import FasterNet
     model = model.module if is_model_wrapper(model) else model
     if not path or '://' in path or not isinstance(getattr(model, 'backbone', None), FasterNet):

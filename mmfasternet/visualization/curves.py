@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mmfasternet.errors import ArgumentError  # noqa: E402
 from mmfasternet.fileio import save_figure_atomically  # noqa: E402
 
 
@@ -26,7 +27,7 @@ def plot_losses(scalars_path: str, out_path: str, title: str = 'training losses'
     """
     records = [r for r in read_scalars(scalars_path) if 'iter' in r and 'loss' in r]
     if not records:
-        raise ValueError(f'{scalars_path} holds no training loss records')
+        raise ArgumentError(f'{scalars_path} holds no training loss records')
     names = list(keys) or sorted({k for r in records for k in r if k.startswith('loss')})
     series = {name: [r[name] for r in records if name in r] for name in names}
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)

@@ -4,6 +4,7 @@ from typing import Optional
 from mmengine.config import Config
 
 from mmfasternet.deploy.tasks import task_of_config
+from mmfasternet.errors import ArgumentError
 
 
 def enable_prediction_drawing(cfg: Config, out_dir: Optional[str] = None) -> None:
@@ -20,7 +21,7 @@ def enable_prediction_drawing(cfg: Config, out_dir: Optional[str] = None) -> Non
     switch, holder, key = task_of_config(cfg).drawing
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise ValueError('the config has no default_hooks.visualization to draw with')
+        raise ArgumentError('the config has no default_hooks.visualization to draw with')
     hook.update({switch: True, 'interval': 1})
     if out_dir:
         (hook if holder == 'hook' else cfg.visualizer)[key] = out_dir

@@ -6,12 +6,12 @@ import importlib
 import pkgutil
 
 from .base import (RUNTIMES, Runtime, all_precisions, cpu_name_and_flags, isa_flags, open_runtime,
-                   register_runtime, runtime_class)
+                   register_runtime)
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f'{__name__}.{_module.name}')
 
 __all__ = [
     'RUNTIMES', 'Runtime', 'all_precisions', 'cpu_name_and_flags', 'isa_flags', 'open_runtime',
-    'register_runtime', 'runtime_class'
+    'register_runtime'
 ]

@@ -23,6 +23,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from mmfasternet.checkpoint import load_backbone_weights
+from mmfasternet.errors import ArgumentError, ArgumentTypeError, DeployedModelError
 from mmfasternet.registry import register_model
 from mmfasternet.variants import NUM_STAGES, VARIANTS
 
@@ -74,8 +75,8 @@ class PartialConv(nn.Module):
     def __init__(self, dim: int, n_div: int, forward_type: str = 'split_cat'):
         super().__init__()
         if forward_type not in PCONV_FORWARDS:
-            raise ValueError(f'pconv_forward must be one of {PCONV_FORWARDS}, '
-                             f'got {forward_type!r}')
+            raise ArgumentError(f'pconv_forward must be one of {PCONV_FORWARDS}, '
+                                f'got {forward_type!r}')
         self.dim_conv3 = dim // n_div
         self.dim_untouched = dim - self.dim_conv3
         self.forward_type = forward_type
@@ -280,11 +281,11 @@ class FasterNet(BaseModule):
         embed_dims, depths = arch['embed_dims'], arch['depths']
         act_cfg = act_cfg if act_cfg is not None else arch.get('act_cfg', dict(type='ReLU'))
         if not isinstance(n_div, int) or n_div < 1 or embed_dims % n_div:
-            raise ValueError(f'n_div must be a positive int that divides the stage-1 width '
-                             f'embed_dims={embed_dims}, got n_div={n_div!r}')
+            raise ArgumentError(f'n_div must be a positive int that divides the stage-1 width '
+                                f'embed_dims={embed_dims}, got n_div={n_div!r}')
         if not -1 <= frozen_stages <= self.num_stages:
-            raise ValueError(f'frozen_stages must be in [-1, {self.num_stages}], '
-                             f'got {frozen_stages}')
+            raise ArgumentError(f'frozen_stages must be in [-1, {self.num_stages}], '
+                                f'got {frozen_stages}')
 
         self.embed_dims = embed_dims
         self.depths = depths
@@ -336,12 +337,12 @@ class FasterNet(BaseModule):
         if pretrained is None:
             return init_cfg
         if not isinstance(pretrained, str):
-            raise TypeError(f'pretrained must be a checkpoint path or None, got '
-                            f'{type(pretrained).__name__}')
+            raise ArgumentTypeError(f'pretrained must be a checkpoint path or None, got '
+                                    f'{type(pretrained).__name__}')
         others = [c for c in (init_cfg if isinstance(init_cfg, list) else [init_cfg]) if c]
         if any(c.get('type') == 'Pretrained' for c in others):
-            raise ValueError(f'FasterNet got pretrained={pretrained!r} and a Pretrained '
-                             f'init_cfg; keep one (init_cfg: pretrained is deprecated)')
+            raise ArgumentError(f'FasterNet got pretrained={pretrained!r} and a Pretrained '
+                                f'init_cfg; keep one (init_cfg: pretrained is deprecated)')
         warnings.warn(f'pretrained={pretrained!r} is deprecated: use init_cfg=dict('
                       f"type='Pretrained', checkpoint={pretrained!r}) instead", stacklevel=3)
         return [*others, dict(type='Pretrained', checkpoint=pretrained)]
@@ -360,44 +361,44 @@ class FasterNet(BaseModule):
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
-                raise ValueError(f'arch must be one of {sorted(self.arch_zoo)} or a dict, '
-                                 f'got {arch!r}')
+                raise ArgumentError(f'arch must be one of {sorted(self.arch_zoo)} or a dict, '
+                                    f'got {arch!r}')
             return self.arch_zoo[arch.lower()]
         if not isinstance(arch, dict):
-            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
+            raise ArgumentTypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         missing = {'embed_dims', 'depths'} - set(arch)
         if missing:
-            raise ValueError(f'a custom arch dict needs the keys embed_dims and depths; '
-                             f'missing {sorted(missing)}')
+            raise ArgumentError(f'a custom arch dict needs the keys embed_dims and depths; '
+                                f'missing {sorted(missing)}')
         unknown = set(arch) - {'embed_dims', 'depths', 'act_cfg'}
         if unknown:
-            raise ValueError(f'unknown arch keys {sorted(unknown)}; allowed: '
-                             f'embed_dims, depths, act_cfg')
+            raise ArgumentError(f'unknown arch keys {sorted(unknown)}; allowed: '
+                                f'embed_dims, depths, act_cfg')
         depths = arch['depths']
         if (not isinstance(depths, Sequence) or len(depths) != self.num_stages
                 or not all(isinstance(d, int) and d >= 1 for d in depths)):
-            raise ValueError(f'arch depths must be {self.num_stages} positive ints, '
-                             f'got {depths!r}')
+            raise ArgumentError(f'arch depths must be {self.num_stages} positive ints, '
+                                f'got {depths!r}')
         if not isinstance(arch['embed_dims'], int) or arch['embed_dims'] < 1:
-            raise ValueError(f'arch embed_dims must be a positive int, '
-                             f'got {arch["embed_dims"]!r}')
+            raise ArgumentError(f'arch embed_dims must be a positive int, '
+                                f'got {arch["embed_dims"]!r}')
         return dict(arch, depths=list(depths))
 
     def _parse_out_indices(self, out_indices: Union[int, Sequence[int]]) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         if not isinstance(out_indices, Sequence) or not out_indices:
-            raise TypeError(f'out_indices must be an int or a non-empty sequence of ints, '
-                            f'got {out_indices!r}')
+            raise ArgumentTypeError(f'out_indices must be an int or a non-empty sequence of ints, '
+                                    f'got {out_indices!r}')
         parsed = []
         for index in out_indices:
             if not isinstance(index, int) or not -self.num_stages <= index < self.num_stages:
-                raise ValueError(f'out_indices entries must be ints in '
-                                 f'[{-self.num_stages}, {self.num_stages - 1}], '
-                                 f'got {index!r} in {out_indices!r}')
+                raise ArgumentError(f'out_indices entries must be ints in '
+                                    f'[{-self.num_stages}, {self.num_stages - 1}], '
+                                    f'got {index!r} in {out_indices!r}')
             parsed.append(index % self.num_stages)
         if len(set(parsed)) != len(parsed):
-            raise ValueError(f'out_indices {out_indices!r} names a stage twice')
+            raise ArgumentError(f'out_indices {out_indices!r} names a stage twice')
         return tuple(sorted(parsed))
 
     def _frozen_modules(self) -> List[nn.Module]:
@@ -429,8 +430,8 @@ class FasterNet(BaseModule):
             super().init_weights()
             return
         if len(pretrained) > 1:
-            raise ValueError(f'init_cfg holds {len(pretrained)} Pretrained entries; '
-                             f'a backbone loads one checkpoint, keep one of them')
+            raise ArgumentError(f'init_cfg holds {len(pretrained)} Pretrained entries; '
+                                f'a backbone loads one checkpoint, keep one of them')
         others = [c for c in init_cfgs if c and c is not pretrained[0]]
         if others:
             full_cfg, self.init_cfg = self.init_cfg, others
@@ -502,8 +503,8 @@ class FasterNet(BaseModule):
 
     def train(self, mode: bool = True) -> 'FasterNet':
         if mode and self.deploy:
-            raise RuntimeError('a FasterNet switched to deploy mode (BN folded) cannot '
-                               'train; build a new model to train')
+            raise DeployedModelError('a FasterNet switched to deploy mode (BN folded) cannot '
+                                     'train; build a new model to train')
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 from mmpretrain.models.heads import ClsHead
 
+from mmfasternet.errors import ArgumentError
 from mmfasternet.registry import register_model
 
 
@@ -36,7 +37,7 @@ class FasterNetClsHead(ClsHead):
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
-            raise ValueError(f'num_classes must be positive, got {num_classes}')
+            raise ArgumentError(f'num_classes must be positive, got {num_classes}')
         self.num_classes = num_classes
         self.avgpool_pre_head = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
