@@ -20,10 +20,10 @@ from mmpretrain.registry import MODELS as CLS_MODELS
 
 from conftest import REPO, TEST, randomize_norms, run_tool
 from mmfasternet import FasterNet
-from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, backbone_state_dict, detect_layout,
-                                    load_backbone_weights, load_weights_only, loading,
-                                    official_to_timm, read_checkpoint, timm_to_official,
-                                    to_mm_state_dict)
+from mmfasternet.checkpoint import (LAYOUTS, CheckpointError, detect_layout, load_backbone_weights,
+                                    load_weights_only, loading, official_to_timm, read_checkpoint,
+                                    timm_to_official, to_mm_state_dict)
+from mmfasternet.checkpoint.layouts import backbone_state_dict
 from mmfasternet.checkpoint.reading import code_running_globals
 from mmfasternet.compat import torch_at_least
 from toy_configs import write_toy_config

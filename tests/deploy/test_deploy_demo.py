@@ -23,19 +23,17 @@ def demo_checkpoint(work_dir: str, command: str) -> str:
     return open(last).read().strip()
 
 
-# The toy test pipeline resized to a size that is not the images' own (256x256), keeping
-# the aspect ratio, as every real COCO config does (1333x800).
-RESCALED_TEST = """
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(333, 333), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-"""
+def rescaled_config(config: str, path, scale: int) -> str:
+    """``config`` with its test images resized to ``scale`` (keeping the aspect ratio, as
+    every real COCO config does at 1333x800), not to the toy's own 256x256, written to
+    ``path``."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        resize, = (step for step in loader.dataset.pipeline if step.type == 'Resize')
+        resize.update(scale=(scale, scale), keep_ratio=True)
+    cfg.dump(str(path))
+    return str(path)
 
 
 def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
@@ -44,13 +42,12 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
     within 0.02: on an AMX Xeon, where bf16 is real (elsewhere OpenVINO runs fp32), segm
     mAP fell by 0.013 (0.010 with mmdet's grid_sample paste), bbox by none."""
     config = osp.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')
-    rescaled = tmp_path / 'rescaled.py'
-    rescaled.write_text(f'_base_ = [{config!r}]\n' + RESCALED_TEST)
+    rescaled = rescaled_config(config, tmp_path / 'rescaled.py', 333)
     checkpoint = demo_checkpoint('work_dirs/demo', 'make demo')
     fp32 = str(tmp_path / 'demo.onnx')
     int8 = dict(onnxruntime=str(tmp_path / 'demo_int8.onnx'),
                 openvino=str(tmp_path / 'demo_int8.xml'))
-    result = run_tool(EXPORT, str(rescaled), fp32, '--checkpoint', checkpoint, '--verify')
+    result = run_tool(EXPORT, rescaled, fp32, '--checkpoint', checkpoint, '--verify')
     assert 'instances agree' in result.stdout
     # The self-contained form, masks pasted in the file: the same scores.
     image_masks = str(tmp_path / 'demo_image_masks.onnx')
@@ -63,7 +60,7 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
     def metrics(cfg, path, *args):
         return coco_metrics(run_tool(TEST, cfg, path, '--work-dir', str(tmp_path), *args))
 
-    for cfg in (config, str(rescaled)):
+    for cfg in (config, rescaled):
         pytorch = metrics(cfg, checkpoint)
         assert pytorch['coco/bbox_mAP'] > 0.5 and pytorch['coco/segm_mAP'] > 0.5  # trained
         pasted_in_file = metrics(cfg, image_masks)

@@ -363,7 +363,8 @@ def toy_detector_state(tiny_toy_coco, tmp_path, **backbone):
 
 
 def test_a_checkpoint_of_another_model_is_one_message_naming_both(tmp_path, tiny_toy_coco):
-    from mmfasternet.checkpoint import CheckpointError, check_model_checkpoint
+    from mmfasternet.checkpoint import CheckpointError
+    from mmfasternet.checkpoint.loading import check_model_checkpoint
     t0, _ = toy_detector_state(tiny_toy_coco, tmp_path)
     t1, _ = toy_detector_state(tiny_toy_coco, tmp_path, arch='t1')
     t1_file = tmp_path / 't1_detector.pth'
