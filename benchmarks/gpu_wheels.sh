@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The wheels the GPU benchmark needs on the lent GPU machine (CPython 3.12, Linux x86_64,
 # torch and the packages of its image installed, no network), fetched here, where PyPI is
-# reachable, with this checkout's own wheel beside them (docs/gpu_benchmark.md).
+# reachable, with this checkout's own wheel beside them (benchmarks/gpu_benchmark.md).
 #
-#   bash tools/analysis/gpu_wheels.sh [WHEELHOUSE]      (default .whl, which git ignores)
+#   bash benchmarks/gpu_wheels.sh [WHEELHOUSE]      (default .whl, which git ignores)
 #
 # Only what that image lacks travels (about 7 MiB; a call carries 64 MiB at most): mmengine,
 # mmcv-lite (the benchmark uses no compiled op), mmpretrain and their pure-Python needs, and
@@ -12,11 +12,11 @@
 # huggingface_hub and safetensors, which only fetch and read weights). The
 # image already has torch, torchvision, numpy, opencv-python-headless, matplotlib, pillow,
 # pyyaml, rich, einops, packaging, click, markdown and zipp (KINDS.md of the device tool);
-# tools/analysis/gpu_rehearsal.sh installs those from PyPI to rehearse the run on the CPU.
+# benchmarks/gpu_rehearsal.sh installs those from PyPI to rehearse the run on the CPU.
 set -euo pipefail
 
 WHEELHOUSE=${1:-.whl}
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON_VERSION=3.12
 # The packages to carry, pinned where this project pins them (requirements.txt).
 CARRIED=(mmengine==0.10.7 mmcv-lite==2.1.0 mmpretrain==1.2.0 addict yapf platformdirs

@@ -1,313 +1,25 @@
 """How far :func:`~mmfasternet.models.backbone_swap.swap_in_fasternet` reaches in the model
-zoos of the installed libraries: every config of mmdet, mmseg and mmpose (their
+zoos of the installed libraries: every config of mmdet, mmseg, mmpose and mmyolo (their
 ``.mim/configs``, ``_base_`` folders left out) is built and run once as it is (the control)
-and once with FasterNet-T0 swapped in, on a small synthetic batch on the CPU (mmdet and
+and once with FasterNet-T0 swapped in, on a small synthetic batch on the CPU (mmdet, mmyolo and
 mmpose predict, mmseg computes its losses, which runs its auxiliary heads too). A config
 whose control fails cannot run on this machine and does not count against the swap. Each
-config runs in a forked process of its own with a time limit. Writes swap_zoo.json (a
-record per config) and swap_zoo.md (tables by library and family, the refusals by reason,
-every failure) into --out.
+config runs in a forked process of its own with a time limit (benchmarks.lab.swap_zoo).
+Writes swap_zoo.json (a record per config) and swap_zoo.md (tables by library and family,
+the refusals by reason, every failure) into --out.
 
-    python tools/analysis/swap_zoo.py [--libraries mmdet mmseg mmpose] [--workers 2]
-        [--timeout 300] [--sample 40 | --every 10] [--out docs/results/swap_zoo]
-    python tools/analysis/swap_zoo.py --configs 'mmdet::retinanet/*' 'mmseg::segformer/*'
+    python -m benchmarks.swap_zoo [--libraries mmdet mmseg mmpose mmyolo] [--workers 2]
+        [--timeout 300] [--sample 40 | --every 10] [--out work_dirs/swap_zoo]
+    python -m benchmarks.swap_zoo --configs 'mmdet::retinanet/*' 'mmseg::segformer/*'
 """
 import argparse
-import copy
-import datetime
-import fnmatch
-import glob
-import importlib
-import multiprocessing
-import os
 import os.path as osp
 import time
-import traceback
-from collections import Counter, defaultdict
-from multiprocessing.connection import wait
-from typing import List, Sequence
 
-import torch
-from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import MODELS, init_default_scope
-from mmengine.structures import PixelData
-
-from mmfasternet.deploy.runtimes import cpu_name_and_flags, isa_flags
-from mmfasternet.fileio import prepare_output_folder, write_json_atomically, write_text_atomically
-from mmfasternet.models.backbone_swap import UnsupportedSwap, swap_in_fasternet
-
-LIBRARIES = ('mmdet', 'mmseg', 'mmpose')
-STATUSES = ('not a candidate', 'control fails', 'works', 'refused', 'swap crashes',
-            'build fails', 'forward fails')
-# The step a worker was in when it stopped without a result: the status that it earns.
-STEP_STATUS = {'control': 'control fails', 'swap': 'swap crashes', 'build': 'build fails',
-               'forward': 'forward fails'}
-# The side of the square inputs (DINO's 900 queries need 256); mmpose's are its codec's size.
-SIDES = dict(mmdet=256, mmseg=128)
-
-
-def library_configs(library: str) -> List[str]:
-    """The config paths of ``library``, relative to its ``.mim/configs``, sorted."""
-    root = osp.join(osp.dirname(importlib.import_module(library).__file__), '.mim', 'configs')
-    paths = glob.glob(osp.join(root, '**', '*.py'), recursive=True)
-    return sorted(osp.relpath(p, root) for p in paths
-                  if '_base_' not in osp.relpath(p, root).split(os.sep))
-
-
-def select(args: argparse.Namespace) -> List[tuple]:
-    """The ``(library, config)`` pairs the arguments pick, library by library."""
-    jobs = []
-    for library in args.libraries:
-        configs = library_configs(library)
-        if args.configs:
-            configs = [c for c in configs if any(fnmatch.fnmatch(f'{library}::{c}', pattern)
-                                                 for pattern in args.configs)]
-        if args.sample:  # evenly spread over the sorted list, the same each run
-            count = min(args.sample, len(configs))
-            configs = [configs[i * len(configs) // count] for i in range(count)]
-        jobs += [(library, c) for c in configs[::args.every]]
-    return jobs
-
-
-def family(library: str, config: str) -> str:
-    """The config's folder under ``configs/`` (mmpose's first two levels)."""
-    parts = config.split(os.sep)[:-1]
-    return '/'.join(parts[:2 if library == 'mmpose' else 1]) or '.'
-
-
-def error_line(error: BaseException) -> str:
-    """``Type: first line of the message (file:line)``, the line the innermost frame outside
-    torch's own code."""
-    frames = traceback.extract_tb(error.__traceback__)
-    outside = [f for f in frames if f'{os.sep}torch{os.sep}' not in f.filename] or frames
-    where = ''
-    if outside:
-        path = outside[-1].filename.split(f'site-packages{os.sep}')[-1]
-        where = f' ({path}:{outside[-1].lineno})'
-    message = ' '.join((str(error).strip().splitlines() or [''])[0].split())[:300]
-    return f'{type(error).__name__}: {message}{where}'
-
-
-def cap_detections(test_cfg, most: int = 50) -> None:
-    """Cap each ``max_per_img`` and ``nms_pre`` of an mmdet ``test_cfg`` at ``most``: random
-    weights keep all the boxes allowed, for each of which an LVIS mask head draws 1203 masks."""
-    for key, value in (test_cfg.items() if isinstance(test_cfg, dict) else ()):
-        if key in ('max_per_img', 'nms_pre') and isinstance(value, int):
-            test_cfg[key] = min(value, most)
-        else:
-            cap_detections(value, most)
-
-
-def prepare_inputs(library: str, cfg: Config) -> dict:
-    """A small synthetic batch of the kind the library's models take; edits ``cfg.model``
-    where the batch needs it (mmdet's detections, mmseg's padding, mmpose's flip test)."""
-    side = SIDES.get(library)
-    if library == 'mmdet':
-        from mmdet.testing import demo_mm_inputs
-        cap_detections(cfg.model.get('test_cfg'))
-        return demo_mm_inputs(batch_size=1, image_shapes=[(3, side, side)], num_items=[3],
-                              num_classes=2, with_mask=True)
-    if library == 'mmseg':
-        from mmseg.structures import SegDataSample
-        if cfg.model.get('data_preprocessor', {}).get('size'):
-            cfg.model.data_preprocessor.size = (side, side)
-        shape = (side, side)
-        samples = [SegDataSample(metainfo=dict(img_shape=shape, ori_shape=shape,
-                                               pad_shape=shape)) for _ in range(2)]
-        for sample in samples:
-            sample.gt_sem_seg = PixelData(data=torch.randint(0, 2, (1, *shape)))
-        return dict(inputs=[torch.randint(0, 256, (3, *shape), dtype=torch.uint8)] * 2,
-                    data_samples=samples)
-    from mmpose.testing import get_packed_inputs
-    if cfg.model.get('test_cfg'):  # the synthetic keypoints have no flip pairs; DEKR
-        cfg.model.test_cfg.flip_test = False  # predicts one image at a time
-    codec = cfg.get('codec', {})
-    codec = (codec[0] if isinstance(codec, (list, tuple)) else codec) or {}
-    w, h = codec.get('input_size', (192, 256))
-    return get_packed_inputs(batch_size=1, img_shape=(h, w), input_size=(w, h),
-                             heatmap_size=codec.get('heatmap_size', (w // 4, h // 4)),
-                             simcc_split_ratio=codec.get('simcc_split_ratio', 2.0))
-
-
-def build(cfg: Config) -> torch.nn.Module:
-    """``cfg.model`` built in the current scope, SyncBN reverted, its weights random; built
-    from a copy, as some models edit their config (DINO its ``bbox_head``)."""
-    torch.manual_seed(0)
-    return revert_sync_batchnorm(MODELS.build(copy.deepcopy(cfg.model)))
-
-
-def forward(library: str, model: torch.nn.Module, packed: dict, ran: list) -> None:
-    """Run ``model`` on ``packed``: mmseg's loss (every decode and auxiliary head), the
-    others' prediction; ``ran`` collects the names of the backbone and neck as they finish."""
-    for name in ('backbone', 'neck'):
-        if isinstance(getattr(model, name, None), torch.nn.Module):
-            getattr(model, name).register_forward_hook(lambda *_, n=name: ran.append(n))
-    training = library == 'mmseg'
-    model.train(training)
-    with torch.set_grad_enabled(training):
-        data = model.data_preprocessor(packed, training)
-        model(**data, mode='loss' if training else 'predict')
-
-
-def check_config(library: str, config: str, report) -> dict:
-    """Load, run, swap and run again one config; ``report`` is told each step as it starts
-    (a worker that dies or hangs is judged by its last step). Returns its record."""
-    record = dict(library=library, family=family(library, config), config=config)
-    start = time.monotonic()
-
-    def done(status: str, reason: str = '', **extra) -> dict:
-        return dict(record, status=status, reason=reason, **extra,
-                    seconds=round(time.monotonic() - start, 2))
-
-    try:
-        root = osp.dirname(importlib.import_module(library).__file__)
-        cfg = Config.fromfile(osp.join(root, '.mim', 'configs', config))
-    except Exception as error:
-        return done('not a candidate', f'does not load: {error_line(error)}')
-    model_cfg = cfg.get('model')
-    if not isinstance(model_cfg, dict) or not isinstance(model_cfg.get('backbone'), dict):
-        return done('not a candidate', 'no model.backbone')
-    if model_cfg.get('type') == 'PoseLifter':
-        return done('not a candidate', 'a pose lifter: it reads keypoints, not images')
-    init_default_scope(cfg.get('default_scope', library))
-    report('control')
-    try:
-        packed = prepare_inputs(library, cfg)
-        forward(library, build(cfg), packed, [])
-    except Exception as error:
-        return done('control fails', error_line(error))
-    report('swap')
-    try:
-        swapped = swap_in_fasternet(cfg, 't0')
-    except UnsupportedSwap as error:
-        return done('refused', str(error))
-    except Exception as error:
-        return done('swap crashes', error_line(error))
-    report('build')
-    try:
-        model = build(swapped)
-    except Exception as error:
-        return done('build fails', error_line(error))
-    report('forward')
-    ran = []
-    try:
-        forward(library, model, packed, ran)
-    except Exception as error:
-        failed_in = 'backbone' if 'backbone' not in ran else \
-            'neck' if 'neck' not in ran and getattr(model, 'with_neck', False) else 'head'
-        return done('forward fails', error_line(error), failed_in=failed_in)
-    return done('works')
-
-
-def worker(library: str, config: str, connection) -> None:
-    """The forked process of one config: one thread, no downloads, the record sent back."""
-    torch.set_num_threads(1)
-    os.environ.update(HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1')
-    record = check_config(library, config, connection.send)
-    connection.send(record)
-
-
-def run_all(jobs: Sequence[tuple], workers: int, timeout: float) -> List[dict]:
-    """Each job's record, ``workers`` forked processes at a time; a process that dies or
-    runs past ``timeout`` seconds is killed and judged by the step it was in."""
-    context = multiprocessing.get_context('fork')  # the libraries are imported once, here
-    pending, running, records = list(jobs), [], []
-    while pending or running:
-        while pending and len(running) < workers:
-            library, config = pending.pop(0)
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=worker, args=(library, config, sender))
-            process.start()
-            sender.close()
-            running.append(dict(library=library, config=config, process=process,
-                                receiver=receiver, step='load', start=time.monotonic()))
-        wait([job['receiver'] for job in running] + [job['process'].sentinel for job in running],
-             timeout=1)
-        for job in list(running):
-            alive, record = job['process'].is_alive(), None
-            try:
-                while job['receiver'].poll():  # the steps, then the record
-                    message = job['receiver'].recv()
-                    if isinstance(message, dict):
-                        record = message
-                    else:
-                        job['step'] = message
-            except EOFError:  # the worker has gone
-                pass
-            seconds = time.monotonic() - job['start']
-            if record is None and alive and seconds < timeout:
-                continue
-            job['process'].kill()
-            job['process'].join()
-            job['receiver'].close()
-            running.remove(job)
-            if record is None:
-                why = (f'timed out after {timeout:g} s' if alive else
-                       f'the worker died (exit code {job["process"].exitcode})')
-                record = dict(library=job['library'], config=job['config'],
-                              family=family(job['library'], job['config']),
-                              status=STEP_STATUS.get(job['step'], 'not a candidate'),
-                              reason=f'{why} in the step {job["step"]}',
-                              seconds=round(seconds, 2))
-            records.append(record)
-            where = f" [{record['failed_in']}]" if 'failed_in' in record else ''
-            print(f'[{len(records)}/{len(jobs)}] {record["library"]}::{record["config"]}: '
-                  f'{record["status"]}{where} ({record["seconds"]:.1f} s)', flush=True)
-    return sorted(records, key=lambda r: (r['library'], r['config']))
-
-
-def md_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
-    """A markdown table; columns after the first right-aligned."""
-    lines = ['| ' + ' | '.join(map(str, header)) + ' |',
-             '|' + '|'.join([' --- '] + [' ---: '] * (len(header) - 1)) + '|']
-    return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
-
-
-def counts_row(name: str, records: Sequence[dict]) -> list:
-    """``name``, the configs, each status's count (forward fails with its head-only count),
-    and works / configs whose control runs."""
-    count = Counter(r['status'] for r in records)
-    head = sum(r.get('failed_in') == 'head' for r in records)
-    runs = len(records) - count['not a candidate'] - count['control fails']
-    share = f'{100 * count["works"] / runs:.0f}%' if runs else '-'
-    return [name, len(records), *(count[s] for s in STATUSES[:-1]),
-            f'{count["forward fails"]} ({head})', share]
-
-
-def markdown(summary: dict, records: Sequence[dict]) -> str:
-    """swap_zoo.md: the counts by family, library and overall, the refusals by reason, every
-    failure (the controls' too) and the configs that are no candidates."""
-    header = ['library / family', 'configs', *STATUSES[:-1], 'forward fails (only in head)',
-              'works / control runs']
-    by_family, by_library = defaultdict(list), defaultdict(list)
-    for r in records:
-        by_family[f"{r['library']} {r['family']}"].append(r)
-        by_library[r['library']].append(r)
-    rows = [counts_row(name, rs) for name, rs in sorted(by_family.items())]
-    totals = [counts_row(f'**{name}**', by_library[name]) for name in LIBRARIES
-              if name in by_library]
-    lines = [f'# FasterNet-T0 swapped into the model zoos ({summary["date"]})', '',
-             f'{summary["machine"]}; {summary["versions"]}; {len(records)} configs in '
-             f'{summary["seconds"] / 60:.1f} min.', '', md_table(header, rows), '',
-             md_table(header, totals + [counts_row('**all**', records)]), '',
-             '## Refused, by reason', '']
-    refused = defaultdict(list)
-    for r in records:
-        if r['status'] == 'refused':
-            reason = r['reason'].replace('swap_in_fasternet: ', '').split(' (known:')[0]
-            refused[reason].append(f"{r['library']}::{r['config']}")
-    for reason, configs in sorted(refused.items(), key=lambda item: -len(item[1])):
-        lines += [f'- {reason} ({len(configs)}): ' + ', '.join(configs)]
-    for title, kept in (('Failures', ('control fails', *STEP_STATUS.values())),
-                        ('Not candidates', ('not a candidate', ))):
-        lines += ['', f'## {title}', '']
-        for r in records:
-            if r['status'] in kept:
-                where = f" in the {r['failed_in']}" if 'failed_in' in r else ''
-                lines += [f"- {r['library']}::{r['config']}: {r['status']}{where}: "
-                          f"{r['reason']}"]
-    return '\n'.join(lines) + '\n'
+from benchmarks.lab import report
+from benchmarks.lab.swap_zoo import (LIBRARIES, library_counts, markdown, run_all, run_summary,
+                                     select)
+from mmfasternet.fileio import prepare_output_folder
 
 
 def parse_args() -> argparse.Namespace:
@@ -320,7 +32,8 @@ def parse_args() -> argparse.Namespace:
     picks.add_argument('--every', type=int, default=1, help='every K-th config')
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--timeout', type=float, default=300, help='seconds per config')
-    parser.add_argument('--out', default='docs/results/swap_zoo')
+    parser.add_argument('--out', default=osp.join('work_dirs', 'swap_zoo'),
+                        help='folder for swap_zoo.md and swap_zoo.json (created if needed)')
     args = parser.parse_args()
     if args.every < 1 or args.workers < 1 or (args.sample is not None and args.sample < 1):
         parser.error('--every, --workers and --sample take positive numbers')
@@ -330,27 +43,17 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    jobs = select(args)
+    jobs = select(args.libraries, args.configs, args.sample, args.every)
     if not jobs:
         raise SystemExit(f'no config of {", ".join(args.libraries)} matches {args.configs}')
-    for library in args.libraries:  # imported before forking, once for every worker
-        importlib.import_module(f'{library}.models')
     start = time.monotonic()
     records = run_all(jobs, args.workers, args.timeout)
-    versions = {name: importlib.import_module(name).__version__
-                for name in ('torch', 'mmengine', *args.libraries, 'mmfasternet')}
-    cpu, flags = cpu_name_and_flags()
-    summary = dict(machine=f'{cpu} ({", ".join(flags) or "none of " + ", ".join(isa_flags())})',
-                   versions=', '.join(f'{k} {v}' for k, v in versions.items()),
-                   date=datetime.date.today().isoformat(),
-                   seconds=round(time.monotonic() - start, 1), arch='t0')
-    write_json_atomically(dict(summary, configs=records), osp.join(args.out, 'swap_zoo.json'),
-                          indent=1)
-    write_text_atomically(markdown(summary, records), osp.join(args.out, 'swap_zoo.md'))
-    print(md_table(['', 'configs', *STATUSES[:-1], 'forward fails (only in head)', 'works'],
-                   [counts_row(library, [r for r in records if r['library'] == library])
-                    for library in args.libraries] + [counts_row('all', records)]))
-    print(f'{len(records)} configs in {summary["seconds"]:.0f} s; written to {args.out}')
+    summary = run_summary(report.command('benchmarks.swap_zoo'), args.libraries,
+                          time.monotonic() - start)
+    print('\n'.join(library_counts(records, args.libraries)))
+    print(f'{len(records)} configs in {summary["seconds"]:.0f} s')
+    report.write_results(markdown(summary, records), osp.join(args.out, 'swap_zoo.md'),
+                         dict(summary, configs=records), osp.join(args.out, 'swap_zoo.json'))
 
 
 if __name__ == '__main__':

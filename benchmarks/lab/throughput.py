@@ -113,8 +113,7 @@ def interleaved_throughput(calls: Calls, batch: int, rounds: int = 20, warmup: i
 
     Every call first runs ``warmup`` times (cuDNN autotuning, allocator, caches); then each
     of ``rounds`` rounds runs every call once in turn (see
-    :func:`~mmfasternet.analysis.latency.round_robin_seconds`). The median run of each call
-    gives its rate.
+    :func:`.latency.round_robin_seconds`). The median run of each call gives its rate.
 
     Args:
         calls (dict): Maps a name (any hashable) to a callable and its input.

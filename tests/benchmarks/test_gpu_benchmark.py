@@ -1,20 +1,22 @@
-"""The GPU benchmark tool and its timer run on the CPU (no timing is asserted)."""
+"""The GPU benchmark script and its lab run on the CPU (no timing is asserted); its tables
+and verdicts are checked on made-up measurements."""
 import json
 import os
-import os.path as osp
+import sys
 
 import pytest
 import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from benchmarks import gpu_benchmark
+from benchmarks.lab.gpu_report import TIER_MODELS, classifier_tables, rate_text
 from benchmarks.lab.kernel_profile import kernel_kind
 from benchmarks.lab.latency import build_classifier
+from benchmarks.lab.report import machine
 from benchmarks.lab.throughput import (autocast_context, in_precision, interleaved_throughput,
                                        prepare, train_step_rates)
-from conftest import REPO, randomize_norms, run_tool
-
-GPU_BENCHMARK = osp.join(REPO, 'tools', 'analysis', 'gpu_benchmark.py')
+from conftest import randomize_norms, run_tool
 
 # One thread: two threads on a shared 2-core machine stall each other.
 ONE_THREAD = dict(os.environ, OMP_NUM_THREADS='1')
@@ -28,47 +30,66 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def markdown_tables(section: str) -> list:
+    """The tables of a markdown section, each a list of rows of cells, without the header's
+    rule."""
+    tables, rows = [], []
+    for line in section.splitlines() + ['']:
+        if line.startswith('|'):
+            if not line.startswith('|---'):
+                rows.append([cell.strip() for cell in line.strip('|').split('|')])
+        elif rows:
+            tables.append(rows)
+            rows = []
+    return tables
+
+
 @pytest.mark.long
-def test_tool_writes_every_table_on_the_cpu(tmp_path):
+def test_script_writes_every_table_on_the_cpu(tmp_path):
     out = tmp_path / 'new' / 'folder'
-    run_tool(GPU_BENCHMARK, '--device', 'cpu', '--models', 'fasternet_t0',
-             'mobilenet-v2_8xb32_in1k', '--batch', '2', '--shape', '64', '64',
-             '--precisions', 'fp32', 'bf16', '--rounds', '1', '--warmup', '1',
-             '--detection-shape', '64', '96', '--train-batch', '2', '--out', str(out),
-             env=ONE_THREAD)
+    options = ['--device', 'cpu', '--models', 'fasternet_t0', 'mobilenet-v2_8xb32_in1k',
+               'mobilenetv2_100', '--batch', '2', '--shape', '64', '64', '--precisions', 'fp32',
+               'bf16', '--rounds', '1', '--warmup', '1', '--detection-shape', '64', '96',
+               '--train-batch', '2', '--out', str(out)]
+    run_tool('-m', 'benchmarks.gpu_benchmark', *options, env=ONE_THREAD)
     assert sorted(p.name for p in out.iterdir()) == ['gpu_benchmarks.json', 'gpu_benchmarks.md']
-    table = (out / 'gpu_benchmarks.md').read_text()
+    text = (out / 'gpu_benchmarks.md').read_text()
     record = json.loads((out / 'gpu_benchmarks.json').read_text())
-    assert '`python tools/analysis/gpu_benchmark.py --device cpu --models fasternet_t0' in table
-    assert '- device: CPU ' in table and f'- torch {torch.__version__}, cuDNN ' in table
-    assert '- batch 2, 64x64, BN folded' in table
-    settings = ['fp32 contiguous', 'fp32 channels_last', 'bf16 contiguous',
-                'bf16 channels_last']
-    assert ('| model | ' + ' | '.join(f'{s} (img/s)' for s in settings)
-            + ' | best (img/s) | paper 2080Ti (img/s) |') in table
-    sections = {section.splitlines()[0]: section for section in table.split('\n## ')[1:]}
+    command = 'python -m benchmarks.gpu_benchmark ' + ' '.join(options)
+    assert record['command'] == command
+    assert text.startswith(f'# GPU benchmark\n\n`{command}`\n\n- device: CPU {machine()}\n'
+                           f'- torch {torch.__version__}, cuDNN ')
+    assert '- batch 2, 64x64, BN folded' in text
+    assert (record['batch'], record['shape'], record['rounds']) == (2, [64, 64], 1)
+    assert record['device'] == f'CPU {machine()}' and record['torch'] == torch.__version__
+    sections = {section.splitlines()[0]: section for section in text.split('\n## ')[1:]}
     assert list(sections) == ['Classifiers', 'Where the time goes', 'Detection backbones',
                               'AMP training']
-    rows = {cells[0]: cells for cells in (
-        [cell.strip() for cell in line.strip('|').split('|')]
-        for name, section in sections.items() if name != 'Where the time goes'
-        for line in section.splitlines() if line.startswith('| '))}
+    settings = ['fp32 contiguous', 'fp32 channels_last', 'bf16 contiguous',
+                'bf16 channels_last']
     n = len(settings)
-    for model, paper in (('fasternet_t0', '6807'), ('mobilenet-v2_8xb32_in1k', '4198')):
-        assert len(rows[model]) == 1 + n + 2 and rows[model][-1] == paper
-        assert all(float(rate) > 0 for rate in rows[model][1:-1])
-    ratios = rows['fasternet_t0 / mobilenet-v2_8xb32_in1k']
-    assert len(ratios) == 1 + n + 3 and ratios[-2:] in (['1.62', 'yes'], ['1.62', 'no'])
-    for backbone in ('FasterNet-S', 'ResNet-50', 'FasterNet-S / ResNet-50'):
-        assert len(rows[backbone]) == 2 + n and rows[backbone][1] == '96x64'
-        assert all(float(ms) > 0 for ms in rows[backbone][2:])
-    for classifier in ('fasternet_s', 'resnet50_8xb32_in1k',
-                       'fasternet_s / resnet50_8xb32_in1k'):
-        assert rows[classifier][1:3] == ['2', 'bf16'] and float(rows[classifier][3]) > 0
-    assert 'nan' not in table and ' inf ' not in table
+    rates, front, ratios = markdown_tables(sections['Classifiers'])
+    assert rates[0] == (['model'] + [f'{s} (img/s)' for s in settings]
+                        + ['best (img/s)', 'paper 2080Ti (img/s)'])
+    assert [(row[0], row[-1]) for row in rates[1:]] == [
+        ('fasternet_t0', '6807'), ('mobilenet-v2_8xb32_in1k', '4198'), ('mobilenetv2_100', '—')]
+    assert all(float(rate) > 0 for row in rates[1:] for rate in row[1:-1])
+    assert [row[0] for row in front] == ['FasterNet', 'fasternet_t0']
+    assert ratios[0][-3:] == ['best', 'paper', 'paper ratio reached']
+    assert ratios[1][0] == 'fasternet_t0 / mobilenet-v2_8xb32_in1k' and ratios[1][-2] == '1.62'
+    assert len(ratios[1]) == 1 + n + 3
+    # The classifiers' section is the lab's rendering of the record's unrounded numbers.
+    models = list(record['classifiers'])
+    rerendered = {}
+    lines = classifier_tables(
+        {(name, *s.split()): record['classifiers'][name][s] for name in models for s in settings},
+        models, [tuple(s.split()) for s in settings], rerendered)
+    assert sections['Classifiers'] == '\n'.join(['Classifiers', '', *lines]) + '\n'
+    assert {key: record[key] for key in rerendered} == rerendered
     # Where the time goes: both models of the pair, each in its fastest setting, the kinds'
     # shares adding up to the whole, and FasterNet's longest kernels.
     profile = sections['Where the time goes']
+    assert '(`benchmarks.lab.kernel_profile`)' in profile
     assert '| model | setting | ms per batch | layout | concat/copy | conv/matmul | ' \
            'element-wise | other |' in profile
     for model in ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'):
@@ -79,41 +100,122 @@ def test_tool_writes_every_table_on_the_cpu(tmp_path):
         assert record['profiles'][model]['kinds']['conv/matmul'] > 0
     assert 'Longest kernels of fasternet_t0:' in profile
     assert 'Longest kernels of mobilenet' not in profile
-    # The JSON holds the same numbers as the tables, unrounded, and the run's settings.
-    assert record['command'].startswith('python tools/analysis/gpu_benchmark.py --device cpu')
-    assert (record['batch'], record['shape'], record['rounds']) == (2, [64, 64], 1)
-    assert record['device'].startswith('CPU ') and record['torch'] == torch.__version__
-
-    def shown(value):  # a rate as the table rounds it: 3 significant digits, or whole
-        return pytest.approx(value, rel=5e-3, abs=0.5)
-
-    for model in ('fasternet_t0', 'mobilenet-v2_8xb32_in1k'):
-        assert [float(rate) for rate in rows[model][1:1 + n]] == \
-            [shown(record['classifiers'][model][s]) for s in settings]
-    pair = record['ratios']['fasternet_t0 / mobilenet-v2_8xb32_in1k']
-    assert [f'{pair[s]:.2f}' for s in settings] == ratios[1:1 + n]
-    assert f'{pair["paper_2080ti"]:.2f}' == '1.62'
+    assert 'mobilenetv2_100' not in profile  # not of a compared pair
+    backbones, = markdown_tables(sections['Detection backbones'])
+    assert [row[:2] for row in backbones] == [
+        ['backbone', 'input'], ['FasterNet-S', '96x64'], ['ResNet-50', '96x64'],
+        ['FasterNet-S / ResNet-50', '96x64']]
     assert [f'{record["detection_backbones_ms"]["FasterNet-S"][s]:.2f}' for s in settings] == \
-        rows['FasterNet-S'][2:]
-    assert float(rows['fasternet_s'][3]) == shown(record['amp_training']['fasternet_s'])
+        backbones[1][2:]
+    assert all(float(ms) > 0 for row in backbones[1:] for ms in row[2:])
+    training, = markdown_tables(sections['AMP training'])
+    assert [row[:3] for row in training[1:]] == [
+        ['fasternet_s', '2', 'bf16'], ['resnet50_8xb32_in1k', '2', 'bf16'],
+        ['fasternet_s / resnet50_8xb32_in1k', '2', 'bf16']]
+    assert training[1][3] == rate_text(record['amp_training']['fasternet_s'])
+    assert (record['amp_training']['batch'], record['amp_training']['autocast']) == (2, 'bf16')
+    assert 'nan' not in text and ' inf ' not in text
+
+
+def parse_args(monkeypatch, *argv):
+    monkeypatch.setattr(sys, 'argv', ['gpu_benchmark.py', *argv])
+    return gpu_benchmark.parse_args()
+
+
+def test_command_line_gives_the_run(tmp_path, monkeypatch):
+    out = tmp_path / 'out'
+    run, folder = parse_args(monkeypatch, '--device', 'cpu', '--models', 'fasternet_t0',
+                             'mobilenetv2_100', 'fasternet_t0', '--peers', '--shape', '64',
+                             '96', '--detection-shape', '0', '--out', str(out))
+    assert folder == str(out) and out.is_dir()
+    assert run.models[:2] == ['fasternet_t0', 'mobilenetv2_100']  # given first, each once
+    assert set(run.models) == set(TIER_MODELS) and run.models.count('resnet50') == 1
+    assert run.models[-1] == 'efficientvit_b3'
+    assert run.shape == (64, 96) and run.detection_shape is None
+    assert run.settings == [('fp32', 'contiguous'), ('fp32', 'channels_last'),
+                            ('bf16', 'contiguous'), ('bf16', 'channels_last')]
+    assert run.train_precision == 'bf16'
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has CUDA')
-def test_tool_refuses_cuda_without_a_gpu_before_writing(tmp_path):
-    result = run_tool(GPU_BENCHMARK, '--models', 'fasternet_t0', '--out',
-                      str(tmp_path / 'out'), check=False)
-    assert result.returncode == 2
-    assert '--device cuda: CUDA is not available on this machine' in result.stderr
-    assert '--device cpu for a smoke run' in result.stderr
-    assert 'Traceback' not in result.stderr and not (tmp_path / 'out').exists()
+def test_script_refuses_cuda_without_a_gpu_before_writing(tmp_path, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(monkeypatch, '--models', 'fasternet_t0', '--out', str(tmp_path / 'out'))
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert '--device cuda: CUDA is not available on this machine' in stderr
+    assert '--device cpu for a smoke run' in stderr
+    assert not (tmp_path / 'out').exists()
 
 
-def test_tool_refuses_fp16_on_the_cpu_before_writing(tmp_path):
-    result = run_tool(GPU_BENCHMARK, '--device', 'cpu', '--precisions', 'fp32', 'fp16',
-                      '--out', str(tmp_path / 'out'), check=False)
-    assert result.returncode == 2
-    assert '--precisions fp16: fp16 autocast needs a CUDA device' in result.stderr
-    assert 'Traceback' not in result.stderr and not (tmp_path / 'out').exists()
+@pytest.mark.parametrize('options, message', [
+    (['--precisions', 'fp32', 'fp16'], '--precisions fp16: fp16 autocast needs a CUDA device'),
+    (['--detection-shape', '800'], '--detection-shape: give H W (both positive) or 0 to skip, '
+     'got 800'),
+    (['--rounds', '0'], "argument --rounds: must be positive, got 0"),
+])
+def test_script_refuses_what_it_cannot_run_before_writing(tmp_path, monkeypatch, capsys,
+                                                          options, message):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(monkeypatch, '--device', 'cpu', *options, '--out', str(tmp_path / 'out'))
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
+SETTINGS = [('fp32', 'contiguous'), ('fp16', 'channels_last')]
+
+
+def made_up_rates(**rates) -> dict:
+    """Images/s of each model in :data:`SETTINGS`, as given."""
+    return {(name, *setting): rate for name, model_rates in rates.items()
+            for setting, rate in zip(SETTINGS, model_rates)}
+
+
+@pytest.mark.parametrize('ours, peer, cells', [
+    # ResNet-50 is fastest in fp32, FasterNet-S in fp16: "best" takes each in its own.
+    ((600, 2000), (1500, 1000), ['0.40', '2.00', '1.33', '1.07', 'yes']),
+    ((900, 1000), (1000, 1000), ['0.90', '1.00', '1.00', '1.07', 'no']),
+    # The paper's own rates (Tab. 3: 1029 and 959 images/s) reach its ratio.
+    ((1029, 1029), (959, 959), ['1.07', '1.07', '1.07', '1.07', 'yes']),
+])
+def test_ratio_rows_say_whether_the_paper_ratio_is_reached(ours, peer, cells):
+    record = {}
+    models = ['fasternet_s', 'resnet50_8xb32_in1k']
+    lines = classifier_tables(made_up_rates(fasternet_s=ours, resnet50_8xb32_in1k=peer),
+                              models, SETTINGS, record)
+    assert lines[-1] == '| ' + ' | '.join(['fasternet_s / resnet50_8xb32_in1k', *cells]) + ' |'
+    assert lines[-3] == ('| pair | fp32 contiguous | fp16 channels_last | best | paper | '
+                         'paper ratio reached |')
+    ratio = record['ratios']['fasternet_s / resnet50_8xb32_in1k']
+    assert ratio['best'] == pytest.approx(float(cells[2]), abs=5e-3)
+    assert ratio['paper_2080ti'] == pytest.approx(1029 / 959)
+    assert record['classifiers']['fasternet_s']['best'] == max(ours)
+    assert 'front' not in record  # no peer of benchmarks/peers.yml among them
+
+
+@pytest.mark.parametrize('rates, verdict, peer_row', [
+    # PP-LCNet is faster but less accurate (71.32% against T0's 71.9%): it does not count.
+    (dict(fasternet_t0=(400, 300), mobilenetv2_100=(200, 100), lcnet_100=(1000, 900)),
+     'on the front', '| mobilenetv2_100 | 200 | 100 | 200 | — |'),
+    # MobileNetV2 (72.0%) at 500 images/s in fp16, 2 ms each, beats T0's 4 ms.
+    (dict(fasternet_t0=(250, 200), mobilenetv2_100=(100, 500), lcnet_100=(1000, 900)),
+     'beaten by MobileNetV2 (2 ms, 72.0%)', '| mobilenetv2_100 | 100 | 500 | 500 | — |'),
+])
+def test_front_verdict_of_each_fasternet(rates, verdict, peer_row):
+    record = {}
+    lines = classifier_tables(made_up_rates(**rates), list(rates), SETTINGS, record)
+    assert record['front'] == {'fasternet_t0': verdict}
+    assert f'| fasternet_t0 | {verdict} |' in lines
+    assert peer_row in lines
+    assert record['classifiers']['mobilenetv2_100']['paper_2080ti'] is None
+    assert 'ratios' not in record  # no pair of the paper's
+
+
+@pytest.mark.parametrize('rate, text', [(6807.4, '6807'), (100.4, '100'), (99.84, '99.8'),
+                                        (6.5612, '6.56')])
+def test_rates_are_whole_above_100_and_3_digits_below(rate, text):
+    assert rate_text(rate) == text
 
 
 def test_interleaved_throughput_warms_up_then_runs_round_robin():
@@ -208,23 +310,3 @@ def test_train_steps_train_the_model(precision):
 ])
 def test_kernels_are_sorted_into_the_kinds_that_explain_a_gap(name, kind):
     assert kernel_kind(name) == kind
-
-
-def test_tool_places_fasternet_among_todays_peers(tmp_path):
-    """``--models`` takes the timm peers of configs/peers.yml, and the file says where each
-    FasterNet stands on the latency-accuracy front."""
-    run_tool(GPU_BENCHMARK, '--device', 'cpu', '--models', 'fasternet_t0', 'mobilenetv2_100',
-             '--batch', '2', '--shape', '64', '64', '--precisions', 'fp32',
-             '--memory-formats', 'contiguous', '--rounds', '1', '--warmup', '0',
-             '--detection-shape', '0', '--train-batch', '0', '--profile-runs', '0',
-             '--out', str(tmp_path), env=ONE_THREAD)
-    record = json.loads((tmp_path / 'gpu_benchmarks.json').read_text())
-    assert record['classifiers']['mobilenetv2_100']['paper_2080ti'] is None
-    rates = {name: record['classifiers'][name]['best'] for name in record['classifiers']}
-    verdict = record['front']['fasternet_t0']  # MobileNetV2's cited top-1 is above T0's
-    if rates['mobilenetv2_100'] > rates['fasternet_t0']:
-        assert verdict.startswith('beaten by MobileNetV2 (')
-    else:
-        assert verdict == 'on the front'
-    table = (tmp_path / 'gpu_benchmarks.md').read_text()
-    assert f'| fasternet_t0 | {verdict} |' in table and '| mobilenetv2_100 | ' in table
