@@ -2,7 +2,7 @@
 # Build this checkout's wheel into OUT and print its path. The build reads a copy of the
 # checkout's files (tracked, and untracked ones git does not ignore: not its venvs, data or
 # build output), so it leaves nothing in the checkout; pip builds it in its own isolated
-# environment. Used by .dev_scripts/check_user_install.sh and tools/analysis/gpu_wheels.sh.
+# environment. Used by .dev_scripts/check_user_install.sh and benchmarks/gpu_wheels.sh.
 #
 #   .dev_scripts/mmfasternet_wheel.sh OUT
 set -euo pipefail
