@@ -7,8 +7,9 @@ COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 SETUP_INPUTS := .dev_scripts/setup_env.sh setup.py
 # What both tested stacks install beside their pins: test tools, deploy runtimes, pose and
-# tracking.
-EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track.txt
+# tracking, mmyolo.
+EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track.txt \
+	requirements/yolo.txt
 # The suite runs in TEST_WORKERS processes (pytest-xdist; 0: in pytest's own process). Most
 # of its time is one-core work (starting tools, importing mmdet, mmcv's CPU ops), so two
 # workers keep both cores of a 2-core machine busy.

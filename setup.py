@@ -69,13 +69,17 @@ setup(
         'pose': ['mmpose>=1.0.0,<2.0'],
         # mmdet's trackers (ByteTrack, OC-SORT, ...) solve their assignments with lap.
         'track': ['mmdet>=3.0.0,<4.0', 'lap'],
+        # mmyolo's YOLO family beside mmcv 2.1: mmyolo 0.6.0's code with its mmcv assert
+        # relaxed to <= 2.1.0 (docs/swap.md#mmyolo).
+        'yolo': ['mmdet>=3.0.0,<4.0', 'mmyolo-open==0.6.1'],
         # onnxscript: torch >= 2.6 exports with the dynamo exporter, which needs it.
         'deploy': ['onnx', 'onnxruntime', 'onnxscript'],
         # int8: NNCF quantises the exported files (tools/deployment/quantize.py).
         'int8': ['onnx', 'onnxruntime', 'nncf'],
         'openvino': ['openvino'],
-        # tools/analysis/benchmark_peers.py: today's peers from timm (configs/peers.yml names
-        # the models of this timm), every runtime and quantiser of the deploy path.
+        # benchmarks/benchmark_peers.py (a checkout's, not the wheel's): today's peers from
+        # timm (benchmarks/peers.yml names the models of this timm), every runtime and
+        # quantiser of the deploy path.
         'benchmark': ['timm==1.0.31', 'onnx', 'onnxruntime', 'onnxscript', 'openvino', 'nncf'],
         'tests': ['pytest', 'openmim'],
     },

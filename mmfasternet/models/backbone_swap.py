@@ -1,4 +1,4 @@
-"""Put FasterNet into an existing OpenMMLab config (mmdet, mmseg, mmpose), by stride.
+"""Put FasterNet into an existing OpenMMLab config (mmdet, mmseg, mmpose, mmyolo), by stride.
 
 The rule: each output of the config's backbone is matched with the FasterNet stage of the
 same stride (stage ``i`` has stride ``4 * 2**i``), and whatever reads the backbone's outputs
@@ -7,12 +7,12 @@ a table, so a new family is a row:
 
 - The backbone's outputs: :data:`OUTPUT_STRIDES` gives each family's strides from its config
   and its class's defaults (:class:`BackboneArgs`): the layers ``out_indices`` names (a
-  ResNet counts its stages from stride 4, CSPDarknet and CSPNeXt their stride-2 stem as
-  output 0, Darknet its stride-1 first conv, PoolFormer its downsampling layers), HRNet's
-  branches, a plain ViT's patch stride. Strides are the ones the config runs (a
-  ``strides`` argument: DC5's last stage is at 16); a dilated backbone whose outputs share a
-  stride (mmseg's ``-d8``) maps stage by stage, as designed, and runs at output stride 32.
-  A resampling neck (:data:`RESAMPLING_NECKS`) is matched after its scales.
+  ResNet counts its stages from stride 4, CSPDarknet, CSPNeXt and mmyolo's backbones their
+  stride-2 stem as output 0, Darknet its stride-1 first conv, PoolFormer its downsampling
+  layers), HRNet's branches, a plain ViT's patch stride. Strides are the ones the config
+  runs (a ``strides`` argument: DC5's last stage is at 16); a dilated backbone whose outputs
+  share a stride (mmseg's ``-d8``) maps stage by stage, as designed, and runs at output
+  stride 32. A resampling neck (:data:`RESAMPLING_NECKS`) is matched after its scales.
 - The readers: the first neck, with its order in :data:`NECK_ORDERS` (FPN and its kin read
   the outputs from the finest, YOLOv3's neck from the coarsest, single-level necks the last
   one); or, without a neck, or after one that passes the widths on
@@ -21,6 +21,11 @@ a table, so a new family is a row:
   all outputs for a list and the last one for an int, the first output for
   ``c1_in_channels`` (DeepLabV3+); a neckless RoI head's extractors and box heads the last
   output; a C4 RoI head's ResNet stage through a 1x1 ``ChannelMapper``.
+- mmyolo's necks and head modules multiply the widths of their config by a
+  ``widen_factor``: the swap folds the factor into those widths first
+  (:data:`WIDENED_WIDTHS`: the widths they build stay, and the factor becomes 1), so that
+  the widths it then sets are FasterNet's own. YOLOv5's and YOLOv8's PAFPN give their
+  outputs their inputs' widths: they pass FasterNet's on to the head module.
 
 What cannot swap stops in one line naming the backbone and neck types and why, before
 anything is built: no image pyramid (:data:`NOT_PYRAMIDS`), no record, a neck that cannot
@@ -133,6 +138,14 @@ def _plain_vit(args: BackboneArgs) -> Outputs:
     return Outputs(strides, strides)
 
 
+def _yolov7(args: BackboneArgs) -> Outputs:
+    """mmyolo's YOLOv7 backbone: its stem is at stride 2 (a stride-64 fifth stage for the P6
+    archs W, E, D, E2E), but for Tiny, whose stem is at stride 4 and whose first stage keeps
+    it."""
+    designed = (4, 4, 8, 16, 32) if args.get('arch', 'L') == 'Tiny' else (2, 4, 8, 16, 32, 64)
+    return _layers(designed)(args)
+
+
 STAGES = (4, 8, 16, 32, 64)  # four stages from stride 4, and a P6 stage where there is one
 #: The outputs of each backbone family, from its config (:class:`BackboneArgs`). The
 #: ``stem`` is the stride before the stages that a ``strides`` argument counts.
@@ -147,9 +160,13 @@ OUTPUT_STRIDES: Dict[str, Callable[[BackboneArgs], Outputs]] = {
          'MixVisionTransformer', 'PCPVT', 'SVT'), _layers(STAGES, stem=1)),
     **dict.fromkeys(('ConvNeXt', 'FasterNet'), _layers(STAGES)),
     'MSCAN': _layers(STAGES, returns=(0, 1, 2, 3)),
-    # CSPDarknet and CSPNeXt count their stride-2 stem as output 0, Darknet its stride-1
-    # first conv; MobileNetV2 its stride-2 stem's layer 0 and its last conv as layer 7.
-    **dict.fromkeys(('CSPDarknet', 'CSPNeXt'), _layers((2, 4, 8, 16, 32, 64))),
+    # CSPDarknet and CSPNeXt count their stride-2 stem as output 0, and so do mmyolo's
+    # backbones (a P6 arch adds a stride-64 stage); Darknet its stride-1 first conv;
+    # MobileNetV2 its stride-2 stem's layer 0 and its last conv as layer 7.
+    **dict.fromkeys(('CSPDarknet', 'CSPNeXt', 'YOLOv5CSPDarknet', 'YOLOv8CSPDarknet',
+                     'YOLOXCSPDarknet', 'YOLOv6EfficientRep', 'YOLOv6CSPBep',
+                     'PPYOLOECSPResNet'), _layers((2, 4, 8, 16, 32, 64))),
+    'YOLOv7Backbone': _yolov7,
     'Darknet': _layers((1, 2, 4, 8, 16, 32)),
     'MobileNetV2': _layers((2, 4, 8, 16, 16, 32, 32, 32), stem=2),
     'ShuffleNetV1': _layers((8, 16, 32)),
@@ -182,7 +199,9 @@ NECK_ORDERS: Dict[str, str] = {
     **dict.fromkeys(
         ('FPN', 'PAFPN', 'NASFPN', 'NASFCOS_FPN', 'FPN_CARAFE', 'FPN_DropBlock', 'FPG',
          'HRFPN', 'ChannelMapper', 'SSH', 'YOLOXPAFPN', 'CSPNeXtPAFPN', 'MultiLevelNeck',
-         'HybridEncoder', 'JPU', 'SSDNeck'), IN_ORDER),
+         'HybridEncoder', 'JPU', 'SSDNeck', 'YOLOv5PAFPN', 'YOLOv8PAFPN', 'YOLOv6RepPAFPN',
+         'YOLOv6CSPRepPAFPN', 'YOLOv6RepBiPAFPN', 'YOLOv6CSPRepBiPAFPN', 'YOLOv7PAFPN',
+         'PPYOLOECSPPAFPN'), IN_ORDER),
     'YOLOV3Neck': COARSEST_FIRST,
     **dict.fromkeys(('DilatedEncoder', 'CTResNetNeck'), LAST),
 }
@@ -197,6 +216,65 @@ UNREADABLE_NECKS: Dict[str, str] = {
 }
 #: Necks that run GroupNorm on the widths they read, which FasterNet's must divide.
 GROUP_NORMED_INPUT_NECKS = ('CSPNeXtPAFPN', 'YOLOXPAFPN')
+
+
+class Widened(NamedTuple):
+    """How a module of mmyolo scales the widths of its config by its ``widen_factor``: its
+    arguments ``keys`` (an int or a list each), by ``int(width * factor)``, or rounded up to
+    a multiple of 8 (mmyolo's ``make_divisible``, where widths that are no multiple of 8
+    would not be read as they are)."""
+    keys: Tuple[str, ...]
+    rounded_up_to_8: bool = False
+
+    def width(self, width: int, factor: float) -> int:
+        if self.rounded_up_to_8:
+            return math.ceil(width * factor / 8) * 8
+        return int(width * factor)
+
+
+#: mmyolo's necks and head modules, and the widths their ``widen_factor`` multiplies (the
+#: factor does nothing else in them). mmdet's and mmpose's CSPNeXtPAFPN and YOLOXPAFPN
+#: take no ``widen_factor``; mmpose's HybridEncoder (RTMO) widens only its inner layers.
+WIDENED_WIDTHS: Dict[str, Widened] = {
+    **dict.fromkeys(('YOLOv5PAFPN', 'YOLOv8PAFPN'), Widened(('in_channels', 'out_channels'),
+                                                            rounded_up_to_8=True)),
+    **dict.fromkeys(('YOLOv6RepPAFPN', 'YOLOv6CSPRepPAFPN', 'YOLOv6RepBiPAFPN',
+                     'YOLOv6CSPRepBiPAFPN', 'YOLOv7PAFPN', 'YOLOXPAFPN', 'PPYOLOECSPPAFPN',
+                     'CSPNeXtPAFPN'), Widened(('in_channels', 'out_channels'))),
+    **dict.fromkeys(('YOLOv5HeadModule', 'YOLOv7HeadModule', 'YOLOv8HeadModule'),
+                    Widened(('in_channels', ), rounded_up_to_8=True)),
+    'YOLOv5InsHeadModule': Widened(('in_channels', 'proto_channels'), rounded_up_to_8=True),
+    **dict.fromkeys(('YOLOv6HeadModule', 'PPYOLOEHeadModule'), Widened(('in_channels', ))),
+    **dict.fromkeys(('YOLOXHeadModule', 'YOLOXPoseHeadModule', 'RTMDetSepBNHeadModule',
+                     'RTMDetInsSepBNHeadModule', 'RTMDetRotatedSepBNHeadModule'),
+                    Widened(('in_channels', 'feat_channels'))),
+}
+
+
+def _fold_widen_factor(module: dict) -> None:
+    """Fold an mmyolo module's ``widen_factor`` into the widths it multiplies
+    (:data:`WIDENED_WIDTHS`): it builds the same widths with the factor 1, and the widths
+    set after this are the ones it reads."""
+    factor = module.get('widen_factor', 1.0)
+    widened = WIDENED_WIDTHS.get(_type_name(module))
+    if widened is None or factor == 1:  # mmpose's HybridEncoder widens only inside
+        return
+    for key in widened.keys:
+        value = module.get(key)
+        if isinstance(value, (list, tuple)):
+            module[key] = type(value)(widened.width(v, factor) for v in value)
+        elif isinstance(value, (int, float)):
+            module[key] = widened.width(value, factor)
+    module['widen_factor'] = 1.0
+
+
+def _check_rounding(module: dict, widths: List[int]) -> None:
+    """Refuse widths an mmyolo module would round up to a multiple of 8 and not read."""
+    widened = WIDENED_WIDTHS.get(_type_name(module))
+    if widened and widened.rounded_up_to_8 and any(width % 8 for width in widths):
+        raise UnsupportedSwap(f'{_type_name(module)} rounds the widths it reads up to '
+                              f'multiples of 8, and FasterNet\'s {widths} are not; take an '
+                              f'arch whose embed_dims is a multiple of 8 (every named variant)')
 
 
 def _selected_widths(neck: dict, widths: List[int]) -> List[int]:
@@ -224,19 +302,27 @@ def _pafpn_widths(neck: dict, widths: List[int]) -> Optional[List[int]]:
     return [widths[i] for i in neck.get('out_indices', (0, 1, 2))]
 
 
+def _same_widths_out(neck: dict, widths: List[int]) -> List[int]:
+    """mmyolo's YOLOv5 and YOLOv8 PAFPN give each output the width of its input (YOLOv8's
+    takes ``out_channels`` equal to ``in_channels``)."""
+    neck['out_channels'] = type(neck['in_channels'])(widths)
+    return widths
+
+
 #: Necks after which heads read FasterNet's widths, and which (None: none of them).
 WIDTH_PASSING_NECKS: Dict[str, Callable[[dict, List[int]], Optional[List[int]]]] = {
     'GlobalAveragePooling': lambda neck, widths: widths,
     'FeatureMapProcessor': _selected_widths,
     'JPU': _jpu_widths,
     'CSPNeXtPAFPN': _pafpn_widths,
+    **dict.fromkeys(('YOLOv5PAFPN', 'YOLOv8PAFPN'), _same_widths_out),
 }
 HEAD_KEYS = ('decode_head', 'auxiliary_head', 'head', 'panoptic_head', 'track_head',
-             'rpn_head')
+             'rpn_head', 'bbox_head')
 #: Heads inside a head that read the backbone: KNet's kernel generator, mmpose's
-#: visibility head's pose head, InterNet's three heads.
+#: visibility head's pose head, InterNet's three heads, mmyolo's head modules.
 NESTED_HEAD_KEYS = ('kernel_generate_head', 'pose_cfg', 'keypoint_head_cfg',
-                    'root_head_cfg', 'hand_type_head_cfg')
+                    'root_head_cfg', 'hand_type_head_cfg', 'head_module')
 
 
 def _parse_arch(arch: Union[str, dict]) -> dict:
@@ -395,8 +481,9 @@ def _check_groups(neck: dict, arch: Union[str, dict], stages: List[int],
 def _head_widths(head: dict, widths: List[int]) -> None:
     """Set a head's input widths: by its ``in_index``, else all outputs for a list of
     ``in_channels`` and the last one for an int; and those of the heads inside it
-    (:data:`NESTED_HEAD_KEYS`)."""
+    (:data:`NESTED_HEAD_KEYS`). An mmyolo head module's ``widen_factor`` is folded first."""
     if 'in_channels' in head:
+        _fold_widen_factor(head)
         value, index = head['in_channels'], head.get('in_index')
         if isinstance(value, (list, tuple)):
             indices = index if isinstance(index, (list, tuple)) else range(len(widths))
@@ -406,6 +493,7 @@ def _head_widths(head: dict, widths: List[int]) -> None:
             if head.get('num_convs') == 0 and head.get('channels') == value:
                 # An FCN head without convs passes its input on: channels == in_channels.
                 head['channels'] = head['in_channels']
+        _check_rounding(head, _listed(head['in_channels']))
     if 'c1_in_channels' in head:  # DeepLabV3+ reads the first output for its low level
         head['c1_in_channels'] = widths[0]
     for key in NESTED_HEAD_KEYS:
@@ -455,7 +543,9 @@ def _set_readers(model: dict, neck: Optional[dict], arch: Union[str, dict],
                                   f'{", ".join(sorted(NECK_ORDERS))}); set its in_channels '
                                   f'to FasterNet\'s widths {widths} by hand')
         if order is not None:
+            _fold_widen_factor(neck)
             _widths_for(neck, widths, order)
+            _check_rounding(neck, widths)
             _check_groups(neck, arch, stages, widths)
         if name in RESAMPLING_NECKS:  # FasterNet gives each stride it resampled to
             neck['scales'] = [1] * len(widths)
