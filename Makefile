@@ -14,7 +14,7 @@ EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track
 # of its time is one-core work (starting tools, importing mmdet, mmcv's CPU ops), so two
 # workers keep both cores of a 2-core machine busy.
 TEST_WORKERS ?= 2
-PYTEST = -m pytest tests -n $(TEST_WORKERS)
+PYTEST = -m pytest tests -n $(TEST_WORKERS) --durations=15
 
 .PHONY: setup setup-compat demo demo-seg lint test test-compat test-long test-install clean
 

@@ -139,6 +139,7 @@ with replaced_atomically(path) as tmp, staged_files([path + '.bin']) as staged:
 """
 
 
+@pytest.mark.long
 def test_what_a_killed_writer_left_is_recognisable_and_removed_by_the_next(tmp_path):
     path, temporary = tmp_path / 'model.onnx', tmp_path / 'tmp'
     temporary.mkdir()

@@ -100,12 +100,14 @@ def user_venv(tmp_path_factory, wheel):
     return python, own_site, sorted(set(os.listdir(own_site)) - before - {'__pycache__'})
 
 
+@pytest.mark.long
 def test_pip_install_adds_only_the_plugin(user_venv):
     _, _, added = user_venv
     assert all(name.startswith('mmfasternet') for name in added), added
     assert 'mmfasternet_config_lookup.pth' in added and 'mmfasternet' in added
 
 
+@pytest.mark.long
 def test_installed_wheel_carries_configs_and_metadata(user_venv):
     _, own_site, _ = user_venv
     mim = osp.join(own_site, 'mmfasternet', '.mim')
@@ -119,6 +121,7 @@ def test_installed_wheel_carries_configs_and_metadata(user_venv):
     assert 'Requires-Dist: setuptools<81' in open(metadata).read().splitlines()
 
 
+@pytest.mark.long
 def test_installed_plugin_serves_mmfasternet_configs_outside_the_checkout(user_venv, tmp_path):
     python, own_site, _ = user_venv
     report = use_the_plugin(python, tmp_path)
@@ -126,6 +129,7 @@ def test_installed_plugin_serves_mmfasternet_configs_outside_the_checkout(user_v
     check_used(report)
 
 
+@pytest.mark.long
 def test_editable_install_serves_mmfasternet_configs_outside_the_checkout(tmp_path):
     report = use_the_plugin(sys.executable, tmp_path)
     assert report['package'] == osp.join(REPO, 'mmfasternet', '__init__.py')
@@ -291,6 +295,7 @@ def test_a_pth_left_behind_starts_python_silently(pth_dir, tmp_path):
                           originals_untouched=True, finders=1)
 
 
+@pytest.mark.long
 def test_mim_search_lists_every_config_with_paper_numbers(user_venv, tmp_path):
     python, _, _ = user_venv
     result = subprocess.run(
@@ -310,6 +315,7 @@ def test_mim_search_lists_every_config_with_paper_numbers(user_venv, tmp_path):
     assert all(zoo['paper'].values())
 
 
+@pytest.mark.long
 def test_the_suite_collects_without_the_deploy_extras(tmp_path):
     """Without onnx, ONNX Runtime, OpenVINO and NNCF the tests that need none of them are
     collected, and the header names what is missing and how to install it."""

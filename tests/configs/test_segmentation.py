@@ -78,6 +78,7 @@ def test_toy_ade_is_deterministic_and_follows_ade_conventions(tmp_path, tiny_toy
     assert set(np.unique(seg)) <= {0, 1, 2, 3, 4, 5, 255}  # 0 ("other") became ignore
 
 
+@pytest.mark.long
 def test_train_and_test_tools_serve_segmentation(tmp_path, tiny_toy_ade):
     config = write_toy_config('seg', tmp_path, tiny_toy_ade)
     work_dir = tmp_path / 'work'

@@ -16,6 +16,7 @@ from mmfasternet.fileio import NoSpaceLeft
 EXPORT = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 
 
+@pytest.mark.long
 @pytest.mark.parametrize('small_disk', [6], indirect=True)
 def test_an_export_that_does_not_fit_stops_with_one_line(small_disk):
     folder, prefix = small_disk

@@ -53,6 +53,7 @@ def test_classifier_round_trip(tmp_path):
     assert np.abs(logits - expected.numpy()).max() < 1e-4
 
 
+@pytest.mark.long
 def test_export_tool_loads_the_checkpoint_and_verifies(tmp_path):
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'fasternet_t0_in1k.py'))

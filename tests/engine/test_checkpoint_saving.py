@@ -54,6 +54,7 @@ def test_the_tools_save_through_it_unless_the_config_names_a_backend():
         assert cfg.default_hooks.checkpoint.to_dict() == hook
 
 
+@pytest.mark.long
 def test_training_on_a_full_disk_stops_with_one_message_and_no_partial_file(
         small_disk, tiny_toy_coco):
     folder, prefix = small_disk

@@ -56,6 +56,7 @@ print(f'rank {dist.get_rank()}: 3 steps, {len(list(model.parameters()))} paramet
 """
 
 
+@pytest.mark.long
 def test_ddp_trains_a_backbone_whose_outputs_stop_early(tmp_path):
     script = tmp_path / 'ddp.py'
     script.write_text(DDP_SCRIPT)

@@ -200,6 +200,7 @@ def test_a_classifier_head_that_does_not_fit_the_class_folders_is_named(tmp_path
     assert not (tmp_path / 'work').exists()
 
 
+@pytest.mark.long
 def test_class_names_that_are_not_the_class_folders_are_named(tmp_path, tiny_image_folder):
     config = write_toy_config('cls', tmp_path, tiny_image_folder, max_epochs=1)
     result = run_tool(TRAIN, config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',

@@ -59,6 +59,7 @@ def classifier_files(tmp_path_factory, tiny_image_folder):
     return config, fp32, int8
 
 
+@pytest.mark.long
 @pytest.mark.parametrize('spelling', ['./cls.onnx', 'linked/cls.onnx', 'absolute'])
 def test_an_output_that_is_the_input_by_another_name_is_refused(tmp_path, classifier_files,
                                                                 spelling):
@@ -124,6 +125,7 @@ def test_an_output_path_that_cannot_be_written_stops_before_the_export(tmp_path,
     assert listing(tmp_path) == before and not osp.exists(osp.join(tmp_path, 'no'))
 
 
+@pytest.mark.long
 def test_quantize_refuses_an_int8_file_in_seconds(tmp_path, classifier_files):
     config, _, int8 = classifier_files
     with open(int8, 'rb') as f:
@@ -136,6 +138,7 @@ def test_quantize_refuses_an_int8_file_in_seconds(tmp_path, classifier_files):
         assert f.read() == before
 
 
+@pytest.mark.long
 def test_quantize_refuses_a_file_of_another_task_naming_both(tmp_path, classifier_files,
                                                              tiny_toy_coco):
     _, fp32, _ = classifier_files
@@ -147,6 +150,7 @@ def test_quantize_refuses_a_file_of_another_task_naming_both(tmp_path, classifie
     assert not (tmp_path / 'det_int8.onnx').exists()
 
 
+@pytest.mark.long
 def test_a_classifier_file_of_another_class_count_stops_before_the_test(tmp_path,
                                                                         classifier_files):
     from mmengine.config import Config
@@ -193,6 +197,7 @@ def test_a_killed_quantisation_leaves_nothing_the_next_run_keeps(tmp_path, class
     assert not [p for p in os.listdir(temporary) if p.startswith('mmfasternet-')]
 
 
+@pytest.mark.long
 def test_calibration_images_the_file_does_not_take_stop_before_calibrating(
         tmp_path, classifier_files):
     from mmengine.config import Config
