@@ -4,7 +4,7 @@ runtime and precision, and the masks pasted into the image, either inside the fi
 by side."""
 import os.path as osp
 from functools import partial
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -14,7 +14,9 @@ from mmfasternet.deploy.mask_rcnn_graph import MASK_FORMS
 from mmfasternet.deploy.runtime_models import RuntimeDetector
 from mmfasternet.deploy.tasks import DETECTOR
 from mmfasternet.engine.tool_config import load_config
-from .low_precision import quantized_copies, row_file
+from .latency import interleaved_latency_ms
+from .low_precision import quantized_copies, ratio_table, row_file
+from .peers import DENSE_PAIRS
 
 
 def busy_detector(config: str, shape: Tuple[int, int]) -> nn.Module:
@@ -65,3 +67,36 @@ def detector_calls(name: str, detector: nn.Module, files: Dict[str, tuple],
             calls[name, form, runtime, precision] = (
                 partial(model.run, metainfo=metainfo), torch.from_numpy(feeds['image']))
     return calls
+
+
+def detector_table(threads: int, rounds: int, rows: Sequence[Tuple[str, str]], workdir: str
+                   ) -> Tuple[List[str], Dict[tuple, float]]:
+    """The whole Mask R-CNN S and R50 of :data:`~.peers.DENSE_PAIRS` (:func:`busy_detector`),
+    each in both forms of its masks, in every ``(runtime, precision)`` of ``rows``: the
+    median ms of ``rounds`` runs after one warm-up, one round-robin per row (its four
+    detectors).
+
+    Returns:
+        tuple: The table (each detector's ms, box-local masks over masks pasted in the file
+        for each backbone, then S over R50) and the median ms keyed ``(name, runtime,
+        precision)``, ``name`` such as ``'Mask R-CNN FasterNet-S (box masks)'``.
+    """
+    ours, peer, shape = DENSE_PAIRS['Mask R-CNN']
+    detectors = {}
+    for name, config in (('Mask R-CNN FasterNet-S', ours), ('Mask R-CNN ResNet-50', peer)):
+        detector = busy_detector(config, shape)
+        detectors[name] = detector, detector_files(detector, name, workdir, shape)
+    image = torch.randn(1, 3, *shape)
+    latency = {}
+    for row in rows:
+        calls = {}
+        for name, (detector, files) in detectors.items():
+            calls.update(detector_calls(name, detector, files, image, threads, [row]))
+        latency.update(interleaved_latency_ms(calls, rounds=rounds, per_round=1, warmup=1))
+        del calls  # the runtimes' memory, before the next row's open
+    latency = {(f'{name} ({form} masks)', runtime, precision): ms
+               for (name, form, runtime, precision), ms in latency.items()}
+    (s_box, s_image), (r50_box, r50_image) = (
+        [f'{name} ({form} masks)' for form in ('box', 'image')] for name in detectors)
+    pairs = [(s_box, s_image), (r50_box, r50_image), (s_box, r50_box)]
+    return ratio_table(latency, [s_box, s_image, r50_box, r50_image], pairs, rows), latency

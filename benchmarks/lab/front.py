@@ -4,6 +4,7 @@ time per image against top-1, FasterNet's family as a line)."""
 from typing import Dict, List, Sequence, Tuple
 
 from .peers import cited_top1, is_fasternet, like_for_like
+from .report import figure, save_plot
 
 
 def beaten_by(name: str, ms: Dict[str, float], top1: Dict[str, float]) -> List[str]:
@@ -50,42 +51,35 @@ def plot_front(panels: Sequence[Tuple[str, Dict[str, float]]], top1: Dict[str, f
     """One panel per deploy path: each model's ms per image (log scale) against its cited
     top-1, FasterNet's family as a red line, peers as labelled points (hollow where the
     top-1 was not reached like for like); saved whole to ``path``."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
-    from mmfasternet.fileio import save_figure_atomically
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(6.2 * columns, 5 * rows), dpi=100,
-                             squeeze=False)
-    for ax, (panel_title, ms) in zip(axes.flat, panels):
-        ours = sorted((n for n in ms if is_fasternet(n)), key=ms.get)
-        ax.plot([ms[n] for n in ours], [top1[n] for n in ours], marker='o', linewidth=2.5,
-                color='tab:red', label='FasterNet', zorder=3)
-        for name in ours:
-            ax.annotate(name.split('_')[1].upper(), (ms[name], top1[name]), fontsize=8,
-                        xytext=(4, -10), textcoords='offset points', color='tab:red')
-        for name in (n for n in ms if not is_fasternet(n)):
-            fair = like_for_like(name)
-            ax.scatter(ms[name], top1[name], s=30, zorder=2, edgecolors='tab:blue',
-                       facecolors='tab:blue' if fair else 'none')
-            ax.annotate(label(name), (ms[name], top1[name]), fontsize=7, xytext=(4, 3),
-                        textcoords='offset points')
-        ax.set_xscale('log')
-        ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        ax.xaxis.set_major_formatter(FormatStrFormatter('%g'))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(panel_title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel('ImageNet top-1 (%, cited)')
-        ax.grid(True, which='both', alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis('off')
-    axes.flat[0].legend(loc='lower right', fontsize=8)
-    fig.suptitle(title + '\nhollow: top-1 with distillation or extra data; * distilled, '
-                 '+ extra data, ^ longer schedule than 300 epochs', fontsize=10)
-    fig.tight_layout()
-    save_figure_atomically(fig, path)
-    plt.close(fig)
+    with figure(rows, columns, figsize=(6.2 * columns, 5 * rows), dpi=100,
+                squeeze=False) as (fig, axes):
+        for ax, (panel_title, ms) in zip(axes.flat, panels):
+            ours = sorted((n for n in ms if is_fasternet(n)), key=ms.get)
+            ax.plot([ms[n] for n in ours], [top1[n] for n in ours], marker='o', linewidth=2.5,
+                    color='tab:red', label='FasterNet', zorder=3)
+            for name in ours:
+                ax.annotate(name.split('_')[1].upper(), (ms[name], top1[name]), fontsize=8,
+                            xytext=(4, -10), textcoords='offset points', color='tab:red')
+            for name in (n for n in ms if not is_fasternet(n)):
+                fair = like_for_like(name)
+                ax.scatter(ms[name], top1[name], s=30, zorder=2, edgecolors='tab:blue',
+                           facecolors='tab:blue' if fair else 'none')
+                ax.annotate(label(name), (ms[name], top1[name]), fontsize=7, xytext=(4, 3),
+                            textcoords='offset points')
+            ax.set_xscale('log')
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(FormatStrFormatter('%g'))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_title(panel_title)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel('ImageNet top-1 (%, cited)')
+            ax.grid(True, which='both', alpha=0.3)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis('off')
+        axes.flat[0].legend(loc='lower right', fontsize=8)
+        fig.suptitle(title + '\nhollow: top-1 with distillation or extra data; * distilled, '
+                     '+ extra data, ^ longer schedule than 300 epochs', fontsize=10)
+        save_plot(fig, path)

@@ -9,12 +9,28 @@ them (FasterNet's embedding, block MLPs, merging layers and head) form the main 
 a ReLU between convs and a global average pool where the model pools; a conv that takes
 another tensor (FasterNet's PConv 3x3, on a quarter of the channels) starts or continues a
 side chain of its shape, fed by an input of its own. One call runs all chains.
+
+``python -m benchmarks.kernel_floor`` deploys each model and its floor alike, times them side
+by side in every runtime and precision and profiles both (:func:`deployed_with_floor`,
+:func:`time_and_profile`, and the tables of ``kernel_floor.md``).
 """
-from typing import Dict, List, NamedTuple, Tuple
+import os.path as osp
+from typing import Dict, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from mmfasternet.deploy import cpu_name_and_flags, switch_to_deploy
+from mmfasternet.fileio import write_bytes_atomically
+from .latency import build_classifier
+from .low_precision import (SETTLE_RUNS, SETTLE_S, Feeds, deployed_files, profile_row,
+                            quantized_copies, random_images, runtime_calls, settled_latency_ms)
+from .report import markdown_table
+
+SHAPE = (1, 3, 224, 224)
+PROFILE_SHARE = 0.02  # profile rows below this share of both models' time are summed up
+Row = Tuple[str, str]
 
 
 class ConvShape(NamedTuple):
@@ -163,3 +179,113 @@ def floor_feeds(model, batch: int = 1, seed: int = 0) -> Dict[str, np.ndarray]:
     return {value.name: rng.standard_normal(
         (batch, *(d.dim_value for d in value.type.tensor_type.shape.dim[1:])), np.float32)
         for value in model.graph.input}
+
+
+def deployed_with_floor(name: str, workdir: str, calibration_images: int
+                        ) -> Dict[str, Tuple[str, Dict[str, str], Feeds]]:
+    """The classifier ``name`` deployed (:func:`~.low_precision.deployed_files`) and its
+    kernel floor (keyed ``'<name> floor'``) quantised the same way, each calibrated on
+    ``calibration_images`` random inputs: each one's fp32 file, int8 models and feeds."""
+    model = switch_to_deploy(build_classifier(name))
+    calibration = random_images(calibration_images, SHAPE, seed=0)
+    fp32, int8 = deployed_files(model, osp.join(workdir, f'{name}.onnx'), SHAPE, calibration)
+    proto = floor_onnx(conv_shapes(model, torch.from_numpy(calibration[0]['image'])))
+    floor = osp.join(workdir, f'{name}_floor.onnx')
+    write_bytes_atomically(proto.SerializeToString(), floor)
+    floor_calibration = [floor_feeds(proto, seed=i) for i in range(calibration_images)]
+    return {name: (fp32, int8, calibration[0]),
+            f'{name} floor': (floor, quantized_copies(floor, floor_calibration),
+                              floor_calibration[0])}
+
+
+def time_and_profile(files: Dict[str, tuple], rows: Sequence[Row], thread_counts: Sequence[int],
+                     rounds: int, profile_runs: int
+                     ) -> Tuple[Dict[tuple, float], Dict[tuple, dict]]:
+    """Every model of ``files`` (:func:`deployed_with_floor`) in every row: timed on each of
+    ``thread_counts``, all side by side in one round-robin of ``rounds``
+    (:func:`~.low_precision.settled_latency_ms`), and profiled on one thread.
+
+    Returns:
+        tuple: The median ms keyed ``(key, runtime, precision, threads)`` and the profile
+        keyed ``(key, runtime, precision)``.
+    """
+    latency, profiles = {}, {}
+    for row in rows:
+        for threads in thread_counts:
+            calls = {}
+            for key, (fp32, int8, feeds) in files.items():
+                calls.update({(*k, threads): call for k, call in runtime_calls(
+                    key, fp32, int8, feeds, threads, [row]).items()})
+            latency.update(settled_latency_ms(calls, rounds))
+            del calls  # the runtimes' memory, before the next ones open
+        for key, (fp32, int8, feeds) in files.items():
+            profiles[(key, *row)] = profile_row(fp32, int8, *row, feeds, profile_runs)
+        print(f'timed and profiled {row}', flush=True)
+    return latency, profiles
+
+
+def floor_table(names: Sequence[str], rows: Sequence[Row], thread_counts: Sequence[int],
+                latency: Dict[tuple, float]) -> List[str]:
+    """Each model's ms, its floor's and their multiple, per row and thread count."""
+    cells = []
+    for row in rows:
+        for threads in thread_counts:
+            cells.append([*row, threads])
+            for name in names:
+                ms, floor = (latency[(key, *row, threads)] for key in (name, f'{name} floor'))
+                cells[-1] += [f'{ms:.2f}', f'{floor:.2f}', f'{ms / floor:.2f}']
+    return markdown_table(['runtime', 'precision', 'threads',
+                           *(c for n in names for c in (f'{n} ms', 'floor ms', 'multiple'))],
+                          cells)
+
+
+def profile_lines(model: dict, floor: dict) -> List[str]:
+    """The per-operator profile of a model beside its floor's: ms per run of each kind,
+    the largest first; kinds under :data:`PROFILE_SHARE` of both totals summed in one."""
+    total_model, total_floor = (sum(ms for ms, _ in p.values()) for p in (model, floor))
+    kinds = sorted(set(model) | set(floor),
+                   key=lambda k: -max(model.get(k, (0, 0))[0], floor.get(k, (0, 0))[0]))
+    cells = []
+    rest = [0.0, 0.0]
+    for kind in kinds:
+        ms = model.get(kind, (0, 0))[0], floor.get(kind, (0, 0))[0]
+        if ms[0] < PROFILE_SHARE * total_model and ms[1] < PROFILE_SHARE * total_floor:
+            rest = [rest[0] + ms[0], rest[1] + ms[1]]
+        else:
+            cells.append([kind, f'{ms[0]:.3f}', f'{ms[1]:.3f}'])
+    cells += [['the rest', f'{rest[0]:.3f}', f'{rest[1]:.3f}'],
+              ['**total**', f'**{total_model:.3f}**', f'**{total_floor:.3f}**']]
+    return markdown_table(['operator (kernel)', 'model ms', 'floor ms'], cells)
+
+
+def profile_section(names: Sequence[str], rows: Sequence[Row], profiles: Dict[tuple, dict],
+                    profile_runs: int) -> List[str]:
+    """Where the time goes: :func:`profile_lines` of each model in each row."""
+    lines = ['', f'Where the time goes: per-operator profiles, one thread, mean of '
+             f'{profile_runs} runs (profiling adds a little to each operator).']
+    for name in names:
+        for row in rows:
+            lines += ['', f'### {name}, {row[0]} {row[1]}', ''] + profile_lines(
+                profiles[(name, *row)], profiles[(f'{name} floor', *row)])
+    return lines
+
+
+def floor_note(calibration_images: int, rounds: int) -> str:
+    """How the models and their floors were deployed and timed."""
+    return (f'Each model\'s file as deployment writes it (BN folded, `export_onnx`, '
+            f'`quantize_model` on {calibration_images} random images) and its kernel floor '
+            f'(every conv of the model at its own shape, as chains of plain convs with the '
+            f'same multiply-adds: `benchmarks.lab.kernel_floor`), quantised the same '
+            f'way. Batch 1, 224x224; median of {rounds} round-robin runs, model and floor side '
+            f'by side, each warm (untimed runs at the start of its turn: {SETTLE_RUNS}, and at '
+            f'least {SETTLE_S * 1e3:.0f} ms of them, since ONNX Runtime\'s idle threads spin '
+            f'on).')
+
+
+def floor_record(latency: Dict[tuple, float]) -> dict:
+    """The JSON record: the machine, and a row per model (or floor), row and threads."""
+    cpu, flags = cpu_name_and_flags()
+    return dict(cpu=cpu, flags=flags, rows=[
+        dict(model=key, runtime=runtime, precision=precision, batch=1, threads=threads,
+             median_ms=round(ms, 3))
+        for (key, runtime, precision, threads), ms in latency.items()])

@@ -34,7 +34,7 @@ def build_classifier(name: str) -> TensorForward:
     return TensorForward(model.eval(), mode='tensor')
 
 
-# Ways to run a model for inference on the CPU, each measured in docs/results/benchmarks.md.
+# Ways to run a model for inference on the CPU, each measured in benchmarks/results/benchmarks.md.
 INFERENCE_PATHS = {
     'eval': 'plain eval mode',
     'folded': 'BN folded',

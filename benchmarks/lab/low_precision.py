@@ -1,7 +1,7 @@
 """Latency and batch throughput in every runtime and precision deployment offers (ONNX
 Runtime fp32 and int8, OpenVINO fp32, bf16 and int8), each model in each timed round-robin
-with the others, and the machine record that every such figure carries: the CPU and its
-int8/bf16 instructions.
+with the others, their tables, and the machine record that every such figure carries: the
+CPU and its int8/bf16 instructions.
 """
 import copy
 import os.path as osp
@@ -12,6 +12,8 @@ import torch.nn as nn
 
 from mmfasternet.deploy import RUNTIMES, cpu_name_and_flags, export_onnx, open_runtime
 from mmfasternet.deploy.quantization import quantize_model
+from .latency import interleaved_latency_ms
+from .report import markdown_table
 
 # (runtime, precision) of every benchmark row; int8 runs the model quantised for the runtime.
 RUNTIME_PRECISIONS = tuple((runtime.name, precision) for runtime in RUNTIMES.values()
@@ -102,9 +104,53 @@ def batch_calls(files: Dict[str, Tuple[str, Dict[str, str]]], feeds: Feeds, thre
     return calls
 
 
+def settled_latency_ms(calls: Dict[tuple, Tuple[Callable, Feeds]], rounds: int,
+                       batch: int = 1) -> Dict[tuple, float]:
+    """Median ms of each call (:func:`runtime_calls`, :func:`batch_calls`), every call in
+    one round-robin and warm at the start of its turn: at batch 1 :data:`SETTLE_RUNS` runs
+    and :data:`SETTLE_S` of them at least; a batch (0.1 to several s a run) after one
+    warm-up, :data:`SETTLE_S` of untimed runs at least."""
+    if batch == 1:
+        return interleaved_latency_ms(calls, rounds=rounds, per_round=1, settle=SETTLE_RUNS,
+                                      settle_s=SETTLE_S)
+    return interleaved_latency_ms(calls, rounds=rounds, per_round=1, warmup=1,
+                                  settle_s=SETTLE_S)
+
+
 def images_per_s(batch: int, ms: float) -> float:
     """Throughput of one batch of ``batch`` images in ``ms``."""
     return batch / ms * 1e3
+
+
+def ratio_table(latency: Dict[tuple, float], names: Sequence[str],
+                pairs: Sequence[Tuple[str, str]], rows: Sequence[Tuple[str, str]]) -> List[str]:
+    """One line per ``(runtime, precision)`` of ``rows``: each model's median ms (``latency``
+    keyed ``(name, runtime, precision)``) and each pair's ratio of them."""
+    cells = []
+    for runtime, precision in rows:
+        ms = {name: latency[name, runtime, precision] for name in names}
+        cells.append([runtime, precision, *(f'{ms[n]:.2f}' for n in names),
+                      *(f'{ms[a] / ms[b]:.2f}' for a, b in pairs)])
+    return markdown_table(['runtime', 'precision', *names, *(f'{a} / {b}' for a, b in pairs)],
+                          cells)
+
+
+def throughput_table(throughput: Dict[tuple, float], names: Sequence[str],
+                     pairs: Sequence[Tuple[str, str]], rows: Sequence[Tuple[str, str]],
+                     thread_counts: Sequence[int]) -> List[str]:
+    """One line per ``(runtime, precision, threads)``: each model's images/s at the batch of
+    ``throughput`` (the median ms of one batch, keyed as :func:`batch_calls`) and each
+    pair's ratio of images/s, above 1 where the first of the pair is faster."""
+    batch = next(iter(throughput))[3]
+    cells = []
+    for runtime, precision in rows:
+        for threads in thread_counts:
+            rate = {name: images_per_s(batch, throughput[name, runtime, precision, batch,
+                                                         threads]) for name in names}
+            cells.append([runtime, precision, threads, *(f'{rate[n]:.1f}' for n in names),
+                          *(f'{rate[a] / rate[b]:.2f}' for a, b in pairs)])
+    return markdown_table(['runtime', 'precision', 'threads', *names,
+                           *(f'{a} / {b}' for a, b in pairs)], cells)
 
 
 def benchmark_record(latency: Dict[tuple, float], threads: int,
