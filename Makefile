@@ -56,8 +56,9 @@ test-compat: setup-compat
 test-long: demo demo-seg
 	$(PY) $(PYTEST) -m long -rP
 
-# A new user's install on Python 3.12, the README's way (a fresh venv, PyPI's torch, the
-# wheel of this checkout with [deploy], not editable): every config builds, ONNX exports.
+# A new user's install on Python 3.12, the newest that mmcv 2.1 installs on (docs/install.md),
+# the README's way (a fresh venv, PyPI's torch, the wheel of this checkout with [deploy], not
+# editable): every config builds, ONNX exports.
 test-install:
 	bash .dev_scripts/check_user_install.sh python3.12 .venv-user
 
