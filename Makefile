@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 COMPAT_VENV ?= .venv-compat
 COMPAT_PY := $(COMPAT_VENV)/bin/python
-SETUP_INPUTS := .dev_scripts/setup_env.sh setup.py
+SETUP_INPUTS := .dev_scripts/setup_env.sh .dev_scripts/mmcv_wheel.sh .dev_scripts/pch_ninja.sh setup.py
 # What both tested stacks install beside their pins: test tools, deploy runtimes, pose and
 # tracking, mmyolo.
 EXTRAS := requirements/tests.txt requirements/deploy.txt requirements/pose_track.txt \

@@ -9,7 +9,7 @@
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
-# .dev_scripts/mmcv_wheel.sh: about 6-7 minutes on 2 cores, against either torch) is cached under
+# .dev_scripts/mmcv_wheel.sh: about 8 core-minutes, against either torch) is cached under
 # $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
 # machine builds it. The build prints its progress.
 set -euo pipefail
@@ -53,11 +53,14 @@ step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resource
 step "torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION"
 "${PIP[@]}" install -q "${CONSTRAINTS[@]}" "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
-if ! "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null \
+# The wheel this script's mmcv_wheel.sh builds (or has cached), unless the venv holds it: a
+# venv made with an older way of building gets the new wheel.
+wheel=$(bash "$(dirname "$0")/mmcv_wheel.sh" "$PY" "$MMCV_VERSION")
+if [[ $(cat "$VENV/.mmcv-wheel" 2>/dev/null) != "$wheel" ]] \
    || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
-  wheel=$(bash "$(dirname "$0")/mmcv_wheel.sh" "$PY" "$MMCV_VERSION")
   step "installing the mmcv wheel $wheel"
   "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
+  echo "$wheel" >"$VENV/.mmcv-wheel"
 fi
 
 extra=()
