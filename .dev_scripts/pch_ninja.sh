@@ -7,7 +7,7 @@
 # 63 of mmcv 2.1's 77 sources include that header (and with it torch/extension.h) first,
 # which is most of their compile time. DIR is on the -I path ahead of mmcv's own include
 # folder, so gcc finds the .gch there and uses it whenever it was built with the same flags;
-# otherwise it reads the header as usual. Either way the objects, and the wheel, are the same.
+# otherwise it reads the header itself, and only the compile time differs.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

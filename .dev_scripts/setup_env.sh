@@ -10,8 +10,8 @@
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
 # .dev_scripts/mmcv_wheel.sh: about 8 core-minutes, against either torch) is cached under
-# $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions, so only the first run on a
-# machine builds it. The build prints its progress.
+# $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions and the way of building, so
+# only the first run on a machine builds it. The build prints its progress.
 set -euo pipefail
 
 (($# >= 3)) || { echo "usage: $0 VENV PYTHON REQUIREMENTS [EXTRA_REQUIREMENTS...]" >&2; exit 2; }
