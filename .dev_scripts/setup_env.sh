@@ -53,14 +53,16 @@ step "build tools (setuptools<81: mmcv 2.1 and mmengine 0.10 import pkg_resource
 step "torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION"
 "${PIP[@]}" install -q "${CONSTRAINTS[@]}" "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
-# The wheel this script's mmcv_wheel.sh builds (or has cached), unless the venv holds it: a
-# venv made with an older way of building gets the new wheel.
+# The wheel mmcv_wheel.sh builds (or has cached), unless the venv holds it (pip records the
+# file it installed from): a venv made with an older way of building gets the new wheel.
 wheel=$(bash "$(dirname "$0")/mmcv_wheel.sh" "$PY" "$MMCV_VERSION")
-if [[ $(cat "$VENV/.mmcv-wheel" 2>/dev/null) != "$wheel" ]] \
-   || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
+if ! "$PY" - "$wheel" <<'PY' 2>/dev/null; then
+import importlib.metadata, json, sys
+installed = json.loads(importlib.metadata.distribution('mmcv').read_text('direct_url.json'))
+sys.exit(installed['url'] != 'file://' + sys.argv[1])
+PY
   step "installing the mmcv wheel $wheel"
   "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
-  echo "$wheel" >"$VENV/.mmcv-wheel"
 fi
 
 extra=()
