@@ -11,7 +11,7 @@
 #
 # The ops are compiled with Python's own optimisation flags (-O3 -DNDEBUG) without debug
 # info, and with mmcv's common header precompiled once (.dev_scripts/pch_ninja.sh): most of
-# an object's compile time is reading torch/extension.h, which that header includes.
+# an object's compile time is reading torch/types.h, which that header includes.
 set -euo pipefail
 
 (($# == 2)) || { echo "usage: $0 PY MMCV_VERSION" >&2; exit 2; }

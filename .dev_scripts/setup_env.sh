@@ -9,7 +9,7 @@
 # requirements/compat.txt (Python 3.10, torch 2.1.2), the older end of the supported range.
 #
 # Idempotent: installed pins are skipped by pip, and the mmcv wheel (built with its ops by
-# .dev_scripts/mmcv_wheel.sh: about 8 core-minutes, against either torch) is cached under
+# .dev_scripts/mmcv_wheel.sh: 5.5-8 core-minutes, against either torch) is cached under
 # $MMFASTERNET_CACHE keyed by the mmcv, torch and Python versions and the way of building, so
 # only the first run on a machine builds it. The build prints its progress.
 set -euo pipefail
