@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from forked_tools import ForkServer
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 TEST = osp.join(REPO, 'tools', 'test.py')
@@ -58,10 +60,22 @@ def pytest_configure(config):
         torch.set_num_threads(threads)
 
 
+_fork_server = None
+
+
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
-    """Run ``python tools/...`` in a fresh process, as a user would."""
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=timeout, env=env)
+    """Run ``python ARGS`` (``tools/...``), as a user would, in a process of its own: forked
+    from a server that has imported the libraries (tests/forked_tools.py), or in a new
+    interpreter where ``env`` differs from the server's environment."""
+    global _fork_server
+    env = dict(os.environ) if env is None else env
+    if _fork_server is None:
+        _fork_server = ForkServer()
+    if _fork_server.serves(env):
+        result = _fork_server.run(args, cwd, env, timeout)
+    else:
+        result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True,
+                                text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f'{args} exited with {result.returncode}:\n'
                              f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
