@@ -80,8 +80,12 @@ def _run(args: list, cwd: str, env: dict, stdout: str, stderr: str) -> None:
         else:
             print(exit.code, file=sys.stderr)
             code = 1
-    except BaseException:
-        sys.excepthook(*sys.exc_info())
+    except BaseException as error:  # the traceback from the script's frame on, as Python's
+        trace = error.__traceback__
+        while trace is not None and (trace.tb_frame.f_globals is globals()
+                                     or trace.tb_frame.f_globals['__name__'] == 'runpy'):
+            trace = trace.tb_next
+        sys.excepthook(type(error), error.with_traceback(trace), trace)
         code = 1
     sys.exit(code)  # atexit handlers and flushing, as at the end of a script
 
