@@ -63,6 +63,13 @@ def pytest_configure(config):
 _fork_server = None
 
 
+def pytest_sessionfinish(session):
+    """Wait for the tool fork server: its runs' CPU time then counts as this process's
+    children's, as a new interpreter's would (.ci/run prints it per step)."""
+    if _fork_server is not None:
+        _fork_server.close()
+
+
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
     """Run ``python ARGS`` (``tools/...``), as a user would, in a process of its own: forked
     from a server that has imported the libraries (tests/forked_tools.py), or in a new
