@@ -31,8 +31,9 @@ PYTEST_TEST = 'PYTEST_CURRENT_TEST'
 
 
 def _serve() -> None:
-    """The server: preload, then for each request (a JSON line on stdin) fork a run, write
-    its pid, wait for it and write its exit status."""
+    """The server: preload, then for each request (a JSON line on stdin) fork a run, wait
+    for it, killing it and the processes it started once its time is up, and write its exit
+    status and whether it timed out."""
     for name in PRELOAD:
         try:
             __import__(name)
@@ -43,13 +44,17 @@ def _serve() -> None:
     replies.flush()
     for line in requests:
         request = json.loads(line)
+        timeout = request.pop('timeout')
         pid = os.fork()
         if pid == 0:
             _run(**request)
-        replies.write(f'{pid}\n')
-        replies.flush()
+        ended = os.pidfd_open(pid)
+        timed_out = not select.select([ended], [], [], timeout)[0]
+        if timed_out:
+            os.killpg(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-        replies.write(f'{os.waitstatus_to_exitcode(status)}\n')
+        os.close(ended)
+        replies.write(json.dumps([os.waitstatus_to_exitcode(status), timed_out]) + '\n')
         replies.flush()
 
 
@@ -111,14 +116,13 @@ class ForkServer:
             for path in (out, err):
                 open(path, 'w').close()
             request = dict(args=[str(a) for a in args], cwd=str(cwd), env=env, stdout=out,
-                           stderr=err)
+                           stderr=err, timeout=timeout)
             self.process.stdin.write(json.dumps(request) + '\n')
             self.process.stdin.flush()
-            pid = int(self.process.stdout.readline())
-            timed_out = not select.select([self.process.stdout], [], [], timeout)[0]
-            if timed_out:
-                os.killpg(pid, signal.SIGKILL)
-            returncode = int(self.process.stdout.readline())
+            reply = self.process.stdout.readline()
+            if not reply:
+                raise RuntimeError(f'the tool fork server stopped while running {args}')
+            returncode, timed_out = json.loads(reply)
             with open(out) as stdout, open(err) as stderr:
                 output, errors = stdout.read(), stderr.read()
         command = [sys.executable, *args]

@@ -11,6 +11,7 @@ from conftest import run_tool
 
 SCRIPT = """\
 import os
+import subprocess
 import sys
 print(__name__, sys.argv[1:], os.getcwd(), sys.path[0], repr(sys.stdin.read()))
 print(os.environ.get('PYTEST_CURRENT_TEST'), os.environ.get('FORKED_TOOLS_SEEN'))
@@ -25,6 +26,10 @@ if how == 'status':
     sys.exit(3)
 if how == 'killed':
     os.kill(os.getpid(), 9)
+if how == 'hangs':
+    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
+    open('pids', 'w').write(f'{os.getpid()} {child.pid}')
+    child.wait()
 print(os.getppid(), file=sys.stderr)
 """
 
@@ -59,3 +64,14 @@ def test_a_run_in_another_environment_gets_a_new_interpreter(tmp_path):
     result = run_tool(script, 'ends', env=dict(os.environ, FORKED_TOOLS_SEEN='1'))
     assert ' 1\nFalse\n' in result.stdout
     assert int(result.stderr) == os.getpid()
+
+
+def test_a_run_past_its_time_is_killed_with_the_processes_it_started(tmp_path):
+    script = write_script(tmp_path)
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_tool(script, 'hangs', cwd=tmp_path, timeout=3)
+    pids = (tmp_path / 'pids').read_text().split()
+    assert len(pids) == 2
+    for pid in pids:  # gone, or a zombie that only its parent's end reaps
+        stat = f'/proc/{pid}/stat'
+        assert not os.path.exists(stat) or open(stat).read().split()[2] == 'Z', pid

@@ -63,7 +63,7 @@ val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
 # As short as its tests allow: its int8 files must score within 0.01 mAP of it
-# (docs/model_zoo.md#toy-set-demos).
+# (docs/model_zoo.md#toy-set-demos-2-core-cpu-from-scratch).
 max_epochs = 4
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [

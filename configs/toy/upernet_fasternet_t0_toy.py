@@ -63,7 +63,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # As short as its tests allow: its int8 files must score within 0.5 mIoU of it
-# (docs/model_zoo.md#toy-set-demos).
+# (docs/model_zoo.md#toy-set-demos-2-core-cpu-from-scratch).
 max_iters = 200
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

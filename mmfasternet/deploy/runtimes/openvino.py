@@ -27,10 +27,11 @@ def weight_bits() -> int:
     ``amx_int8``), whose int8 kernels add u8 x s8 products in 32 bits (7 in the first layer
     only, NNCF's default); 7 elsewhere (AVX2, AVX-512F), where pairs of products are added
     in 16 bits, which 8-bit weights overflow (NNCF's overflow fix in every layer). Toy demo
-    detector bbox mAP: on the AMD EPYC (AVX2, toy scale) 0.727 with 8 bits and 0.738 with 7
-    (fp32 0.741); on the AMX Xeon (test rescaled to 333) 0.738 with 8 bits and 0.726 with 7
-    (fp32 0.739). The file keeps the count in its metadata (``weight_bits``): one made on a
-    VNNI CPU loses accuracy on a CPU without it."""
+    detector (trained 8 epochs, as until 2026-12-07) bbox mAP: on the AMD EPYC (AVX2, toy
+    scale) 0.727 with 8 bits and 0.738 with 7 (fp32 0.741); on the AMX Xeon (test rescaled
+    to 333) 0.738 with 8 bits and 0.726 with 7 (fp32 0.739). The file keeps the count in
+    its metadata (``weight_bits``): one made on a VNNI CPU loses accuracy on a CPU without
+    it."""
     return 8 if OpenVino.runs_fast('int8') else 7
 
 
