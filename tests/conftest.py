@@ -72,12 +72,14 @@ def pytest_sessionfinish(session):
 
 def run_tool(*args, cwd=REPO, timeout=600, env=None, check=True):
     """Run ``python ARGS`` (``tools/...``), as a user would, in a process of its own: forked
-    from a server that has imported the libraries (tests/forked_tools.py), or in a new
-    interpreter where ``env`` differs from the server's environment."""
+    from a server that has imported the libraries with this process's environment
+    (tests/forked_tools.py), or in a new interpreter where ``env`` differs from it."""
     global _fork_server
-    env = dict(os.environ) if env is None else env
-    if _fork_server is None:
+    if _fork_server is None or not _fork_server.serves(dict(os.environ)):
+        if _fork_server is not None:  # this process's environment changed since it started
+            _fork_server.close()
         _fork_server = ForkServer()
+    env = dict(os.environ) if env is None else env
     if _fork_server.serves(env):
         result = _fork_server.run(args, cwd, env, timeout)
     else:

@@ -21,12 +21,15 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
     run_tool(TRAIN, config, '--work-dir', str(straight))
 
+    # In a process group of its own: the kill takes its dataloader worker too, which
+    # otherwise outlived the run, blocked, and the test.
     process = subprocess.Popen([sys.executable, TRAIN, config, '--work-dir', str(resumed)],
-                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     deadline = time.time() + 300
     while not (resumed / 'last_checkpoint').exists() and time.time() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert not (resumed / 'epoch_3.pth').exists()
     killed_at = open(resumed / 'last_checkpoint').read().strip()
