@@ -69,7 +69,6 @@ def _run(args: list, cwd: str, env: dict, stdout: str, stderr: str) -> None:
         os.dup2(opened, fd)
         os.close(opened)
     os.chdir(cwd)
-    sys.argv = list(args)
     code = 0
     try:
         if args[0] == '-m':
@@ -77,6 +76,7 @@ def _run(args: list, cwd: str, env: dict, stdout: str, stderr: str) -> None:
             sys.path[0] = os.getcwd()
             runpy.run_module(args[1], run_name='__main__', alter_sys=True)
         else:
+            sys.argv = list(args)
             sys.path[0] = os.path.dirname(os.path.realpath(args[0]))
             runpy.run_path(args[0], run_name='__main__')
     except SystemExit as exit:
