@@ -13,10 +13,9 @@ import time
 import cv2
 import numpy as np
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmfasternet.engine.checkpoint_storage import save_checkpoints_atomically
-from mmfasternet.engine.tool_config import stops_with_a_message
+from mmfasternet.engine.tool_config import runner_of, stops_with_a_message
 from mmfasternet.fileio import write_image_atomically, write_json_atomically
 from mmfasternet.testing import generate_toy_ade, generate_toy_coco, toy_ade_exists, toy_coco_exists
 from mmfasternet.visualization import enable_prediction_drawing
@@ -67,7 +66,7 @@ def main() -> None:
             start = time.time()
             task['generate'](data_root)
             print(f'generated the toy set in {data_root} ({time.time() - start:.1f} s)')
-        runner = Runner.from_cfg(cfg)
+        runner = runner_of(cfg)
         start = time.time()
         runner.train()
         train_time = time.time() - start

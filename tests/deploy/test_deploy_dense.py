@@ -13,8 +13,8 @@ from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import (REPO, TEST, TRAIN, assert_says, coco_metrics, last_line, onnx_nodes,
-                      randomize_norms, run_tool)
+from conftest import (REPO, TEST, TRAIN, assert_says, last_line, onnx_nodes, randomize_norms,
+                      run_tool)
 from mmfasternet.deploy.mask_rcnn_graph import export_mask_rcnn_onnx
 from mmfasternet.deploy.masks import paste_box_masks, paste_masks
 from mmfasternet.deploy.parity import match_detections
@@ -121,7 +121,10 @@ def test_separable_paste_computes_mmdets_full_image_paste():
 
 
 @pytest.mark.long
-def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):
+def test_export_verifies_and_the_test_tool_refuses_a_file_of_other_classes(
+        tmp_path, tiny_toy_coco):
+    """The exported file's scores against the checkpoint's: test_deploy_demo.py, on the
+    trained demo detector."""
     config = write_toy_config('det', tmp_path, tiny_toy_coco, max_epochs=1)
     work = tmp_path / 'work'
     run_tool(TRAIN, config, '--work-dir', str(work))
@@ -131,11 +134,6 @@ def test_export_verify_and_evaluate_in_onnxruntime(tmp_path, tiny_toy_coco):
     assert 'ONNX Runtime vs PyTorch on 4 test images: all ' in result.stdout
     assert ' instances agree (boxes within 1e-2 px, scores within 1e-4, same labels, mask ' \
            'IoU >= 0.99)' in result.stdout
-
-    pytorch = coco_metrics(run_tool(TEST, config, checkpoint, '--work-dir', str(work)))
-    onnxruntime = coco_metrics(run_tool(TEST, config, exported, '--work-dir', str(work)))
-    for metric in ('coco/bbox_mAP', 'coco/segm_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP_50'):
-        assert abs(onnxruntime[metric] - pytorch[metric]) <= 0.01, metric
 
     other = tmp_path / 'three_classes.py'
     other.write_text(textwrap.dedent(f"""\
