@@ -5,7 +5,6 @@ metrics.json, loss_curve.png and predictions.png under the work dir.
     python tools/demo.py seg   # `make demo-seg`: UperNet FasterNet-T0, mIoU
 """
 import argparse
-import glob
 import json
 import os.path as osp
 import time
@@ -18,7 +17,7 @@ from mmfasternet.engine.checkpoint_storage import save_checkpoints_atomically
 from mmfasternet.engine.tool_config import runner_of, stops_with_a_message
 from mmfasternet.fileio import write_image_atomically, write_json_atomically
 from mmfasternet.testing import generate_toy_ade, generate_toy_coco, toy_ade_exists, toy_coco_exists
-from mmfasternet.visualization import enable_prediction_drawing
+from mmfasternet.visualization import draw_predictions
 from mmfasternet.visualization.curves import plot_losses
 
 TOY_CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'toy')
@@ -56,9 +55,8 @@ def main() -> None:
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     data_root = cfg.train_dataloader.dataset.data_root
-    enable_prediction_drawing(cfg)
     save_checkpoints_atomically(cfg)
-    # Evaluate once, after training, on the held-out split (the test loop draws too).
+    # Evaluate once, after training, on the held-out split.
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
 
     with stops_with_a_message(cfg):  # a full disk, a broken image: one line
@@ -79,11 +77,9 @@ def main() -> None:
         plot_losses(osp.join(runner.log_dir, 'vis_data', 'scalars.json'),
                     osp.join(work_dir, 'loss_curve.png'),
                     title=f'{osp.basename(config)}: training losses')
-        drawn = sorted(glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*.png')))
-        if drawn:
-            step = max(1, len(drawn) // args.num_show)
-            write_image_atomically(montage(drawn[::step][:args.num_show]),
-                                   osp.join(work_dir, 'predictions.png'))
+        drawn = draw_predictions(runner, args.num_show,
+                                 osp.join(runner.log_dir, 'vis_data', 'vis_image'))
+        write_image_atomically(montage(drawn), osp.join(work_dir, 'predictions.png'))
     print(json.dumps(metrics, indent=2))
     print(f'wrote metrics.json, loss_curve.png and predictions.png to {work_dir}')
 
