@@ -20,7 +20,7 @@ QUANTIZE = osp.join(REPO, 'tools', 'deployment', 'quantize.py')
 pytestmark = pytest.mark.long
 
 
-def demo_checkpoint(work_dir: str, command: str) -> Tuple[str, dict]:
+def demo_outputs(work_dir: str, command: str) -> Tuple[str, dict]:
     """The demo's last checkpoint and the metrics that the demo's own test run gave it."""
     folder = osp.join(REPO, work_dir)
     last, metrics = osp.join(folder, 'last_checkpoint'), osp.join(folder, 'metrics.json')
@@ -50,7 +50,7 @@ def test_exported_and_int8_demo_detector_score_like_its_checkpoint(tmp_path):
     mAP fell by 0.013 (0.010 with mmdet's grid_sample paste), bbox by none."""
     config = osp.join(REPO, 'configs', 'toy', 'mask_rcnn_fasternet_t0_toy.py')
     rescaled = rescaled_config(config, tmp_path / 'rescaled.py', 333)
-    checkpoint, demo_metrics = demo_checkpoint('work_dirs/demo', 'make demo')
+    checkpoint, demo_metrics = demo_outputs('work_dirs/demo', 'make demo')
     fp32 = str(tmp_path / 'demo.onnx')
     int8 = dict(onnxruntime=str(tmp_path / 'demo_int8.onnx'),
                 openvino=str(tmp_path / 'demo_int8.xml'))
@@ -94,7 +94,7 @@ def test_exported_int8_and_bf16_demo_segmentor_score_like_its_checkpoint(tmp_pat
     """fp32 in ONNX Runtime and int8 in both runtimes within 0.5 mIoU of the checkpoint,
     bf16 in OpenVINO within 0.2."""
     config = osp.join(REPO, 'configs', 'toy', 'upernet_fasternet_t0_toy.py')
-    checkpoint, demo_metrics = demo_checkpoint('work_dirs/demo-seg', 'make demo-seg')
+    checkpoint, demo_metrics = demo_outputs('work_dirs/demo-seg', 'make demo-seg')
     fp32 = str(tmp_path / 'seg.onnx')
     int8 = dict(onnxruntime=str(tmp_path / 'seg_int8.onnx'),
                 openvino=str(tmp_path / 'seg_int8.xml'))
